@@ -1,0 +1,35 @@
+package io.synod.consensus;
+
+import java.util.List;
+
+/**
+ * Everything the core wants done, collected since the last {@link ConsensusNode#advance}.
+ * The driver handles a Ready in this order:
+ * <ol>
+ *   <li>persist {@code snapshot} (if not empty), {@code entries} and {@code hardState} (if not
+ *       empty) — durably when {@code mustSync};</li>
+ *   <li>then send {@code messages} (votes and acknowledgements must never leave before what they
+ *       promise is durable);</li>
+ *   <li>apply {@code committedEntries} in order and serve {@code readStates} once applied;</li>
+ *   <li>call {@link ConsensusNode#advance(Ready)}.</li>
+ * </ol>
+ *
+ * @param softState     the role and leader now, if changed since the last Ready (else the same value)
+ * @param readsAborted  request contexts of reads that will never get a {@link ReadState} (leader lost)
+ */
+public record Ready(
+        SoftState softState,
+        HardState hardState,
+        List<Entry> entries,
+        Snapshot snapshot,
+        List<Message> messages,
+        List<Entry> committedEntries,
+        List<ReadState> readStates,
+        List<byte[]> readsAborted,
+        boolean mustSync) {
+
+    public boolean isEmpty() {
+        return hardState.isEmpty() && entries.isEmpty() && snapshot.isEmpty() && messages.isEmpty()
+                && committedEntries.isEmpty() && readStates.isEmpty() && readsAborted.isEmpty();
+    }
+}
