@@ -7,7 +7,7 @@ package io.synod.consensus;
  * silently dropped, never retried blindly, since it may be visible to no one or to everyone).
  */
 public sealed interface ProposeResult {
-    /** Appended to the leader's log at (term, index). */
+    /** Appended to the leader's log at (term, index); for reads and transfers, index is 0. */
     record Accepted(long term, long index) implements ProposeResult {}
 
     /** Not appended; {@code leaderHint} is the leader to forward to, or {@link SoftState#NO_LEADER}. */
@@ -27,6 +27,8 @@ public sealed interface ProposeResult {
         CONF_CHANGE_PENDING,
         /** The change is malformed (for example it would leave no voter). */
         INVALID_CONF_CHANGE,
+        /** The named member is not a voter of this group (e.g. a leadership transfer to a learner). */
+        UNKNOWN_MEMBER,
         /** Too much is proposed but not yet committed; back off. */
         OVERLOADED,
         /** The command exceeds the configured maximum size. */

@@ -1,0 +1,69 @@
+package io.synod.raft;
+
+import io.synod.consensus.Entry;
+import io.synod.consensus.Message;
+import io.synod.consensus.Snapshot;
+import java.util.List;
+
+/**
+ * The Raft protocol's messages, one record per kind, so that each handler is one case of an
+ * exhaustive switch. Every message carries the sender's term: a higher term makes the receiver
+ * follow; a lower one is answered (so a stale leader learns) or dropped.
+ */
+public sealed interface RaftMessage extends Message {
+    long HEADER_BYTES = 48;
+
+    @Override
+    default long sizeBytes() {
+        return HEADER_BYTES;
+    }
+
+    /** A request for a vote. {@code preVote}: would you vote if I started an election at {@code term}? (Raft thesis §9.6) */
+    record VoteRequest(long from, long to, long term, boolean preVote, long lastLogIndex, long lastLogTerm, boolean leadershipTransfer)
+            implements RaftMessage {}
+
+    record VoteResponse(long from, long to, long term, boolean preVote, boolean granted) implements RaftMessage {}
+
+    /** Log replication; an empty {@code entries} list is a probe or a commit-index update. */
+    record AppendRequest(long from, long to, long term, long prevLogIndex, long prevLogTerm, List<Entry> entries, long leaderCommit)
+            implements RaftMessage {
+        @Override
+        public long sizeBytes() {
+            long s = HEADER_BYTES;
+            for (Entry e : entries) s += e.sizeBytes();
+            return s;
+        }
+    }
+
+    /**
+     * The answer to an append or a snapshot. Accepted: {@code index} is the follower's last index
+     * matching the leader. Rejected: {@code index} is the rejected prevLogIndex and
+     * (hintIndex, hintTerm) is the follower's last entry that could match, so the leader can
+     * skip a whole term of conflicting entries in one round trip.
+     */
+    record AppendResponse(long from, long to, long term, boolean rejected, long index, long hintIndex, long hintTerm)
+            implements RaftMessage {}
+
+    /**
+     * A heartbeat carries the commit index the follower may safely adopt (at most its match) and
+     * the leader's latest ReadIndex sequence number, which the response echoes to confirm leadership.
+     */
+    record HeartbeatRequest(long from, long to, long term, long commit, long readSeq) implements RaftMessage {}
+
+    record HeartbeatResponse(long from, long to, long term, long readSeq) implements RaftMessage {}
+
+    record SnapshotRequest(long from, long to, long term, Snapshot snapshot) implements RaftMessage {
+        @Override
+        public long sizeBytes() {
+            return HEADER_BYTES + snapshot.data().length;
+        }
+    }
+
+    /** Leadership transfer: start an election now, bypassing pre-vote and leader leases (Raft thesis §3.10). */
+    record TimeoutNow(long from, long to, long term) implements RaftMessage {}
+
+    /** A follower forwards a linearizable read to the leader. */
+    record ReadIndexRequest(long from, long to, long term, byte[] context) implements RaftMessage {}
+
+    record ReadIndexResponse(long from, long to, long term, long index, byte[] context) implements RaftMessage {}
+}
