@@ -145,6 +145,10 @@ final class Progress {
             }
         }
 
+        void freeFirst() {
+            if (count > 0) freeLE(lastIndexes[start]);
+        }
+
         boolean full() {
             return count == lastIndexes.length || (bytesMax > 0 && bytesInFlight >= bytesMax);
         }

@@ -413,10 +413,6 @@ public final class RaftNode implements ConsensusNode {
             send(new AppendResponse(id, s.from(), term, false, log.committed, 0, 0));
             return;
         }
-        if (!meta.confState().allMembers().contains(id)) {
-            send(new AppendResponse(id, s.from(), term, false, log.committed, 0, 0));
-            return;
-        }
         log.restore(s.snapshot());
         conf = meta.confState();
         syncProgress();
@@ -461,7 +457,12 @@ public final class RaftNode implements ConsensusNode {
         if (pr == null) return;
         pr.recentActive = true;
         pr.probeSent = false;
-        if (pr.match < log.lastIndex()) sendAppends(h.from());
+        // If every append filling the window was lost (e.g. the follower restarted), nothing would ever
+        // free it; the follower is alive, so free one slot and let the next append find out where it is.
+        if (pr.state == Progress.State.REPLICATE && pr.inflights.full()) pr.inflights.freeFirst();
+        // Send even an empty append: if an append was lost or rejected out of order, its answer is what
+        // moves the follower back to probing from its real match point.
+        if (pr.match < log.lastIndex() && sendAppend(h.from(), true)) sendAppends(h.from());
         if (h.readSeq() > pr.readSeqAcked) {
             pr.readSeqAcked = h.readSeq();
             releaseReads();
