@@ -88,6 +88,9 @@ public final class Simulation {
     private final int snapshotInterval;
     private final int clients;
     private final int keys;
+    /** Fault intensity drawn per seed: mean gap between nemesis actions, and how fast crashed nodes come back. */
+    private final long nemesisGapMs;
+    private final long restartDelayMaxMs;
 
     // Clients and history.
     private final List<Operation<KvInput, KvOutput>> history = new ArrayList<>();
@@ -107,8 +110,10 @@ public final class Simulation {
         this.appendEntriesMax = pick(1, 2, 3, 8, 64);
         this.inflightMax = pick(1, 2, 4, 16, 64);
         this.snapshotInterval = pick(5, 20, 50, 200, 100000);
-        this.clients = 2 + rnd.nextInt(5);
-        this.keys = 1 + rnd.nextInt(5);
+        this.clients = 2 + rnd.nextInt(7);
+        this.keys = 1 + rnd.nextInt(4);
+        this.nemesisGapMs = pick(20, 60, 150, 400);
+        this.restartDelayMaxMs = pick(20, 100, 400, 1500);
         this.lossRate = 0;
         this.dupRate = 0;
     }
@@ -320,7 +325,7 @@ public final class Simulation {
                 retry(w.op); // our entry was replaced by another leader's: it never took effect
                 return;
             }
-            if (w.op == marker) markerDone = true;
+            if (markers.contains(w.op)) markerDone = true;
             else if (w.op.input instanceof KvInput.Cas) completeWrite(w.op, new KvOutput.CasResult(result == 1));
             else completeWrite(w.op, new KvOutput.PutOk());
         }
@@ -439,6 +444,7 @@ public final class Simulation {
     /** The liveness probe: a proposal that must reach every member once faults heal. */
     private final List<ClientOp> allOps = new ArrayList<>();
     private ClientOp marker;
+    private final List<ClientOp> markers = new ArrayList<>();
     private SimNode markerNode;
     private boolean markerDone;
 
@@ -487,7 +493,7 @@ public final class Simulation {
     }
 
     private void retry(ClientOp op) {
-        if (op == marker) return; // the liveness loop re-proposes markers by itself
+        if (markers.contains(op)) return; // the liveness loop re-proposes markers by itself
         at(now + 1, () -> submit(op));
     }
 
@@ -508,7 +514,7 @@ public final class Simulation {
     }
 
     private void unknown(ClientOp op) {
-        if (op.done || op == marker) return;
+        if (op.done || markers.contains(op)) return;
         op.done = true;
         if (op.input instanceof KvInput.Get) {
             scheduleNext(op.client); // a read that never returned had no effect: leave it out of the history
@@ -544,7 +550,7 @@ public final class Simulation {
         else if (r < 80) tickSkew();
         else if (r < 86) transferLeadership();
         else membershipChange();
-        at(now + rnd.nextLong(50, 600), this::nemesis);
+        at(now + rnd.nextLong(1, 2 * nemesisGapMs), this::nemesis);
     }
 
     private List<Long> ids() {
@@ -598,7 +604,7 @@ public final class Simulation {
         if (up.isEmpty()) return;
         SimNode victim = rnd.nextInt(3) == 0 && leader() != null ? leader() : up.get(rnd.nextInt(up.size()));
         crash(victim);
-        at(now + rnd.nextLong(50, 1500), () -> restart(victim));
+        at(now + rnd.nextLong(1, restartDelayMaxMs + 1), () -> restart(victim));
     }
 
     /** Crash: the process dies; the disk keeps what was synced plus maybe a torn prefix of the write in flight. */
@@ -641,7 +647,7 @@ public final class Simulation {
 
     private void tickSkew() {
         SimNode n = nodes.get(ids().get(rnd.nextInt(nodes.size())));
-        n.tickPeriodMs = TICK_MS * (60 + rnd.nextInt(90)) / 100; // 0.6x to 1.5x the nominal rate
+        n.tickPeriodMs = TICK_MS * (50 + rnd.nextInt(150)) / 100; // 0.5x to 2x the nominal tick period
     }
 
     private void transferLeadership() {
@@ -715,9 +721,11 @@ public final class Simulation {
     private boolean converged() {
         SimNode l = leader();
         if (l == null || !l.appliedConf.isVoter(l.id)) return false;
-        if (!markerDone && (markerNode == null || !markerNode.up || !isPendingAt(markerNode, marker))) {
-            // No probe in flight (never proposed, or lost to a leader change): propose one at the leader.
+        if (!markerDone && (markerNode != l || !l.up || !isPendingAt(l, marker))) {
+            // No probe in flight at the current leader (never proposed, lost, or stuck at a deposed
+            // leader): propose one here. Any probe that reaches every member proves liveness.
             marker = new ClientOp(-1, new KvInput.Put("__marker", 0));
+            markers.add(marker);
             markerNode = l;
             propose(l, new KvCommand(KvCommand.Kind.MARKER, -1, marker.opId, "__marker", 0, 0).encode(), marker);
             l.drive();
@@ -745,8 +753,10 @@ public final class Simulation {
 
     private String describe() {
         var sb = new StringBuilder();
+        sb.append("marker=").append(marker == null ? "none" : marker.opId + "@" + markerNode.id).append(" done=").append(markerDone);
         for (SimNode n : nodes.values()) {
-            sb.append("\n  node ").append(n.id).append(n.up ? " up " : " down ").append(n.raft.status()).append(" applied=").append(n.appliedIndex);
+            sb.append("\n  node ").append(n.id).append(n.up ? " up " : " down ").append(n.raft.status()).append(" applied=").append(n.appliedIndex)
+                    .append(" pendingWrites=").append(n.pendingWrites.keySet()).append(" progress=").append(n.raft.progressView());
         }
         return sb.toString();
     }
