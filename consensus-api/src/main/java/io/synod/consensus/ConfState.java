@@ -15,15 +15,21 @@ public record ConfState(Set<Long> voters, Set<Long> learners, Set<Long> votersOu
     public static final ConfState EMPTY = new ConfState(Set.of(), Set.of(), Set.of(), Set.of(), false);
 
     public ConfState {
-        voters = Set.copyOf(new TreeSet<>(voters));
-        learners = Set.copyOf(learners);
-        votersOutgoing = Set.copyOf(votersOutgoing);
-        learnersNext = Set.copyOf(learnersNext);
+        // Sorted, so that iterating a membership is deterministic (Set.copyOf's order is salted per JVM,
+        // which would make simulator runs depend on the process instead of the seed).
+        voters = sorted(voters);
+        learners = sorted(learners);
+        votersOutgoing = sorted(votersOutgoing);
+        learnersNext = sorted(learnersNext);
         for (long l : learners) {
             if (voters.contains(l) || votersOutgoing.contains(l)) {
                 throw new IllegalArgumentException("member " + l + " is both learner and voter in " + voters + "/" + votersOutgoing);
             }
         }
+    }
+
+    private static Set<Long> sorted(Set<Long> s) {
+        return java.util.Collections.unmodifiableSortedSet(new TreeSet<>(s));
     }
 
     public static ConfState ofVoters(Set<Long> voters) {

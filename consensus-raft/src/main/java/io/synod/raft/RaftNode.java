@@ -86,6 +86,8 @@ public final class RaftNode implements ConsensusNode {
     private HardState prevHardState;
     private SoftState prevSoftState;
     private boolean readyOutstanding;
+    /** Last committed index handed out in the outstanding Ready (0 if none). */
+    private long applyingIndex;
 
     public RaftNode(RaftConfig config, LogStorage storage, RandomGenerator random) {
         this.cfg = config;
@@ -404,6 +406,12 @@ public final class RaftNode implements ConsensusNode {
     private void handleSnapshot(SnapshotRequest s) {
         SnapshotMeta meta = s.snapshot().meta();
         if (meta.index() <= log.committed) {
+            send(new AppendResponse(id, s.from(), term, false, log.committed, 0, 0));
+            return;
+        }
+        if (applyingIndex > log.applied) {
+            // Committed entries (maybe membership changes) are being applied right now; installing a
+            // snapshot under them would change membership twice. Decline; the leader retries.
             send(new AppendResponse(id, s.from(), term, false, log.committed, 0, 0));
             return;
         }
@@ -754,6 +762,7 @@ public final class RaftNode implements ConsensusNode {
         prevHardState = hs;
         for (Entry e : committed) uncommittedBytes = Math.max(0, uncommittedBytes - e.sizeBytes());
         readyOutstanding = true;
+        applyingIndex = committed.isEmpty() ? 0 : committed.get(committed.size() - 1).index();
         return rd;
     }
 
@@ -761,6 +770,7 @@ public final class RaftNode implements ConsensusNode {
     public void advance(Ready rd) {
         Assert.that(readyOutstanding, "advance() without ready() on %d", id);
         readyOutstanding = false;
+        applyingIndex = 0;
         if (!rd.snapshot().isEmpty()) {
             log.stableSnapshotTo(rd.snapshot().meta().index());
             log.appliedTo(rd.snapshot().meta().index());

@@ -91,6 +91,10 @@ public final class Simulation {
     /** Fault intensity drawn per seed: mean gap between nemesis actions, and how fast crashed nodes come back. */
     private final long nemesisGapMs;
     private final long restartDelayMaxMs;
+    /** Percent chance that a newly elected leader is crashed within a few ms (hits the window where it re-replicates old entries). */
+    private final int crashNewLeaderPercent;
+    /** Whether members' tick rates differ from the start (clock-rate skew). */
+    private final boolean skewedClocks;
 
     // Clients and history.
     private final List<Operation<KvInput, KvOutput>> history = new ArrayList<>();
@@ -114,6 +118,8 @@ public final class Simulation {
         this.keys = 1 + rnd.nextInt(4);
         this.nemesisGapMs = pick(20, 60, 150, 400);
         this.restartDelayMaxMs = pick(20, 100, 400, 1500);
+        this.crashNewLeaderPercent = pick(0, 0, 10, 30);
+        this.skewedClocks = rnd.nextInt(3) == 0;
         this.lossRate = 0;
         this.dupRate = 0;
     }
@@ -168,6 +174,7 @@ public final class Simulation {
         for (long i = 1; i <= foundingVoters + opts.spareNodes(); i++) {
             MemoryLogStorage disk = founders.contains(i) ? RaftBootstrap.foundingStorage(founders) : new MemoryLogStorage(ConfState.EMPTY);
             var n = new SimNode(i, disk);
+            if (skewedClocks) n.tickPeriodMs = TICK_MS * (50 + rnd.nextInt(150)) / 100;
             nodes.put(i, n);
             n.start();
         }
@@ -270,6 +277,13 @@ public final class Simulation {
                 safety.onLeader(term, id);
                 safety.checkLeaderCompleteness(raft);
                 leaderChanges++;
+                if (faultPhase && rnd.nextInt(100) < crashNewLeaderPercent) {
+                    at(now + rnd.nextLong(0, 30), () -> {
+                        if (!faultPhase) return;
+                        Simulation.this.crash(this);
+                        at(now + rnd.nextLong(1, restartDelayMaxMs + 1), () -> restart(this));
+                    });
+                }
             }
             lastRole = rd.softState().role();
             if (!rd.hardState().isEmpty()) {
@@ -314,6 +328,7 @@ public final class Simulation {
             long result = 0;
             KvCommand cmd = null;
             if (e.type() == EntryType.CONF_CHANGE) {
+                if (TRACE) System.err.println(now + " node " + id + " applies " + e + " " + ConfChange.decode(e.data()) + " to " + appliedConf);
                 appliedConf = raft.applyConfChange(ConfChange.decode(e.data()));
             } else if (e.data().length > 0) {
                 cmd = KvCommand.decode(e.data());
@@ -539,9 +554,9 @@ public final class Simulation {
         if (!faultPhase) return;
         int r = rnd.nextInt(100);
         if (r < 12) partitionRandom();
-        else if (r < 18) isolateLeader();
-        else if (r < 23) asymmetric();
-        else if (r < 28) bridge();
+        else if (r < 22) isolateLeader();
+        else if (r < 26) asymmetric();
+        else if (r < 30) bridge();
         else if (r < 42) blocked.clear();
         else if (r < 54) crashSomeone();
         else if (r < 62) restartSomeone();
