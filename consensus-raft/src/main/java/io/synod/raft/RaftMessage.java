@@ -22,7 +22,14 @@ public sealed interface RaftMessage extends Message {
     record VoteRequest(long from, long to, long term, boolean preVote, long lastLogIndex, long lastLogTerm, boolean leadershipTransfer)
             implements RaftMessage {}
 
-    record VoteResponse(long from, long to, long term, boolean preVote, boolean granted) implements RaftMessage {}
+    /**
+     * A vote (or pre-vote) answer. It also carries the voter's commit point (index and the term of
+     * that entry): a candidate holding that same entry may adopt it as committed. Without this, a
+     * member stuck in a joint configuration whose commit it never learned could need the vote of a
+     * member that was already removed (and so never campaigns) but refuses it for a longer log.
+     */
+    record VoteResponse(long from, long to, long term, boolean preVote, boolean granted, long commitIndex, long commitTerm)
+            implements RaftMessage {}
 
     /** Log replication; an empty {@code entries} list is a probe or a commit-index update. */
     record AppendRequest(long from, long to, long term, long prevLogIndex, long prevLogTerm, List<Entry> entries, long leaderCommit)

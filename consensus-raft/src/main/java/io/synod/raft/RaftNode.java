@@ -261,6 +261,11 @@ public final class RaftNode implements ConsensusNode {
     public void step(Message message) {
         RaftMessage m = (RaftMessage) message;
         Assert.that(m.to() == id, "message for %d delivered to %d", m.to(), id);
+        if (m instanceof VoteResponse r && r.commitIndex() > log.committed && log.matchTerm(r.commitIndex(), r.commitTerm())) {
+            // Whether an entry is committed is a fact independent of terms: if we hold the very entry
+            // another member knows to be committed, everything up to it is committed for us too.
+            log.commitTo(r.commitIndex());
+        }
         if (m.term() > term) {
             if (m instanceof VoteRequest v && !v.leadershipTransfer() && inLease()) {
                 return; // Raft thesis §4.2.3: ignore disruptive candidates while a leader is known to be alive.
@@ -275,7 +280,7 @@ public final class RaftNode implements ConsensusNode {
                 // A stale leader (e.g. back from a partition) learns our term and steps down.
                 send(new AppendResponse(id, m.from(), term, true, 0, 0, 0));
             } else if (m instanceof VoteRequest v && v.preVote()) {
-                send(new VoteResponse(id, m.from(), term, true, false));
+                send(voteResponse(m.from(), term, true, false));
             }
             return;
         }
@@ -290,6 +295,10 @@ public final class RaftNode implements ConsensusNode {
         }
     }
 
+    private VoteResponse voteResponse(long to, long responseTerm, boolean preVote, boolean granted) {
+        return new VoteResponse(id, to, responseTerm, preVote, granted, log.committed, log.term(log.committed));
+    }
+
     private boolean inLease() {
         return cfg.checkQuorum() && lead != NONE && electionElapsed < cfg.electionTicks();
     }
@@ -297,13 +306,13 @@ public final class RaftNode implements ConsensusNode {
     private void onVoteRequest(VoteRequest v) {
         boolean canVote = vote == v.from() || (vote == NONE && lead == NONE) || (v.preVote() && v.term() > term);
         if (canVote && log.isUpToDate(v.lastLogIndex(), v.lastLogTerm())) {
-            send(new VoteResponse(id, v.from(), v.term(), v.preVote(), true));
+            send(voteResponse(v.from(), v.term(), v.preVote(), true));
             if (!v.preVote()) {
                 electionElapsed = 0;
                 vote = v.from();
             }
         } else {
-            send(new VoteResponse(id, v.from(), term, v.preVote(), false));
+            send(voteResponse(v.from(), term, v.preVote(), false));
         }
     }
 
@@ -685,6 +694,9 @@ public final class RaftNode implements ConsensusNode {
             throw new Assert.InvariantViolation("committed conf change " + change + " is invalid for " + conf + ": " + e.getMessage());
         }
         syncProgress();
+        if ((role == Role.CANDIDATE || role == Role.PRE_CANDIDATE) && !conf.isVoter(id)) {
+            becomeFollower(term, NONE); // no longer a voter: this election can no longer be ours
+        }
         if (role == Role.LEADER) {
             if (!conf.isVoter(id)) {
                 becomeFollower(term, NONE); // removed or demoted: stop leading; the rest elect a new leader

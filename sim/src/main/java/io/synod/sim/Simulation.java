@@ -55,7 +55,7 @@ public final class Simulation {
     private static final long NONE = 0;
     private static final long TICK_MS = 10;
     private static final int ELECTION_TICKS = 10;
-    private static final long OP_TIMEOUT_MS = 1500;
+    private static final long OP_TIMEOUT_MS = 800;
     private static final long LIVENESS_DEADLINE_MS = 80 * ELECTION_TICKS * TICK_MS;
     private static final long EVENTS_MAX = 3_000_000;
     /** -Dsynod.sim.trace=true prints every delivered message (use with --replay). */
@@ -84,6 +84,9 @@ public final class Simulation {
 
     // Run parameters drawn from the seed.
     private final int appendEntriesMax;
+    /** Protocol options are drawn per seed: every supported combination must be safe. */
+    private final boolean preVote;
+    private final boolean checkQuorum;
     private final int inflightMax;
     private final int snapshotInterval;
     private final int clients;
@@ -93,6 +96,14 @@ public final class Simulation {
     private final long restartDelayMaxMs;
     /** Percent chance that a newly elected leader is crashed within a few ms (hits the window where it re-replicates old entries). */
     private final int crashNewLeaderPercent;
+    /** Percent chance that a member reboots right after granting a vote (a vote must survive that). */
+    private final int rebootAfterVotePercent;
+    /** Percent chance that a newly elected leader is cut off for a while (it accumulates uncommitted entries). */
+    private final int isolateNewLeaderPercent;
+    /** Percent chance that a leader crashes right after accepting a proposal (leaves divergent uncommitted tails). */
+    private final int crashAfterProposePercent;
+    /** Shortest partition; partitions last 1x to 8x this. */
+    private final long partitionMsMin;
     /** Whether members' tick rates differ from the start (clock-rate skew). */
     private final boolean skewedClocks;
 
@@ -111,7 +122,9 @@ public final class Simulation {
         this.opts = opts;
         this.rnd = new SplittableRandom(opts.seed());
         this.foundingVoters = opts.resolvedNodes();
-        this.appendEntriesMax = pick(1, 2, 3, 8, 64);
+        this.appendEntriesMax = pick(1, 1, 2, 3, 8, 64);
+        this.preVote = rnd.nextInt(4) != 0;
+        this.checkQuorum = rnd.nextInt(4) != 0;
         this.inflightMax = pick(1, 2, 4, 16, 64);
         this.snapshotInterval = pick(5, 20, 50, 200, 100000);
         this.clients = 2 + rnd.nextInt(7);
@@ -119,6 +132,10 @@ public final class Simulation {
         this.nemesisGapMs = pick(20, 60, 150, 400);
         this.restartDelayMaxMs = pick(20, 100, 400, 1500);
         this.crashNewLeaderPercent = pick(0, 0, 10, 30);
+        this.rebootAfterVotePercent = pick(0, 0, 20, 50);
+        this.isolateNewLeaderPercent = pick(0, 0, 20, 50);
+        this.crashAfterProposePercent = pick(0, 0, 5, 20);
+        this.partitionMsMin = pick(20, 50, 150);
         this.skewedClocks = rnd.nextInt(3) == 0;
         this.lossRate = 0;
         this.dupRate = 0;
@@ -149,6 +166,9 @@ public final class Simulation {
             violations.add(v.getMessage() + " (at " + now + " ms, event " + events + ")");
         } catch (Assert.InvariantViolation v) {
             violations.add("core invariant: " + v.getMessage() + " (at " + now + " ms, event " + events + ")");
+        } catch (RuntimeException e) {
+            var where = e.getStackTrace().length > 0 ? e.getStackTrace()[0].toString() : "?";
+            violations.add("unexpected " + e + " at " + where + " (at " + now + " ms, event " + events + ")");
         }
         long committed = safety.maxApplied();
         return new SimResult(opts, violations, lin, events, now, committed, opsOk, opsUnknown, crashes, leaderChanges, confChanges, snapshotsSent);
@@ -189,6 +209,8 @@ public final class Simulation {
         return RaftConfig.builder(id)
                 .electionTicks(ELECTION_TICKS)
                 .heartbeatTicks(1)
+                .preVote(preVote)
+                .checkQuorum(checkQuorum)
                 .appendEntriesMax(appendEntriesMax)
                 .inflightAppendsMax(inflightMax)
                 .appendBytesMax(4096)
@@ -277,6 +299,13 @@ public final class Simulation {
                 safety.onLeader(term, id);
                 safety.checkLeaderCompleteness(raft);
                 leaderChanges++;
+                if (faultPhase && rnd.nextInt(100) < isolateNewLeaderPercent) {
+                    long leaderId = id;
+                    at(now + rnd.nextLong(0, 50), () -> {
+                        if (!faultPhase) return;
+                        isolate(leaderId);
+                    });
+                }
                 if (faultPhase && rnd.nextInt(100) < crashNewLeaderPercent) {
                     at(now + rnd.nextLong(0, 30), () -> {
                         if (!faultPhase) return;
@@ -397,6 +426,13 @@ public final class Simulation {
 
     private void send(Message m) {
         SimNode sender = nodes.get(m.from());
+        if (faultPhase && m instanceof RaftMessage.VoteResponse v && v.granted() && !v.preVote() && rnd.nextInt(100) < rebootAfterVotePercent) {
+            at(now + rnd.nextLong(0, 3), () -> {
+                if (!faultPhase) return;
+                crash(sender);
+                at(now + rnd.nextLong(1, 10), () -> restart(sender));
+            });
+        }
         boolean drop = blocked.contains(link(m.from(), m.to())) || rnd.nextDouble() < lossRate;
         if (drop) {
             if (m instanceof RaftMessage.SnapshotRequest) reportSnapshot(sender, m.to(), false);
@@ -503,7 +539,16 @@ public final class Simulation {
 
     private ProposeResult propose(SimNode n, byte[] data, ClientOp op) {
         ProposeResult res = n.raft.propose(data);
-        if (res instanceof ProposeResult.Accepted a) n.pendingWrites.put(a.index(), new PendingWrite(a.term(), op));
+        if (res instanceof ProposeResult.Accepted a) {
+            n.pendingWrites.put(a.index(), new PendingWrite(a.term(), op));
+            if (faultPhase && rnd.nextInt(100) < crashAfterProposePercent) {
+                at(now + rnd.nextLong(0, 3), () -> {
+                    if (!faultPhase) return;
+                    crash(n);
+                    at(now + rnd.nextLong(1, restartDelayMaxMs + 1), () -> restart(n));
+                });
+            }
+        }
         return res;
     }
 
@@ -557,7 +602,8 @@ public final class Simulation {
         else if (r < 22) isolateLeader();
         else if (r < 26) asymmetric();
         else if (r < 30) bridge();
-        else if (r < 42) blocked.clear();
+        else if (r < 34) heal();
+        else if (r < 42) networkWeather();
         else if (r < 54) crashSomeone();
         else if (r < 62) restartSomeone();
         else if (r < 70) networkWeather();
@@ -572,8 +618,24 @@ public final class Simulation {
         return new ArrayList<>(nodes.keySet());
     }
 
-    private void partitionRandom() {
+    /** Each partition lasts a drawn time (often longer than an election), unless a newer one replaces it. */
+    private int partitionGeneration;
+
+    private void startPartition() {
         blocked.clear();
+        int gen = ++partitionGeneration;
+        at(now + rnd.nextLong(partitionMsMin, partitionMsMin * 8), () -> {
+            if (gen == partitionGeneration) blocked.clear();
+        });
+    }
+
+    private void heal() {
+        partitionGeneration++;
+        blocked.clear();
+    }
+
+    private void partitionRandom() {
+        startPartition();
         List<Long> ids = ids();
         var side = new HashMap<Long, Boolean>();
         for (long id : ids) side.put(id, rnd.nextBoolean());
@@ -582,16 +644,20 @@ public final class Simulation {
 
     private void isolateLeader() {
         SimNode l = leader();
-        if (l == null) return;
-        blocked.clear();
+        if (l != null) isolate(l.id);
+    }
+
+    private void isolate(long node) {
+        startPartition();
         for (long o : ids()) {
-            if (o == l.id) continue;
-            blocked.add(link(l.id, o));
-            blocked.add(link(o, l.id));
+            if (o == node) continue;
+            blocked.add(link(node, o));
+            blocked.add(link(o, node));
         }
     }
 
     private void asymmetric() {
+        if (blocked.isEmpty()) startPartition();
         List<Long> ids = ids();
         for (int i = 0; i < 1 + rnd.nextInt(3); i++) {
             long a = ids.get(rnd.nextInt(ids.size())), b = ids.get(rnd.nextInt(ids.size()));
@@ -600,7 +666,7 @@ public final class Simulation {
     }
 
     private void bridge() {
-        blocked.clear();
+        startPartition();
         List<Long> ids = ids();
         long bridge = ids.get(rnd.nextInt(ids.size()));
         var side = new HashMap<Long, Boolean>();
