@@ -83,6 +83,7 @@ public final class Simulation {
     private int longDelayPercent;
 
     // Run parameters drawn from the seed.
+    private final boolean churn;
     private final int appendEntriesMax;
     /** Protocol options are drawn per seed: every supported combination must be safe. */
     private final boolean preVote;
@@ -102,6 +103,11 @@ public final class Simulation {
     private final int isolateNewLeaderPercent;
     /** Percent chance that a leader crashes right after accepting a proposal (leaves divergent uncommitted tails). */
     private final int crashAfterProposePercent;
+    /**
+     * Percent chance that a leader is cut off at the moment it applies an entry of an earlier term:
+     * the first commits of a new leader are where Raft's Figure 8 bugs surface.
+     */
+    private final int isolateOnOldTermApplyPercent;
     /** Shortest partition; partitions last 1x to 8x this. */
     private final long partitionMsMin;
     /** Whether members' tick rates differ from the start (clock-rate skew). */
@@ -122,19 +128,24 @@ public final class Simulation {
         this.opts = opts;
         this.rnd = new SplittableRandom(opts.seed());
         this.foundingVoters = opts.resolvedNodes();
-        this.appendEntriesMax = pick(1, 1, 2, 3, 8, 64);
+        // One seed in four runs the "leader churn" profile: leaders crash or are cut off right after
+        // they are elected or accept a proposal, one entry per append. This drives the cluster through
+        // the rare interleavings (Raft's Figure 8) where old-term entries must not be committed by count.
+        this.churn = rnd.nextInt(4) == 0;
+        this.appendEntriesMax = churn ? 1 : pick(1, 2, 3, 8, 64);
         this.preVote = rnd.nextInt(4) != 0;
         this.checkQuorum = rnd.nextInt(4) != 0;
         this.inflightMax = pick(1, 2, 4, 16, 64);
         this.snapshotInterval = pick(5, 20, 50, 200, 100000);
-        this.clients = 2 + rnd.nextInt(7);
+        this.clients = churn ? 8 : 2 + rnd.nextInt(7);
         this.keys = 1 + rnd.nextInt(4);
         this.nemesisGapMs = pick(20, 60, 150, 400);
-        this.restartDelayMaxMs = pick(20, 100, 400, 1500);
-        this.crashNewLeaderPercent = pick(0, 0, 10, 30);
+        this.restartDelayMaxMs = churn ? pick(20, 100) : pick(20, 100, 400, 1500);
+        this.isolateOnOldTermApplyPercent = churn ? 50 : pick(0, 0, 10);
+        this.crashNewLeaderPercent = churn ? pick(20, 40) : pick(0, 0, 10, 30);
         this.rebootAfterVotePercent = pick(0, 0, 20, 50);
-        this.isolateNewLeaderPercent = pick(0, 0, 20, 50);
-        this.crashAfterProposePercent = pick(0, 0, 5, 20);
+        this.isolateNewLeaderPercent = churn ? pick(20, 50) : pick(0, 0, 20, 50);
+        this.crashAfterProposePercent = churn ? pick(10, 30) : pick(0, 0, 5, 20);
         this.partitionMsMin = pick(20, 50, 150);
         this.skewedClocks = rnd.nextInt(3) == 0;
         this.lossRate = 0;
@@ -354,6 +365,9 @@ public final class Simulation {
             Assert.that(e.index() == appliedIndex + 1, "node %d applies %d after %d", id, e.index(), appliedIndex);
             safety.onApply(id, e);
             appliedIndex = e.index();
+            if (faultPhase && lastRole == Role.LEADER && e.term() < raft.status().term() && rnd.nextInt(100) < isolateOnOldTermApplyPercent) {
+                isolate(id, rnd.nextLong(300, 1500)); // long enough for the rest to elect a leader without it
+            }
             long result = 0;
             KvCommand cmd = null;
             if (e.type() == EntryType.CONF_CHANGE) {
@@ -622,9 +636,13 @@ public final class Simulation {
     private int partitionGeneration;
 
     private void startPartition() {
+        startPartition(rnd.nextLong(partitionMsMin, partitionMsMin * 8));
+    }
+
+    private void startPartition(long durationMs) {
         blocked.clear();
         int gen = ++partitionGeneration;
-        at(now + rnd.nextLong(partitionMsMin, partitionMsMin * 8), () -> {
+        at(now + durationMs, () -> {
             if (gen == partitionGeneration) blocked.clear();
         });
     }
@@ -648,7 +666,11 @@ public final class Simulation {
     }
 
     private void isolate(long node) {
-        startPartition();
+        isolate(node, rnd.nextLong(partitionMsMin, partitionMsMin * 8));
+    }
+
+    private void isolate(long node, long durationMs) {
+        startPartition(durationMs);
         for (long o : ids()) {
             if (o == node) continue;
             blocked.add(link(node, o));
