@@ -103,6 +103,9 @@ public final class Wal implements AutoCloseable {
 
     private record Pending(WalWrite write, CompletableFuture<Long> future) {}
 
+    /** Wakes the writer on close so it need not wait out its poll timeout. */
+    private static final Pending WAKE_UP = new Pending(new WalWrite((byte) 1, new byte[0]), new CompletableFuture<>());
+
     /** One segment file; endOffset is maintained for segments other than the active one. */
     private static final class Segment {
         final long seq;
@@ -220,7 +223,7 @@ public final class Wal implements AutoCloseable {
                     tornOffset = p.offset();
                     tornBytes = Math.max(0, result.dataEnd() - p.offset());
                     zeroFill(ch, p.offset(), Math.max(result.dataEnd(), p.offset()));
-                    ch.force(true);
+                    forceMetadata(ch, options);
                 }
                 expectedFirst = header.firstIndex() + result.recordCount();
             }
@@ -366,7 +369,7 @@ public final class Wal implements AutoCloseable {
             zeroFill(ch, 0, options.segmentBytes());
             ByteBuffer header = new SegmentHeader(seq, firstIndex).encode();
             while (header.hasRemaining()) ch.write(header, header.position());
-            ch.force(true);
+            forceMetadata(ch, options);
             Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE);
             syncDir(dir, options);
             return new Segment(seq, firstIndex, path, ch, SegmentHeader.BYTES);
@@ -383,6 +386,11 @@ public final class Wal implements AutoCloseable {
             zeros.clear().limit((int) Math.min(zeros.capacity(), to - pos));
             while (zeros.hasRemaining()) pos += ch.write(zeros, pos);
         }
+    }
+
+    /** Structural changes (new segment, cleared tail) are flushed with metadata unless flushing is off entirely. */
+    private static void forceMetadata(FileChannel ch, WalOptions options) throws IOException {
+        if (options.syncMode() != SyncMode.UNSAFE_NO_SYNC) ch.force(true);
     }
 
     private static void syncDir(Path dir, WalOptions options) throws IOException {
@@ -403,7 +411,7 @@ public final class Wal implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 return;
             }
-            if (first == null) {
+            if (first == null || first == WAKE_UP) {
                 synchronized (queueGuard) {
                     if (closed && queue.isEmpty()) return;
                 }
@@ -414,6 +422,10 @@ public final class Wal implements AutoCloseable {
             while (batch.size() < options.batchRecordsMax()) {
                 Pending p = queue.peek();
                 if (p == null) break;
+                if (p == WAKE_UP) {
+                    queue.poll();
+                    continue;
+                }
                 long b = RecordFormat.frameBytes(p.write().payload().length);
                 if (bytes + b > options.batchBytesMax()) break;
                 queue.poll(); // single consumer: this removes exactly p
@@ -505,7 +517,7 @@ public final class Wal implements AutoCloseable {
                 int cut = target == holder.firstIndex ? SegmentHeader.BYTES : found[0];
                 Assert.that(cut >= SegmentHeader.BYTES, "record %d not found in segment %d", target, holder.seq);
                 zeroFill(holder.channel, cut, end);
-                holder.channel.force(true);
+                forceMetadata(holder.channel, options);
                 active = holder;
                 writeOffset = cut;
                 nextIndex = target;
@@ -599,13 +611,14 @@ public final class Wal implements AutoCloseable {
         synchronized (queueGuard) {
             if (closed) return;
             closed = true;
+            queue.offer(WAKE_UP); // if the queue is full the writer is busy and will notice anyway
         }
         try {
             writer.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        for (Pending p; (p = queue.poll()) != null; ) p.future().completeExceptionally(new IllegalStateException("WAL closed"));
+        for (Pending p; (p = queue.poll()) != null; ) if (p != WAKE_UP) p.future().completeExceptionally(new IllegalStateException("WAL closed"));
         writeLock.lock();
         try {
             for (Segment s : segments.values()) closeQuietly(s.channel);
