@@ -338,7 +338,11 @@ public final class Wal implements AutoCloseable {
     private void flushBuf(int at) throws IOException {
         writeBuf.flip();
         long pos = at;
-        while (writeBuf.hasRemaining()) pos += active.channel.write(writeBuf, pos);
+        int end = writeBuf.limit();
+        while (writeBuf.position() < end) {
+            writeBuf.limit((int) Math.min(end, (long) writeBuf.position() + options.writeChunkBytesMax()));
+            pos += active.channel.write(writeBuf, pos);
+        }
         writeBuf.clear();
     }
 

@@ -14,6 +14,9 @@ package io.synod.storage.wal;
  * @param pendingRecordsMax  most appends queued for the writer thread; beyond it
  *                           {@link Wal#append} fails fast with {@link WalOverloadedException}
  * @param syncMode           how a batch is made durable
+ * @param writeChunkBytesMax largest single {@code write} call; a batch is written in pieces of at
+ *                           most this size (bounds the time one call holds the kernel; tests set it
+ *                           small so that a killed process really leaves half-written records)
  */
 public record WalOptions(
         long segmentBytes,
@@ -21,12 +24,18 @@ public record WalOptions(
         int batchRecordsMax,
         long batchBytesMax,
         int pendingRecordsMax,
-        SyncMode syncMode) {
+        SyncMode syncMode,
+        int writeChunkBytesMax) {
 
     /** Segment sizes are addressed with int offsets in {@link WalPosition}; keep well inside that. */
     public static final long SEGMENT_BYTES_LIMIT = 1L << 30;
 
     public static final WalOptions DEFAULTS = new WalOptions(64L << 20, 4 << 20, 4096, 4L << 20, 65_536, SyncMode.FDATASYNC);
+
+    /** Unlimited write size ({@link #writeChunkBytesMax()} = {@code Integer.MAX_VALUE}). */
+    public WalOptions(long segmentBytes, int recordBytesMax, int batchRecordsMax, long batchBytesMax, int pendingRecordsMax, SyncMode syncMode) {
+        this(segmentBytes, recordBytesMax, batchRecordsMax, batchBytesMax, pendingRecordsMax, syncMode, Integer.MAX_VALUE);
+    }
 
     public WalOptions {
         if (recordBytesMax < 1) throw new IllegalArgumentException("recordBytesMax must be >= 1, got " + recordBytesMax);
@@ -42,25 +51,30 @@ public record WalOptions(
         if (batchBytesMax < 1) throw new IllegalArgumentException("batchBytesMax must be >= 1, got " + batchBytesMax);
         if (pendingRecordsMax < 1) throw new IllegalArgumentException("pendingRecordsMax must be >= 1, got " + pendingRecordsMax);
         if (syncMode == null) throw new IllegalArgumentException("syncMode is required");
+        if (writeChunkBytesMax < 1) throw new IllegalArgumentException("writeChunkBytesMax must be >= 1, got " + writeChunkBytesMax);
     }
 
     public WalOptions withSegmentBytes(long v) {
-        return new WalOptions(v, recordBytesMax, batchRecordsMax, batchBytesMax, pendingRecordsMax, syncMode);
+        return new WalOptions(v, recordBytesMax, batchRecordsMax, batchBytesMax, pendingRecordsMax, syncMode, writeChunkBytesMax);
     }
 
     public WalOptions withRecordBytesMax(int v) {
-        return new WalOptions(segmentBytes, v, batchRecordsMax, batchBytesMax, pendingRecordsMax, syncMode);
+        return new WalOptions(segmentBytes, v, batchRecordsMax, batchBytesMax, pendingRecordsMax, syncMode, writeChunkBytesMax);
     }
 
     public WalOptions withBatch(int recordsMax, long bytesMax) {
-        return new WalOptions(segmentBytes, recordBytesMax, recordsMax, bytesMax, pendingRecordsMax, syncMode);
+        return new WalOptions(segmentBytes, recordBytesMax, recordsMax, bytesMax, pendingRecordsMax, syncMode, writeChunkBytesMax);
     }
 
     public WalOptions withPendingRecordsMax(int v) {
-        return new WalOptions(segmentBytes, recordBytesMax, batchRecordsMax, batchBytesMax, v, syncMode);
+        return new WalOptions(segmentBytes, recordBytesMax, batchRecordsMax, batchBytesMax, v, syncMode, writeChunkBytesMax);
     }
 
     public WalOptions withSyncMode(SyncMode v) {
-        return new WalOptions(segmentBytes, recordBytesMax, batchRecordsMax, batchBytesMax, pendingRecordsMax, v);
+        return new WalOptions(segmentBytes, recordBytesMax, batchRecordsMax, batchBytesMax, pendingRecordsMax, v, writeChunkBytesMax);
+    }
+
+    public WalOptions withWriteChunkBytesMax(int v) {
+        return new WalOptions(segmentBytes, recordBytesMax, batchRecordsMax, batchBytesMax, pendingRecordsMax, syncMode, v);
     }
 }

@@ -11,10 +11,13 @@ import java.util.concurrent.CompletableFuture;
 /**
  * The process {@link WalCrashTest} kills: appends through the WAL from several threads (group
  * commit) and one {@code appendSync} thread, and prints {@code index round thread seq length}
- * for each record only after it is durable. Exits by itself after a safety timeout.
+ * for each record only after it is durable. Exits by itself after a safety timeout. Without
+ * flushes (UNSAFE_NO_SYNC, still durable against a process kill since the page cache survives)
+ * the process spends its time in write calls, which is where a kill tears a record.
  */
 public final class WalCrashChild {
-    static final WalOptions OPTIONS = new WalOptions(64 * 1024, 4096, 256, 32 * 1024, 10_000, SyncMode.FDATASYNC);
+    /** Writes are cut into 64-byte calls so that a kill can land inside a record. */
+    static final WalOptions OPTIONS = new WalOptions(64 * 1024, 4096, 256, 32 * 1024, 10_000, SyncMode.FDATASYNC, 64);
     static final int ASYNC_THREADS = 6;
     static final int SYNC_THREAD = ASYNC_THREADS;
 
@@ -25,8 +28,9 @@ public final class WalCrashChild {
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args[0]);
         int round = Integer.parseInt(args[1]);
+        SyncMode mode = SyncMode.valueOf(args[2]);
         var out = new PrintStream(new FileOutputStream(FileDescriptor.out), true);
-        Wal wal = Wal.open(dir, OPTIONS);
+        Wal wal = Wal.open(dir, OPTIONS.withSyncMode(mode));
         var threads = new ArrayList<Thread>();
         for (int t = 0; t < ASYNC_THREADS; t++) {
             int tid = t;

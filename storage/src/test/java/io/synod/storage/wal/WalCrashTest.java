@@ -44,8 +44,9 @@ class WalCrashTest {
         long totalReported = 0;
         for (int round = 0; round < ROUNDS && System.nanoTime() - start < TIME_BUDGET_NANOS; round++) {
             Path stderr = tmp.resolve("child-" + round + ".err");
+            SyncMode mode = round % 2 == 1 ? SyncMode.UNSAFE_NO_SYNC : SyncMode.FDATASYNC;
             Process p = new ProcessBuilder(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", cp,
-                    WalCrashChild.class.getName(), dir.toString(), Integer.toString(round))
+                    WalCrashChild.class.getName(), dir.toString(), Integer.toString(round), mode.name())
                     .redirectError(stderr.toFile())
                     .start();
             var stdout = new ByteArrayOutputStream();
