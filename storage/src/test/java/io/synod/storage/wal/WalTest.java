@@ -56,6 +56,9 @@ class WalTest {
     void appendsSurviveReopenAcrossSegments() throws IOException {
         fill(200, 300);
         assertThat(segments(dir).size()).isGreaterThan(5);
+        try (var files = Files.list(dir)) {
+            assertThat(files.filter(p -> p.toString().endsWith(".tmp")).toList()).as("spare segment left behind").isEmpty();
+        }
         assertRecords(readAll(dir, SMALL), 200, 300);
         try (Wal wal = Wal.open(dir, SMALL)) {
             assertThat(wal.nextIndex()).isEqualTo(201);
