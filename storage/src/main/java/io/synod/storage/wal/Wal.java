@@ -158,6 +158,9 @@ public final class Wal implements AutoCloseable {
         FileLock lock;
         try {
             lock = lockChannel.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            lockChannel.close();
+            throw new IOException("WAL directory " + dir + " is locked: already open in this process", e);
         } catch (IOException | RuntimeException e) {
             lockChannel.close();
             throw e;

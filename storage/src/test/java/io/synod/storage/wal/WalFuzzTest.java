@@ -44,7 +44,8 @@ class WalFuzzTest {
             fail(what + ": unexpected " + t, t);
         }
         var again = new ArrayList<WalRecord>();
-        try (Wal wal = Wal.open(dir, OPTS, again::add)) {
+        try {
+            Wal.open(dir, OPTS, again::add).close();
             assertThat(again).hasSize(recs.size() + 1);
         } catch (Throwable t) {
             fail(what + ": reopen after recovery failed: " + t, t);

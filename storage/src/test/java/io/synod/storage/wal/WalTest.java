@@ -160,7 +160,8 @@ class WalTest {
     @Test
     void secondOpenOfSameDirectoryIsRefused() throws IOException {
         try (Wal wal = Wal.open(dir, SMALL)) {
-            assertThatThrownBy(() -> Wal.open(dir, SMALL)).isInstanceOf(Exception.class);
+            assertThat(wal.nextIndex()).isEqualTo(1);
+            assertThatThrownBy(() -> Wal.open(dir, SMALL)).isInstanceOf(IOException.class).hasMessageContaining("locked");
         }
     }
 

@@ -23,9 +23,8 @@ final class WalTestSupport {
 
     static List<WalRecord> readAll(Path dir, WalOptions options) throws IOException {
         var out = new ArrayList<WalRecord>();
-        try (Wal wal = Wal.open(dir, options, out::add)) {
-            return out;
-        }
+        Wal.open(dir, options, out::add).close();
+        return out;
     }
 
     static List<Path> segments(Path dir) throws IOException {
