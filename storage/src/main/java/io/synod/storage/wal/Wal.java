@@ -543,9 +543,11 @@ public final class Wal implements AutoCloseable {
 
     /**
      * Removes every record after {@code lastKept} (so the next append gets index
-     * {@code lastKept + 1}): later segments are deleted newest first, then the rest of the
-     * segment holding {@code lastKept + 1} is zeroed and flushed. A crash part way leaves a
-     * prefix of the old log, never a log with a hole.
+     * {@code lastKept + 1}): later segments are deleted newest first, then the segment holding
+     * {@code lastKept + 1} is replaced by a copy of its kept prefix. A crash part way leaves a
+     * prefix of the old log, never a log with a hole. (Zeroing the cut-off records in place
+     * would not do: if power failed with only some of the zeroed pages on disk, intact records
+     * would follow zeros and recovery would rightly call it corruption.)
      */
     public void truncateAfter(long lastKept) throws IOException {
         writeLock.lock();
@@ -571,8 +573,7 @@ public final class Wal implements AutoCloseable {
                 });
                 int cut = target == holder.firstIndex ? SegmentHeader.BYTES : found[0];
                 Assert.that(cut >= SegmentHeader.BYTES, "record %d not found in segment %d", target, holder.seq);
-                zeroFill(holder.channel, cut, end);
-                forceMetadata(holder.channel, options);
+                if (cut < end) holder = replaceWithPrefix(holder, cut);
                 active = holder;
                 writeOffset = cut;
                 nextIndex = target;
@@ -583,6 +584,36 @@ public final class Wal implements AutoCloseable {
         } finally {
             writeLock.unlock();
         }
+    }
+
+    /**
+     * Atomically swaps {@code seg} for a preallocated file holding only its bytes before
+     * {@code cut}: the copy is flushed under a temporary name and renamed over the original.
+     */
+    private Segment replaceWithPrefix(Segment seg, int cut) throws IOException {
+        Path tmp = dir.resolve(String.format("%016x-truncated", seg.seq) + TMP_SUFFIX);
+        FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        try {
+            zeroFill(ch, 0, options.segmentBytes());
+            ByteBuffer buf = ByteBuffer.allocateDirect(ZERO_CHUNK_BYTES);
+            for (long pos = 0; pos < cut; ) {
+                buf.clear().limit((int) Math.min(buf.capacity(), cut - pos));
+                readFully(seg.channel, buf, pos);
+                buf.flip();
+                while (buf.hasRemaining()) ch.write(buf, pos + buf.position());
+                pos += buf.limit();
+            }
+            forceMetadata(ch, options);
+            Files.move(tmp, seg.path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            syncDir(dir, options);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(ch);
+            throw e;
+        }
+        closeQuietly(seg.channel);
+        var replaced = new Segment(seg.seq, seg.firstIndex, seg.path, ch, cut);
+        segments.put(seg.seq, replaced);
+        return replaced;
     }
 
     /**

@@ -312,6 +312,10 @@ class WalTest {
             assertThat(wal.segmentCount()).isLessThan(before);
             var r = wal.appendSync(writes(1000, 3, 300));
             assertThat(r.firstIndex()).isEqualTo(38);
+            assertThat(wal.read(r.positions().get(2)).payload()).isEqualTo(payload(1002, 300));
+        }
+        try (var files = Files.list(dir)) {
+            assertThat(files.filter(p -> p.toString().endsWith(".tmp")).toList()).isEmpty();
         }
         var recs = readAll(dir, SMALL);
         assertThat(recs).hasSize(40);
