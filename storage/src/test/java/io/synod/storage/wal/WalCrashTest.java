@@ -2,10 +2,7 @@ package io.synod.storage.wal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,24 +41,24 @@ class WalCrashTest {
         long totalReported = 0;
         for (int round = 0; round < ROUNDS && System.nanoTime() - start < TIME_BUDGET_NANOS; round++) {
             Path stderr = tmp.resolve("child-" + round + ".err");
+            // A file, not a pipe: the JDK may drop unread pipe bytes when it reaps a killed child.
+            Path stdoutFile = tmp.resolve("child-" + round + ".out");
             SyncMode mode = round % 2 == 1 ? SyncMode.UNSAFE_NO_SYNC : SyncMode.FDATASYNC;
             Process p = new ProcessBuilder(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", cp,
                     WalCrashChild.class.getName(), dir.toString(), Integer.toString(round), mode.name())
                     .redirectError(stderr.toFile())
+                    .redirectOutput(stdoutFile.toFile())
                     .start();
-            var stdout = new ByteArrayOutputStream();
-            Thread reader = Thread.ofPlatform().start(() -> pump(p.getInputStream(), stdout));
             // Wait for the first acknowledged record, then kill at a random moment after it.
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (sizeOf(stdout) == 0 && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(5);
+            while (Files.size(stdoutFile) == 0 && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(5);
             assertThat(p.isAlive()).as("child died on its own: %s", readQuietly(stderr)).isTrue();
             Thread.sleep(rnd.nextInt(300));
             p.destroyForcibly();
             assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
-            reader.join();
             assertThat(p.exitValue()).as("child exit (stderr: %s)", readQuietly(stderr)).isEqualTo(137);
 
-            List<WalCrashChild.Reported> reported = completeLines(stdout);
+            List<WalCrashChild.Reported> reported = completeLines(Files.readString(stdoutFile));
             totalReported += reported.size();
             for (var r : reported) {
                 var previous = durable.put(r.index(), r);
@@ -84,31 +81,8 @@ class WalCrashTest {
         assertThat(totalReported).isGreaterThan(rounds);
     }
 
-    private static void pump(InputStream in, ByteArrayOutputStream out) {
-        byte[] buf = new byte[8192];
-        try (in) {
-            for (int n; (n = in.read(buf)) > 0; ) {
-                synchronized (out) {
-                    out.write(buf, 0, n);
-                }
-            }
-        } catch (IOException e) {
-            // the child was killed; what was read so far is what counts
-        }
-    }
-
-    private static int sizeOf(ByteArrayOutputStream out) {
-        synchronized (out) {
-            return out.size();
-        }
-    }
-
     /** Only lines ending in a newline: a line cut off by the kill was never fully reported. */
-    private static List<WalCrashChild.Reported> completeLines(ByteArrayOutputStream out) {
-        String s;
-        synchronized (out) {
-            s = out.toString(StandardCharsets.UTF_8);
-        }
+    private static List<WalCrashChild.Reported> completeLines(String s) {
         var lines = new ArrayList<WalCrashChild.Reported>();
         int from = 0;
         for (int nl; (nl = s.indexOf('\n', from)) >= 0; from = nl + 1) lines.add(WalCrashChild.Reported.parse(s.substring(from, nl)));
