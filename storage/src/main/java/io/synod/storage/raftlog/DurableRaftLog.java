@@ -194,7 +194,11 @@ public final class DurableRaftLog implements LogStorage, AutoCloseable {
      * Makes {@code entries} and {@code hardState} durable with one flush. An empty hard state
      * means "unchanged" (as in a {@code Ready}). Entries must be contiguous, start at or after
      * {@link #firstIndex()} and at most one past {@link #lastIndex()}; entries from the first
-     * one's index onwards replace what the log held there.
+     * one's index onwards replace what the log held there. An entry's data may be at most the
+     * WAL's {@code recordBytesMax} minus {@value RaftLogCodec#ENTRY_HEADER_BYTES} bytes.
+     *
+     * <p>A crash during the call leaves, after recovery, the log as before plus a prefix of the
+     * entries (the hard state only if all of them made it): records are replayed in order.
      */
     public void save(HardState hs, List<Entry> entries) throws IOException {
         if (!entries.isEmpty()) {

@@ -172,6 +172,41 @@ class WalTest {
         assertThatThrownBy(() -> wal.append((byte) 1, new byte[1])).isInstanceOf(IllegalStateException.class);
     }
 
+    @Test
+    void anyWriteFailureFailsTheWalForGood() throws Exception {
+        try (Wal wal = Wal.open(dir, SMALL)) {
+            // Squat on the next segment's name so that rolling over fails.
+            Files.write(dir.resolve("0000000000000001.wal"), new byte[0]);
+            assertThatThrownBy(() -> {
+                for (int i = 0; i < 100; i++) wal.appendSync(writes(i, 1, 500));
+            }).isInstanceOf(IOException.class);
+            Files.delete(dir.resolve("0000000000000001.wal"));
+            // Even with the cause gone, nothing more is accepted: the on-disk state is unknown.
+            assertThatThrownBy(() -> wal.appendSync(writes(1, 1, 10))).isInstanceOf(IOException.class).hasMessageContaining("failed earlier");
+            assertThat(wal.append((byte) 1, new byte[1])).failsWithin(java.time.Duration.ofSeconds(5));
+        }
+        // What was acknowledged before the failure is still there.
+        var recs = readAll(dir, SMALL);
+        assertThat(recs).isNotEmpty();
+    }
+
+    @Test
+    void optionsRejectImpossibleLimits() {
+        assertThatThrownBy(() -> SMALL.withSegmentBytes(100)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot hold one record");
+        assertThatThrownBy(() -> SMALL.withBatch(0, 10)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> SMALL.withSegmentBytes(WalOptions.SEGMENT_BYTES_LIMIT + 1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> SMALL.withPendingRecordsMax(0)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void fsyncModeWorksToo() throws IOException {
+        try (Wal wal = Wal.open(dir, SMALL.withSyncMode(SyncMode.FSYNC))) {
+            wal.appendSync(writes(1, 3, 10));
+            assertThat(wal.syncCount()).isEqualTo(1);
+        }
+        assertRecords(readAll(dir, SMALL), 3, 10);
+    }
+
     // ------------------------------------------------------------- torn tails and corruption
 
     @Test
