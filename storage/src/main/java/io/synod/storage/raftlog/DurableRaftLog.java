@@ -195,7 +195,7 @@ public final class DurableRaftLog implements LogStorage, AutoCloseable {
      * means "unchanged" (as in a {@code Ready}). Entries must be contiguous, start at or after
      * {@link #firstIndex()} and at most one past {@link #lastIndex()}; entries from the first
      * one's index onwards replace what the log held there. An entry's data may be at most the
-     * WAL's {@code recordBytesMax} minus {@value RaftLogCodec#ENTRY_HEADER_BYTES} bytes.
+     * WAL's {@code recordBytesMax} minus 17 bytes (term, index and type).
      *
      * <p>A crash during the call leaves, after recovery, the log as before plus a prefix of the
      * entries (the hard state only if all of them made it): records are replayed in order.
