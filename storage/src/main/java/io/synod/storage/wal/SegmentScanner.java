@@ -83,7 +83,17 @@ public final class SegmentScanner {
             count++;
         }
         if (reason == null) return new Result(Optional.of(header), off, count, dataEnd, Optional.empty());
-        var next = findIntactFrame(seg, off + 1, dataEnd, recordBytesMax);
+        // Usually only the payload is damaged and the next frame sits where the length says;
+        // check there before the byte-by-byte search, which costs a CRC per plausible offset.
+        OptionalInt next = OptionalInt.empty();
+        if (size - off >= RecordFormat.HEADER_BYTES) {
+            int len = seg.getInt(off);
+            long natural = (long) off + RecordFormat.HEADER_BYTES + len;
+            if (len >= 0 && len <= recordBytesMax && natural < dataEnd && isIntactFrame(seg, (int) natural, recordBytesMax)) {
+                next = OptionalInt.of((int) natural);
+            }
+        }
+        if (next.isEmpty()) next = findIntactFrame(seg, off + 1, dataEnd, recordBytesMax);
         return new Result(Optional.of(header), off, count, dataEnd, Optional.of(new Problem(off, reason, next)));
     }
 
@@ -101,15 +111,20 @@ public final class SegmentScanner {
      * means real records follow the damage.
      */
     static OptionalInt findIntactFrame(ByteBuffer seg, int from, int dataEnd, int recordBytesMax) {
-        int size = seg.limit();
         for (int y = from; y + RecordFormat.HEADER_BYTES <= dataEnd; y++) {
-            int len = seg.getInt(y);
-            if (len < 0 || len > recordBytesMax) continue;
-            byte type = seg.get(y + 4);
-            if (type == RecordFormat.TYPE_NONE) continue;
-            if ((long) y + RecordFormat.HEADER_BYTES + len > size) continue;
-            if (seg.getInt(y + 5) == RecordFormat.crc(type, seg, y + RecordFormat.HEADER_BYTES, len)) return OptionalInt.of(y);
+            if (isIntactFrame(seg, y, recordBytesMax)) return OptionalInt.of(y);
         }
         return OptionalInt.empty();
+    }
+
+    /** A frame at {@code y} with a length in bounds, a non-zero type and a matching CRC. */
+    static boolean isIntactFrame(ByteBuffer seg, int y, int recordBytesMax) {
+        if ((long) y + RecordFormat.HEADER_BYTES > seg.limit()) return false;
+        int len = seg.getInt(y);
+        if (len < 0 || len > recordBytesMax) return false;
+        byte type = seg.get(y + 4);
+        if (type == RecordFormat.TYPE_NONE) return false;
+        if ((long) y + RecordFormat.HEADER_BYTES + len > seg.limit()) return false;
+        return seg.getInt(y + 5) == RecordFormat.crc(type, seg, y + RecordFormat.HEADER_BYTES, len);
     }
 }
