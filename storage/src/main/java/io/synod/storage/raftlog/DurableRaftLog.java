@@ -185,6 +185,7 @@ public final class DurableRaftLog implements LogStorage, AutoCloseable {
                 log.positions.add(positions.get(i));
                 log.walIndexes.add(walIndexes.get(i));
             }
+            log.checkInvariants();
         }
     }
 
@@ -228,6 +229,14 @@ public final class DurableRaftLog implements LogStorage, AutoCloseable {
             cache.append(entries);
         }
         if (writeHs) hardState = hs;
+        checkInvariants();
+    }
+
+    /** The three columns describe the same entries, starting right after the snapshot. */
+    private void checkInvariants() {
+        Assert.that(base == snapshotMeta.index() + 1, "column base %d is not snapshot index %d + 1", base, snapshotMeta.index());
+        Assert.that(terms.size() == positions.size() && terms.size() == walIndexes.size(),
+                "column sizes differ: terms %d positions %d wal indexes %d", terms.size(), positions.size(), walIndexes.size());
     }
 
     /**
@@ -279,6 +288,7 @@ public final class DurableRaftLog implements LogStorage, AutoCloseable {
         snapshotMeta = meta;
         confState = meta.confState();
         snapshotWalIndex = r.firstIndex();
+        checkInvariants();
         long cutoff = walIndexes.size() > 0 ? Math.min(walIndexes.get(0), snapshotWalIndex) : snapshotWalIndex;
         wal.releaseBefore(cutoff);
     }
