@@ -202,6 +202,16 @@ public final class DurableRaftLog implements LogStorage, AutoCloseable {
      * entries (the hard state only if all of them made it): records are replayed in order.
      */
     public void save(HardState hs, List<Entry> entries) throws IOException {
+        save(hs, entries, true);
+    }
+
+    /**
+     * As {@link #save(HardState, List)}, flushing only if {@code mustSync}. Pass the Ready's
+     * {@code mustSync}: it is false only when nothing but the commit index changed, which may be
+     * lost in a crash (it is learned again from the leader). Unflushed records become durable
+     * with the next flushed save.
+     */
+    public void save(HardState hs, List<Entry> entries, boolean mustSync) throws IOException {
         if (!entries.isEmpty()) {
             long first = entries.get(0).index();
             Assert.that(first >= firstIndex(), "append at %d before first index %d", first, firstIndex());
@@ -215,7 +225,7 @@ public final class DurableRaftLog implements LogStorage, AutoCloseable {
         var writes = new ArrayList<WalWrite>(entries.size() + 1);
         for (Entry e : entries) writes.add(new WalWrite(RaftLogCodec.ENTRY, RaftLogCodec.encodeEntry(e)));
         if (writeHs) writes.add(new WalWrite(RaftLogCodec.HARD_STATE, RaftLogCodec.encodeHardState(hs)));
-        AppendResult r = wal.appendSync(writes);
+        AppendResult r = wal.appendBatch(writes, mustSync);
         if (!entries.isEmpty()) {
             int keep = (int) (entries.get(0).index() - base);
             terms.truncate(keep);

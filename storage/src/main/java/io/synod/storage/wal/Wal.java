@@ -295,11 +295,23 @@ public final class Wal implements AutoCloseable {
      * Raft driver) that wants its whole Ready durable with one sync. Returns after the flush.
      */
     public AppendResult appendSync(List<WalWrite> writes) throws IOException {
-        Assert.that(!writes.isEmpty(), "appendSync with no records");
+        return appendBatch(writes, true);
+    }
+
+    /**
+     * Writes {@code writes} in order, flushing once at the end only if {@code flush}. Unflushed
+     * records become durable with the next flush (of any append, or a segment roll); a crash
+     * before that may lose them, so use {@code flush = false} only for what may be lost (Raft:
+     * a Ready whose {@code mustSync} is false, that is, only the commit index moved). Note that
+     * unflushed bytes widen the window in which a power cut can leave later pages on disk
+     * without earlier ones, which recovery reports as corruption rather than guess.
+     */
+    public AppendResult appendBatch(List<WalWrite> writes, boolean flush) throws IOException {
+        Assert.that(!writes.isEmpty(), "appendBatch with no records");
         for (WalWrite w : writes) checkSize(w);
         writeLock.lock();
         try {
-            return writeLocked(writes);
+            return writeLocked(writes, flush);
         } finally {
             writeLock.unlock();
         }
@@ -311,7 +323,7 @@ public final class Wal implements AutoCloseable {
         }
     }
 
-    private AppendResult writeLocked(List<WalWrite> writes) throws IOException {
+    private AppendResult writeLocked(List<WalWrite> writes, boolean flush) throws IOException {
         IOException failed = failure;
         if (failed != null) throw new IOException("WAL failed earlier; reopen it", failed);
         try {
@@ -337,7 +349,7 @@ public final class Wal implements AutoCloseable {
                 nextIndex++;
             }
             flushBuf(bufStart);
-            sync(active.channel);
+            if (flush) sync(active.channel);
             maybePrepareSpare();
             return new AppendResult(first, positions);
         } catch (IOException | RuntimeException e) {
@@ -492,7 +504,7 @@ public final class Wal implements AutoCloseable {
             Throwable error = null;
             writeLock.lock();
             try {
-                result = writeLocked(writes);
+                result = writeLocked(writes, true);
             } catch (Throwable t) {
                 error = t;
             } finally {

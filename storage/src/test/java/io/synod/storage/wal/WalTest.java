@@ -199,6 +199,17 @@ class WalTest {
     }
 
     @Test
+    void unflushedBatchesAreWrittenAndFlushedByTheNextFlush() throws IOException {
+        try (Wal wal = Wal.open(dir, SMALL)) {
+            wal.appendBatch(writes(1, 2, 10), false);
+            assertThat(wal.syncCount()).isZero();
+            wal.appendBatch(writes(3, 1, 10), true);
+            assertThat(wal.syncCount()).isEqualTo(1);
+        }
+        assertRecords(readAll(dir, SMALL), 3, 10);
+    }
+
+    @Test
     void fsyncModeWorksToo() throws IOException {
         try (Wal wal = Wal.open(dir, SMALL.withSyncMode(SyncMode.FSYNC))) {
             wal.appendSync(writes(1, 3, 10));
