@@ -525,8 +525,17 @@ public final class MvccStore implements AutoCloseable {
         long rev = r.revision() <= 0 ? current : r.revision();
         boolean filtered = r.minModRevision() != 0 || r.maxModRevision() != 0
                 || r.minCreateRevision() != 0 || r.maxCreateRevision() != 0;
+        RangeRequest.SortOrder order = r.sortOrder();
+        if (r.sortTarget() != RangeRequest.SortTarget.KEY && order == RangeRequest.SortOrder.NONE) {
+            order = RangeRequest.SortOrder.ASCEND;
+        } else if (r.sortTarget() == RangeRequest.SortTarget.KEY && order == RangeRequest.SortOrder.ASCEND) {
+            order = RangeRequest.SortOrder.NONE; // the index already yields ascending keys
+        }
         // Sorting or filtering needs every match; otherwise one beyond the limit tells "more".
-        long fetch = (r.sortOrder() != RangeRequest.SortOrder.NONE || filtered || r.limit() <= 0) ? 0 : r.limit() + 1;
+        // Deliberate difference from etcd 3.5/3.6: etcd decides this on the order as requested, so
+        // NONE with a non-key target and a limit sorts only the first limit+1 keys by key; here
+        // the implied ascending sort covers the whole range, as the API documentation promises.
+        long fetch = (order != RangeRequest.SortOrder.NONE || filtered || r.limit() <= 0) ? 0 : r.limit() + 1;
         long count = 0;
         List<Bytes> keys = new ArrayList<>();
         List<KeyIndex.Entry> entries = new ArrayList<>();
@@ -541,12 +550,6 @@ public final class MvccStore implements AutoCloseable {
         }
         if (r.countOnly()) return new RangeResponse(current, List.of(), false, count);
 
-        RangeRequest.SortOrder order = r.sortOrder();
-        if (r.sortTarget() != RangeRequest.SortTarget.KEY && order == RangeRequest.SortOrder.NONE) {
-            order = RangeRequest.SortOrder.ASCEND;
-        } else if (r.sortTarget() == RangeRequest.SortTarget.KEY && order == RangeRequest.SortOrder.ASCEND) {
-            order = RangeRequest.SortOrder.NONE; // the index already yields ascending keys
-        }
         boolean needValues = !r.keysOnly()
                 || (order != RangeRequest.SortOrder.NONE && r.sortTarget() == RangeRequest.SortTarget.VALUE);
         List<Bytes> values = needValues ? readValues(entries, pending) : null;
@@ -668,7 +671,7 @@ public final class MvccStore implements AutoCloseable {
 
     /**
      * Removes one bounded batch of compacted history (at most {@link MvccOptions#compactionBatch()}
-     * units of work: keys visited plus rows deleted), recording progress in the same write so a
+     * units of work: a row deleted or a key visited with nothing to delete), recording progress in the same write so a
      * restart resumes where it stopped. Returns whether work remains.
      */
     public boolean runCompactionStep() {
@@ -693,15 +696,15 @@ public final class MvccStore implements AutoCloseable {
                     resumeAt = Optional.of(e.getKey());
                     break;
                 }
-                budget--;
                 KeyIndex.History h = e.getValue();
                 int removable = h.removableAt(s.target());
+                // Budget is at least 1 here, so every step removes something when anything is due.
                 int take = Math.min(removable, budget);
                 for (int i = 0; i < take; i++) {
                     KeyIndex.Entry old = h.get(i);
                     batch.delete(revCf, RecordCodec.revKey(old.main(), old.sub()));
                 }
-                budget -= take;
+                budget -= Math.max(take, 1);
                 if (take > 0) trims.add(Map.entry(e.getKey(), take));
                 if (take < removable) {
                     resumeAt = Optional.of(e.getKey());
