@@ -11,7 +11,8 @@ import java.util.List;
  * are an unsigned varint length then the bytes; signed numbers are zig-zag varints; booleans are
  * packed into a flags byte. Tags 16..31 are reserved for lease commands. Decoding checks every
  * length against {@link Limits} and against what is left of the input, rejects unknown tags and
- * trailing bytes, and reports the offset of the problem, so a corrupt entry fails loudly instead
+ * trailing bytes and non-minimal varints (so each command has one encoding), and reports the
+ * offset of the problem, so a corrupt entry fails loudly instead
  * of being applied as something else.
  */
 public final class CommandCodec {
@@ -198,6 +199,9 @@ public final class CommandCodec {
             long v = 0;
             for (int shift = 0; shift < 64; shift += 7) {
                 int b = u8(what);
+                // Only the shortest form is accepted, so every command has exactly one encoding.
+                if (b == 0 && shift > 0) throw error("non-minimal varint reading " + what);
+                if (shift == 63 && b > 1) throw error("varint overflows 64 bits reading " + what);
                 v |= (long) (b & 0x7f) << shift;
                 if ((b & 0x80) == 0) return v;
             }
