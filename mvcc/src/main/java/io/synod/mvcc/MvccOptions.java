@@ -16,6 +16,7 @@ import io.synod.common.Assert;
  * @param maxEventsPerCatchUp  most events one {@link MvccStore#changesSince} call returns
  *                             (whole revisions are never split, so this may be exceeded by one revision)
  * @param rocksWal             keep RocksDB's own WAL (unsynced); see {@link MvccStore} for why it is off by default
+ * @param writeBufferBytes     RocksDB memtable size per column family: memory held before a flush to disk
  */
 public record MvccOptions(
         int maxTxnOps,
@@ -23,32 +24,38 @@ public record MvccOptions(
         int compactionBatch,
         int compactionStepsPerApply,
         int maxEventsPerCatchUp,
-        boolean rocksWal) {
+        boolean rocksWal,
+        long writeBufferBytes) {
     public MvccOptions {
         Assert.that(maxTxnOps > 0, "maxTxnOps must be positive: %d", maxTxnOps);
         Assert.that(maxTxnDepth > 0, "maxTxnDepth must be positive: %d", maxTxnDepth);
         Assert.that(compactionBatch > 0, "compactionBatch must be positive: %d", compactionBatch);
         Assert.that(compactionStepsPerApply >= 0, "compactionStepsPerApply must be >= 0: %d", compactionStepsPerApply);
         Assert.that(maxEventsPerCatchUp > 0, "maxEventsPerCatchUp must be positive: %d", maxEventsPerCatchUp);
+        Assert.that(writeBufferBytes >= 64 * 1024, "writeBufferBytes must be at least 64 KiB: %d", writeBufferBytes);
     }
 
     public static MvccOptions defaults() {
-        return new MvccOptions(128, 16, 1000, 1, 10_000, false);
+        return new MvccOptions(128, 16, 1000, 1, 10_000, false, 64L << 20);
     }
 
     public MvccOptions withMaxTxnOps(int n) {
-        return new MvccOptions(n, maxTxnDepth, compactionBatch, compactionStepsPerApply, maxEventsPerCatchUp, rocksWal);
+        return new MvccOptions(n, maxTxnDepth, compactionBatch, compactionStepsPerApply, maxEventsPerCatchUp, rocksWal, writeBufferBytes);
     }
 
     public MvccOptions withCompaction(int batch, int stepsPerApply) {
-        return new MvccOptions(maxTxnOps, maxTxnDepth, batch, stepsPerApply, maxEventsPerCatchUp, rocksWal);
+        return new MvccOptions(maxTxnOps, maxTxnDepth, batch, stepsPerApply, maxEventsPerCatchUp, rocksWal, writeBufferBytes);
     }
 
     public MvccOptions withMaxEventsPerCatchUp(int n) {
-        return new MvccOptions(maxTxnOps, maxTxnDepth, compactionBatch, compactionStepsPerApply, n, rocksWal);
+        return new MvccOptions(maxTxnOps, maxTxnDepth, compactionBatch, compactionStepsPerApply, n, rocksWal, writeBufferBytes);
     }
 
     public MvccOptions withRocksWal(boolean on) {
-        return new MvccOptions(maxTxnOps, maxTxnDepth, compactionBatch, compactionStepsPerApply, maxEventsPerCatchUp, on);
+        return new MvccOptions(maxTxnOps, maxTxnDepth, compactionBatch, compactionStepsPerApply, maxEventsPerCatchUp, on, writeBufferBytes);
+    }
+
+    public MvccOptions withWriteBufferBytes(long bytes) {
+        return new MvccOptions(maxTxnOps, maxTxnDepth, compactionBatch, compactionStepsPerApply, maxEventsPerCatchUp, rocksWal, bytes);
     }
 }

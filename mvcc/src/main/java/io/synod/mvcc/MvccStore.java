@@ -111,7 +111,7 @@ public final class MvccStore implements AutoCloseable {
     private MvccStore(Path dir, MvccOptions options) throws RocksDBException {
         this.dir = dir;
         this.options = options;
-        this.cfOptions = new ColumnFamilyOptions();
+        this.cfOptions = new ColumnFamilyOptions().setWriteBufferSize(options.writeBufferBytes());
         this.dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
                 .setAtomicFlush(true);
         this.writeOptions = new WriteOptions().setDisableWAL(!options.rocksWal()).setSync(false);
@@ -535,7 +535,8 @@ public final class MvccStore implements AutoCloseable {
         // Deliberate difference from etcd 3.5/3.6: etcd decides this on the order as requested, so
         // NONE with a non-key target and a limit sorts only the first limit+1 keys by key; here
         // the implied ascending sort covers the whole range, as the API documentation promises.
-        long fetch = (order != RangeRequest.SortOrder.NONE || filtered || r.limit() <= 0) ? 0 : r.limit() + 1;
+        long fetch = (order != RangeRequest.SortOrder.NONE || filtered || r.limit() <= 0
+                || r.limit() == Long.MAX_VALUE) ? 0 : r.limit() + 1;
         long count = 0;
         List<Bytes> keys = new ArrayList<>();
         List<KeyIndex.Entry> entries = new ArrayList<>();

@@ -170,6 +170,8 @@ class MvccStoreTest {
         assertThat(keys(r)).containsExactly("a", "b");
         assertThat(r.more()).isTrue();
         assertThat(r.count()).isEqualTo(5);
+        assertThat(f.store.range(RangeRequest.all().withLimit(Long.MAX_VALUE)).kvs()).hasSize(5);
+        assertThat(f.store.range(RangeRequest.all().withLimit(-3)).kvs()).hasSize(5);
         RangeResponse exact = f.store.range(RangeRequest.all().withLimit(5));
         assertThat(exact.more()).isFalse();
         assertThat(exact.kvs()).hasSize(5);
