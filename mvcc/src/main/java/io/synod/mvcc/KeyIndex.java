@@ -128,10 +128,7 @@ final class KeyIndex {
 
     /** The keys of [key, end) under etcd's range-end conventions, in ascending order. */
     NavigableMap<Bytes, History> slice(Bytes key, Bytes end) {
-        if (end.isEmpty()) {
-            History h = keys.get(key);
-            return h == null ? Collections.emptyNavigableMap() : new TreeMap<>(java.util.Map.of(key, h));
-        }
+        if (end.isEmpty()) return keys.subMap(key, true, key, true);
         if (end.equals(Bytes.ZERO)) return keys.tailMap(key, true);
         if (end.compareTo(key) <= 0) return Collections.emptyNavigableMap();
         return keys.subMap(key, true, end, false);
