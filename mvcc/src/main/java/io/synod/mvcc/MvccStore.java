@@ -15,6 +15,7 @@ import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.rocksdb.Checkpoint;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
@@ -740,6 +741,29 @@ public final class MvccStore implements AutoCloseable {
         } finally {
             lock.writeLock().unlock();
         }
+    }
+
+    /**
+     * Takes a consistent snapshot of everything applied so far (a RocksDB checkpoint in a sibling
+     * directory, hard-linked so it costs little space until the store moves on) and returns it as
+     * a chunk stream of at most {@code chunkBytes} per chunk. The caller must close it.
+     */
+    public MvccSnapshot snapshot(int chunkBytes) throws IOException {
+        Path target;
+        long index;
+        lock.writeLock().lock();
+        try (Checkpoint cp = Checkpoint.create(db)) {
+            checkUsable();
+            index = appliedIndex;
+            target = dir.resolveSibling(dir.getFileName() + ".snapshot-" + index + "-" + System.nanoTime());
+            // With RocksDB's WAL off, the checkpoint flushes memtables first, so it holds exactly this index.
+            cp.createCheckpoint(target.toString());
+        } catch (RocksDBException e) {
+            throw new IOException("cannot checkpoint mvcc store at " + dir, e);
+        } finally {
+            lock.writeLock().unlock();
+        }
+        return new MvccSnapshot(target, index, chunkBytes);
     }
 
     /** Number of keys with retained history in the index (live or not), for tests and metrics. */
