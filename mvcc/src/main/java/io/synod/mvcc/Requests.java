@@ -70,37 +70,37 @@ public final class Requests {
     private record Writes(Set<Bytes> puts, List<DeleteRangeRequest> deletes) {}
 
     /**
-     * Collects what a branch may write, failing if two ops of it could write the same key: a key
-     * put twice, or put and also inside a deleted range. The two branches of a nested txn are
-     * alternatives, so they may overlap each other but not their siblings. Deletes may overlap
-     * each other (deleting twice is harmless: the second finds nothing).
+     * Collects what a branch may write, failing if two of its ops could write the same key, by
+     * etcd's rules: a put may not repeat a put of this level or of a nested txn, nor fall in a
+     * delete of this level or of an earlier nested txn; the two branches of a nested txn are
+     * alternatives, so each may put the same key. (As in etcd, a nested txn's put followed by a
+     * later sibling's delete of that key is allowed: the key then changes twice in one revision.)
      */
     private static Writes writes(List<RequestOp> ops) throws Duplicate {
-        Set<Bytes> puts = new HashSet<>();
         List<DeleteRangeRequest> deletes = new ArrayList<>();
         for (RequestOp op : ops) {
-            if (op instanceof PutRequest p && !puts.add(p.key())) throw new Duplicate();
             if (op instanceof DeleteRangeRequest d) deletes.add(d);
         }
+        Set<Bytes> puts = new HashSet<>();
         for (RequestOp op : ops) {
             if (!(op instanceof TxnRequest nested)) continue;
-            Writes s = writes(nested.success());
-            Writes f = writes(nested.failure());
-            Set<Bytes> nestedPuts = new HashSet<>(s.puts());
-            nestedPuts.addAll(f.puts());
-            List<DeleteRangeRequest> nestedDeletes = new ArrayList<>(s.deletes());
-            nestedDeletes.addAll(f.deletes());
-            for (Bytes k : nestedPuts) {
+            Writes then = writes(nested.success());
+            Writes otherwise = writes(nested.failure());
+            for (Bytes k : then.puts()) {
                 if (puts.contains(k) || covered(k, deletes)) throw new Duplicate();
+                puts.add(k);
             }
-            for (Bytes k : puts) {
-                if (covered(k, nestedDeletes)) throw new Duplicate();
+            for (Bytes k : otherwise.puts()) {
+                if ((puts.contains(k) && !then.puts().contains(k)) || covered(k, deletes)) throw new Duplicate();
+                puts.add(k);
             }
-            puts.addAll(nestedPuts);
-            deletes.addAll(nestedDeletes);
+            deletes.addAll(then.deletes());
+            deletes.addAll(otherwise.deletes());
         }
-        for (Bytes k : puts) {
-            if (covered(k, deletes)) throw new Duplicate();
+        for (RequestOp op : ops) {
+            if (!(op instanceof PutRequest p)) continue;
+            if (puts.contains(p.key()) || covered(p.key(), deletes)) throw new Duplicate();
+            puts.add(p.key());
         }
         return new Writes(puts, deletes);
     }

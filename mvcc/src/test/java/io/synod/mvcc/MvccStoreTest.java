@@ -348,6 +348,21 @@ class MvccStoreTest {
         TxnRequest alt = new TxnRequest(List.of(), List.of(PutRequest.of(b("n"), b("1"))), List.of(PutRequest.of(b("n"), b("2"))));
         f.ok(new TxnRequest(List.of(), List.of(alt, DeleteRangeRequest.single(b("a")), DeleteRangeRequest.of(b("a"), b("b"))), List.of()));
         assertThat(f.store.currentRevision()).isEqualTo(3);
+        // A nested txn's then-put and else-delete of one key are alternatives: allowed.
+        TxnRequest putOrDelete = new TxnRequest(List.of(), List.of(PutRequest.of(b("p"), b("1"))), List.of(DeleteRangeRequest.single(b("p"))));
+        f.ok(new TxnRequest(List.of(), List.of(putOrDelete), List.of()));
+        assertThat(f.get("p").version()).isEqualTo(1);
+        // etcd lets a later sibling delete what an earlier nested txn put: two changes in one revision.
+        TxnRequest putQ = new TxnRequest(List.of(), List.of(PutRequest.of(b("q"), b("1"))), List.of());
+        TxnRequest delQ = new TxnRequest(List.of(), List.of(DeleteRangeRequest.single(b("q"))), List.of());
+        TxnResponse both = (TxnResponse) f.ok(new TxnRequest(List.of(), List.of(putQ, delQ), List.of()));
+        assertThat(both.revision()).isEqualTo(5);
+        assertThat(f.store.range(RangeRequest.single(b("q"))).kvs()).isEmpty();
+        assertThat(f.store.changesSince(5).events()).extracting(Event::type).containsExactly(Event.Type.PUT, Event.Type.DELETE);
+        // ...but not the other way round, nor a top-level put against a nested delete.
+        assertThat(f.rejected(new TxnRequest(List.of(), List.of(delQ, putQ), List.of()))).isEqualTo(MvccError.DUPLICATE_KEY);
+        assertThat(f.rejected(new TxnRequest(List.of(), List.of(PutRequest.of(b("q"), b("2")), delQ), List.of())))
+                .isEqualTo(MvccError.DUPLICATE_KEY);
 
         List<RequestOp> many = IntStream.range(0, 129).<RequestOp>mapToObj(i -> RangeRequest.single(b("k" + i))).toList();
         assertThat(f.rejected(new TxnRequest(List.of(), many, List.of()))).isEqualTo(MvccError.TOO_MANY_OPS);
@@ -361,7 +376,7 @@ class MvccStoreTest {
         assertThat(f.rejected(new TxnRequest(List.of(), List.of(PutRequest.of(b("q"), b("1")),
                 new PutRequest(b("zz"), Bytes.EMPTY, 0, false, false, true)), List.of()))).isEqualTo(MvccError.KEY_NOT_FOUND);
         assertThat(f.store.range(RangeRequest.single(b("q"))).kvs()).isEmpty();
-        assertThat(f.store.currentRevision()).isEqualTo(3);
+        assertThat(f.store.currentRevision()).isEqualTo(5);
     }
 
     @Test
