@@ -244,7 +244,7 @@ public final class MvccStore implements AutoCloseable {
                 write(batch);
                 appliedIndex = index;
                 if (w.changed()) currentRevision = w.main;
-                events = w.events;
+                events = List.copyOf(w.events);
                 revision = w.main;
             } catch (RocksDBException e) {
                 throw fail(e);
