@@ -58,6 +58,12 @@ import org.rocksdb.WriteOptions;
  * everything before the first change, so nothing partial is ever visible. A RocksDB write error
  * leaves memory ahead of disk, so the store then refuses all further use and must be reopened.
  *
+ * <p>Known differences from etcd, all deliberate: catch-up from exactly the compaction revision
+ * is refused (see {@link #changesSince}); a NONE sort order with a non-key target sorts the
+ * whole range before the limit (see the range code); compacting at revision 0 or below is
+ * refused as already compacted; lease ids are stored but not checked against live leases (the
+ * lease state machine does not exist yet, so "requested lease not found" is never returned).
+ *
  * <p>Threads. One thread applies; any threads may read. A read-write lock keeps reads off the
  * index while it changes; compaction steps are bounded so they hold the lock only briefly.
  */
