@@ -254,6 +254,10 @@ public final class MvccStore implements AutoCloseable {
                 revision = w.main;
             } catch (RocksDBException e) {
                 throw fail(e);
+            } catch (RuntimeException e) {
+                // An invariant broke after the index may have changed: memory can no longer be trusted.
+                failure = Optional.of(e);
+                throw e;
             }
             for (int i = 0; i < options.compactionStepsPerApply() && scheduled.isPresent(); i++) compactStep();
         } finally {
