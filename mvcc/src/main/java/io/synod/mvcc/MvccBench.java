@@ -24,11 +24,13 @@ public final class MvccBench {
         SplittableRandom rnd = new SplittableRandom(42);
         byte[] value = new byte[valueBytes];
         long index = 0;
+        Bytes[] names = new Bytes[keys];
+        for (int i = 0; i < keys; i++) names[i] = Bytes.utf8(String.format("key/%08d", i));
         try (MvccStore store = MvccStore.open(dir, MvccOptions.defaults())) {
             long t0 = System.nanoTime();
             for (int i = 0; i < keys; i++) {
                 rnd.nextBytes(value);
-                store.apply(++index, PutRequest.of(key(i), Bytes.copyOf(value)));
+                store.apply(++index, PutRequest.of(names[i], Bytes.copyOf(value)));
             }
             report("put (1 per command, new keys)", keys, t0);
 
@@ -38,7 +40,7 @@ public final class MvccBench {
                 List<RequestOp> ops = new java.util.ArrayList<>(perTxn);
                 for (int j = i; j < Math.min(keys, i + perTxn); j++) {
                     rnd.nextBytes(value);
-                    ops.add(PutRequest.of(key(j), Bytes.copyOf(value)));
+                    ops.add(PutRequest.of(names[j], Bytes.copyOf(value)));
                 }
                 store.apply(++index, new TxnRequest(List.of(), ops, List.of()));
             }
@@ -46,14 +48,14 @@ public final class MvccBench {
 
             t0 = System.nanoTime();
             for (int i = 0; i < keys; i++) {
-                store.range(RangeRequest.single(key(rnd.nextInt(keys))));
+                store.range(RangeRequest.single(names[rnd.nextInt(keys)]));
             }
             report("get (single key, current)", keys, t0);
 
             long mid = store.currentRevision() - keys / perTxn;
             t0 = System.nanoTime();
             for (int i = 0; i < keys; i++) {
-                store.range(RangeRequest.single(key(rnd.nextInt(keys))).atRevision(mid));
+                store.range(RangeRequest.single(names[rnd.nextInt(keys)]).atRevision(mid));
             }
             report("get (single key, historical)", keys, t0);
 
@@ -61,7 +63,7 @@ public final class MvccBench {
             t0 = System.nanoTime();
             for (int i = 0; i < ranges; i++) {
                 int start = rnd.nextInt(keys - 100);
-                store.range(RangeRequest.of(key(start), key(start + 100)));
+                store.range(RangeRequest.of(names[start], names[start + 100]));
             }
             report("range [k, k+100)", ranges, t0);
 
@@ -69,7 +71,7 @@ public final class MvccBench {
             int fromKey = keys / 100;
             t0 = System.nanoTime();
             for (int i = 0; i < fromKey; i++) {
-                store.range(RangeRequest.fromKey(key(rnd.nextInt(keys))).withLimit(100));
+                store.range(RangeRequest.fromKey(names[rnd.nextInt(keys)]).withLimit(100));
             }
             report("range from-key, limit 100 (count walks the rest)", fromKey, t0);
 
@@ -79,6 +81,10 @@ public final class MvccBench {
 
             store.flush();
             System.out.printf("disk after %d revisions: %.1f MiB%n", store.currentRevision(), mib(dir));
+            System.gc();
+            Runtime rt = Runtime.getRuntime();
+            System.out.printf("java heap in use (key index + bench arrays): %.1f MiB%n",
+                    (rt.totalMemory() - rt.freeMemory()) / (1024.0 * 1024.0));
 
             t0 = System.nanoTime();
             store.apply(++index, new CompactRequest(store.currentRevision()));
@@ -93,10 +99,6 @@ public final class MvccBench {
             report("reopen + index rebuild of " + store.indexedKeys() + " keys", 1, t0);
         }
         deleteTree(dir);
-    }
-
-    private static Bytes key(int i) {
-        return Bytes.utf8(String.format("key/%08d", i));
     }
 
     private static void report(String what, long ops, long t0) {

@@ -609,7 +609,11 @@ public final class MvccStore implements AutoCloseable {
                 slots.add(i);
             }
         }
-        if (!keys.isEmpty()) {
+        if (keys.size() == 1) {
+            byte[] row = db.get(revCf, keys.get(0)); // a point read is cheaper than a one-key multiGet
+            Assert.that(row != null, "index points at missing row for slot %d", slots.get(0));
+            out.set(slots.get(0), RecordCodec.value(row));
+        } else if (!keys.isEmpty()) {
             List<byte[]> rows = db.multiGetAsList(cfs, keys);
             for (int j = 0; j < rows.size(); j++) {
                 byte[] row = rows.get(j);
