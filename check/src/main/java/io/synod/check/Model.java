@@ -39,6 +39,19 @@ public interface Model<S, I, O> {
         return List.of(history);
     }
 
+    /**
+     * Optional performance hint: whether the operation is read-only, meaning that in every state
+     * where it is legal it leaves the state unchanged ({@code output} is empty for an {@link
+     * Outcome#UNKNOWN} operation, which must then be read-only whatever it returned). The checker
+     * linearizes a read-only candidate as soon as it can, without exploring alternatives: moving
+     * it earlier, to a point where it is legal, cannot change any other operation's result. The
+     * default, {@code false}, is always correct; answering {@code true} wrongly makes the checker
+     * unsound.
+     */
+    default boolean isReadOnly(I input, Optional<O> output) {
+        return false;
+    }
+
     /** A readable rendering of a completed operation, used in explanations. */
     default String describe(I input, O output) {
         return input + " -> " + output;

@@ -1,46 +1,54 @@
 package io.synod.check;
 
 import java.util.Arrays;
+import java.util.SplittableRandom;
 
 /**
  * A fixed-capacity bit set of operation indices within one partition: the "which operations have
  * been linearized" half of a search configuration. Hand-rolled rather than {@link java.util.BitSet}
- * so snapshots are a single array copy and equality/hashing are over a fixed-length array.
+ * because it keeps a Zobrist hash (XOR of a fixed random word per member) up to date on every
+ * change, so hashing a configuration costs O(1) instead of a pass over the words.
  */
 final class OpSet {
     private final long[] words;
+    private final long[] zobrist;
+    private long hash;
 
     OpSet(int capacity) {
         this.words = new long[(capacity + 63) >>> 6];
-    }
-
-    private OpSet(long[] words) {
-        this.words = words;
+        this.zobrist = new long[capacity];
+        // Fixed seed: hashing, hence iteration order of nothing observable, but still reproducible.
+        SplittableRandom rnd = new SplittableRandom(0x9E3779B97F4A7C15L);
+        for (int i = 0; i < capacity; i++) zobrist[i] = rnd.nextLong();
     }
 
     void set(int i) {
-        words[i >>> 6] |= 1L << i;
+        if (!get(i)) {
+            words[i >>> 6] |= 1L << i;
+            hash ^= zobrist[i];
+        }
     }
 
     void clear(int i) {
-        words[i >>> 6] &= ~(1L << i);
+        if (get(i)) {
+            words[i >>> 6] &= ~(1L << i);
+            hash ^= zobrist[i];
+        }
     }
 
     boolean get(int i) {
         return (words[i >>> 6] & (1L << i)) != 0;
     }
 
-    OpSet snapshot() {
-        return new OpSet(words.clone());
+    long hash() {
+        return hash;
     }
 
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof OpSet other && Arrays.equals(words, other.words);
+    long[] copyOfWords() {
+        return words.clone();
     }
 
-    @Override
-    public int hashCode() {
-        return Arrays.hashCode(words);
+    boolean sameWords(long[] other) {
+        return Arrays.equals(words, other);
     }
 }

@@ -56,6 +56,16 @@ public final class KvModel implements Model<Long, KvInput, KvOutput> {
         };
     }
 
+    /** Gets never change the value, nor does a CAS known to have failed (it only fails on a mismatch). */
+    @Override
+    public boolean isReadOnly(KvInput input, Optional<KvOutput> output) {
+        return switch (input) {
+            case Get g -> true;
+            case Put p -> false;
+            case Cas c -> output.isPresent() && output.get() instanceof CasResult r && !r.swapped();
+        };
+    }
+
     /** One partition per key, in order of the key's first appearance; rejects mismatched outputs. */
     @Override
     public List<List<Operation<KvInput, KvOutput>>> partition(List<Operation<KvInput, KvOutput>> history) {

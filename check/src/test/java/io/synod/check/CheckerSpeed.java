@@ -1,0 +1,38 @@
+package io.synod.check;
+
+import io.synod.check.kv.KvInput;
+import io.synod.check.kv.KvModel;
+import io.synod.check.kv.KvOutput;
+import io.synod.check.kv.RandomRegisterHistories;
+import java.util.List;
+
+/**
+ * Prints how long the checker takes on a large correct key-value history (default 10,000 ops over
+ * 50 keys, ~10 operations outstanding per key). A manual speed probe rather than a timed unit test,
+ * because wall-clock assertions are flaky on a shared machine.
+ *
+ * <p>Usage: {@code CheckerSpeed [keys] [opsPerKey] [concurrency] [unknownFraction] [seed]}.
+ */
+public final class CheckerSpeed {
+    private CheckerSpeed() {}
+
+    public static void main(String[] args) {
+        int keys = args.length > 0 ? Integer.parseInt(args[0]) : 50;
+        int opsPerKey = args.length > 1 ? Integer.parseInt(args[1]) : 200;
+        int concurrency = args.length > 2 ? Integer.parseInt(args[2]) : 10;
+        double unknown = args.length > 3 ? Double.parseDouble(args[3]) : 0.0;
+        long seed = args.length > 4 ? Long.parseLong(args[4]) : 1L;
+        KvModel model = new KvModel();
+        List<Operation<KvInput, KvOutput>> history =
+                RandomRegisterHistories.generate(seed, keys, opsPerKey, concurrency, unknown);
+        System.out.printf("history: %d ops, %d keys, ~%d concurrent per key, %.0f%% unknown, seed %d%n",
+                history.size(), keys, concurrency, unknown * 100, seed);
+        // The first runs include JIT warm-up; both cold and warm figures matter to a caller.
+        for (int run = 1; run <= 5; run++) {
+            long start = System.nanoTime();
+            CheckResult r = LinearizabilityChecker.check(model, history, 60_000);
+            long micros = (System.nanoTime() - start) / 1_000;
+            System.out.printf("run %d: %s in %.1f ms%n", run, r.verdict(), micros / 1000.0);
+        }
+    }
+}
