@@ -29,6 +29,12 @@ import java.util.Optional;
  * choices are explored by linearizing them when they are candidates, and "never" is always
  * available for whatever is left at the end. Since every OK return precedes every +infinity
  * return, the search never reaches an indeterminate op's return while OK work remains.
+ *
+ * <p>Indeterminate operations are what make such searches blow up (they stay candidates forever,
+ * so every configuration can be reached with any subset of them applied). Two exact rules keep
+ * that in check: an indeterminate op is never applied where it would leave the state unchanged
+ * (the completion without it is explored anyway), and {@link ConfigCache} prunes configurations
+ * that only add indeterminate ops to one already explored with the same state.
  */
 final class PartitionSearch<S, I, O> {
 
@@ -53,6 +59,8 @@ final class PartitionSearch<S, I, O> {
     private final int[] returnOf;
     /** For each op: whether the model declares it read-only (see {@link Model#isReadOnly}). */
     private final boolean[] readOnly;
+    /** For each op: whether it completed (OK) rather than being indeterminate. */
+    private final boolean[] ok;
     /** For each op: the order in which candidates are tried (interval midpoint; +inf if indeterminate). */
     private final long[] priority;
     /** For each op: position of its call and return event (used to build explanations). */
@@ -75,11 +83,13 @@ final class PartitionSearch<S, I, O> {
         this.callPos = new int[n];
         this.returnPos = new int[n];
         this.readOnly = new boolean[n];
+        this.ok = new boolean[n];
         this.priority = new long[n];
         for (int i = 0; i < n; i++) {
             Operation<I, O> op = ops.get(i);
             // Halve before adding so the midpoint of any two longs cannot overflow.
             priority[i] = op.outcome() == Outcome.OK ? (op.invokeNanos() >> 1) + (op.returnNanos() >> 1) : Long.MAX_VALUE;
+            ok[i] = op.outcome() == Outcome.OK;
             readOnly[i] = model.isReadOnly(op.input(),
                     op.outcome() == Outcome.OK ? Optional.of(op.output()) : Optional.empty());
         }
@@ -173,6 +183,8 @@ final class PartitionSearch<S, I, O> {
     private Object[] stackState;
     /** Whether the stacked choice was a forced read-only step, which has no alternatives to try. */
     private boolean[] stackForced;
+    /** The cache entry of the configuration each stacked choice led to, to mark it explored on backtrack. */
+    private int[] stackCacheId;
     private int depth;
     private S state;
     private int okRemaining;
@@ -199,12 +211,15 @@ final class PartitionSearch<S, I, O> {
     Result run(long deadlineNanos) {
         okRemaining = 0;
         for (Operation<I, O> op : ops) if (op.outcome() == Outcome.OK) okRemaining++;
-        linearized = new OpSet(n);
+        boolean[] indeterminate = new boolean[n];
+        for (int i = 0; i < n; i++) indeterminate[i] = ops.get(i).outcome() == Outcome.UNKNOWN;
+        linearized = new OpSet(n, indeterminate);
         cache = new ConfigCache();
         stackCands = new int[n][];
         stackCursor = new int[n];
         stackState = new Object[n];
         stackForced = new boolean[n];
+        stackCacheId = new int[n];
         depth = 0;
         dirtyFrom = 0;
         bestLen = 0;
@@ -234,9 +249,10 @@ final class PartitionSearch<S, I, O> {
                 if (forced >= 0) {
                     int op = eventOp[cands[forced]];
                     linearized.set(op);
-                    if (cache.add(linearized, state)) {
+                    int id = cache.add(linearized, state);
+                    if (id >= 0) {
                         cursor = forced;
-                        push(state, true);
+                        push(state, true, id);
                         fresh = true;
                         continue;
                     }
@@ -249,13 +265,17 @@ final class PartitionSearch<S, I, O> {
             }
             if (cursor < cands.length) {
                 int op = eventOp[cands[cursor]];
-                // Read-only candidates were all found illegal here by legalReadOnlyCandidate.
+                // Read-only candidates: the OK ones were all found illegal here by
+                // legalReadOnlyCandidate; indeterminate ones never need to take effect at all.
                 if (!readOnly[op]) {
                     Optional<S> after = apply(state, op);
-                    if (after.isPresent()) {
+                    // An indeterminate op that would leave the state as it is gains nothing by
+                    // taking effect now: every completion after it is one without it from here.
+                    if (after.isPresent() && (ok[op] || !after.get().equals(state))) {
                         linearized.set(op);
-                        if (cache.add(linearized, after.get())) {
-                            push(after.get(), false);
+                        int id = cache.add(linearized, after.get());
+                        if (id >= 0) {
+                            push(after.get(), false, id);
                             fresh = true;
                             continue;
                         }
@@ -295,18 +315,19 @@ final class PartitionSearch<S, I, O> {
     private int legalReadOnlyCandidate() {
         for (int i = 0; i < cands.length; i++) {
             int op = eventOp[cands[i]];
-            if (readOnly[op] && apply(state, op).isPresent()) return i;
+            if (readOnly[op] && ok[op] && apply(state, op).isPresent()) return i;
         }
         return -1;
     }
 
-    private void push(S after, boolean forced) {
+    private void push(S after, boolean forced, int cacheId) {
         int call = cands[cursor];
         int op = eventOp[call];
         stackCands[depth] = cands;
         stackCursor[depth] = cursor;
         stackState[depth] = state;
         stackForced[depth] = forced;
+        stackCacheId[depth] = cacheId;
         depth++;
         state = after;
         if (ops.get(op).outcome() == Outcome.OK) okRemaining--;
@@ -336,6 +357,7 @@ final class PartitionSearch<S, I, O> {
             state = previous;
             stackState[depth] = null; // let the state be collected
             linearized.clear(op);
+            cache.leftPath(stackCacheId[depth]);
             if (ops.get(op).outcome() == Outcome.OK) okRemaining++;
             unlift(call);
             cursor++;

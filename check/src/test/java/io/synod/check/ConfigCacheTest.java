@@ -19,13 +19,13 @@ class ConfigCacheTest {
         OpSet set = new OpSet(5_000);
         for (int i = 0; i < 5_000; i++) {
             set.set(i);
-            assertThat(cache.add(set, (long) i)).isTrue();
+            assertThat(cache.add(set, (long) i) >= 0).isTrue();
         }
         for (int i = 4_999; i >= 0; i--) {
-            assertThat(cache.add(set, (long) i)).isFalse();
+            assertThat(cache.add(set, (long) i) >= 0).isFalse();
             set.clear(i);
         }
-        assertThat(cache.add(set, 0L)).isTrue();
+        assertThat(cache.add(set, 0L) >= 0).isTrue();
     }
 
     @Test
@@ -34,9 +34,9 @@ class ConfigCacheTest {
         ConfigCache cache = new ConfigCache();
         OpSet set = new OpSet(3);
         set.set(1);
-        assertThat(cache.add(set, "Aa")).isTrue();
-        assertThat(cache.add(set, "BB")).isTrue();
-        assertThat(cache.add(set, "Aa")).isFalse();
+        assertThat(cache.add(set, "Aa") >= 0).isTrue();
+        assertThat(cache.add(set, "BB") >= 0).isTrue();
+        assertThat(cache.add(set, "Aa") >= 0).isFalse();
     }
 
     @Test
@@ -74,9 +74,42 @@ class ConfigCacheTest {
         assertThat(colliding.hash()).isEqualTo(new OpSet(n).hash());
 
         ConfigCache cache = new ConfigCache();
-        assertThat(cache.add(new OpSet(n), 7L)).isTrue();
-        assertThat(cache.add(colliding, 7L)).isTrue();
-        assertThat(cache.add(colliding, 7L)).isFalse();
+        assertThat(cache.add(new OpSet(n), 7L) >= 0).isTrue();
+        assertThat(cache.add(colliding, 7L) >= 0).isTrue();
+        assertThat(cache.add(colliding, 7L) >= 0).isFalse();
+    }
+
+    @Test
+    void extraIndeterminateOpsAreDominatedOnlyOnceTheSmallerConfigurationIsExplored() {
+        boolean[] optional = {false, true, true};
+        OpSet set = new OpSet(3, optional);
+        set.set(0);
+        ConfigCache cache = new ConfigCache();
+        int smaller = cache.add(set, 5L);
+        assertThat(smaller).isNotNegative();
+
+        set.set(1);
+        // Still being explored (on the search path): it must not be used to prune its descendants.
+        int larger = cache.add(set, 5L);
+        assertThat(larger).isNotNegative();
+        cache.leftPath(larger);
+        cache.leftPath(smaller);
+
+        set.set(2);
+        assertThat(cache.add(set, 5L)).as("superset of explored indeterminate ops, same state").isNegative();
+        assertThat(cache.add(set, 6L)).as("different state").isNotNegative();
+        set.clear(0);
+        set.clear(1);
+        assertThat(cache.add(set, 5L)).as("required member differs").isNotNegative();
+    }
+
+    @Test
+    void requiredMembersAreNeverTreatedAsOptional() {
+        OpSet set = new OpSet(2);
+        ConfigCache cache = new ConfigCache();
+        cache.leftPath(cache.add(set, 1L));
+        set.set(1);
+        assertThat(cache.add(set, 1L)).isNotNegative();
     }
 
     private static List<Integer> symmetricDifference(List<Integer> a, List<Integer> b) {
