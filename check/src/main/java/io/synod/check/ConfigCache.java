@@ -52,6 +52,17 @@ final class ConfigCache {
         return id;
     }
 
+    int size() {
+        return size;
+    }
+
+    /** A rough count of the heap the memo holds, for the search's memory bound. */
+    long approximateBytes() {
+        long perSet = 16 + 8L * (size == 0 ? 1 : sets[0].length);
+        // Per entry: the set, its slot in four parallel arrays, the table slots, and a share of the state.
+        return size * (perSet + 8 + 8 + 8 + 1 + 2 * 4 + 16);
+    }
+
     /** The search has backtracked past this configuration: it has been explored to failure. */
     void leftPath(int id) {
         onPath[id] = false;

@@ -17,8 +17,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>The model's {@link Model#partition} splits the history into independent parts which are
  * searched one after another (Wing–Gong with Lowe's memoization, see {@code PartitionSearch}). The
- * search is exponential in the worst case, so it is bounded by a wall-clock budget; running out
- * yields {@link Verdict#UNKNOWN}, never a pass. Apart from timeouts the result, including the
+ * search is exponential in the worst case, so it is bounded by a wall-clock budget (and, so a hard
+ * history cannot exhaust the heap, by a memory bound of about 512 MiB per partition); running out
+ * of either yields {@link Verdict#UNKNOWN}, never a pass. Apart from timeouts the result, including the
  * explanation, is a deterministic function of the input.
  */
 public final class LinearizabilityChecker {
@@ -35,6 +36,12 @@ public final class LinearizabilityChecker {
      *     without output or returning before it was invoked), naming the operation
      */
     public static <S, I, O> CheckResult check(Model<S, I, O> model, List<Operation<I, O>> history, long timeoutMillis) {
+        return check(model, history, timeoutMillis, PartitionSearch.DEFAULT_MAX_CACHE_BYTES);
+    }
+
+    /** As {@link #check(Model, List, long)} with an explicit memory bound on each partition's memo (for tests). */
+    static <S, I, O> CheckResult check(Model<S, I, O> model, List<Operation<I, O>> history, long timeoutMillis,
+            long maxCacheBytes) {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(history, "history");
         if (timeoutMillis <= 0) throw new IllegalArgumentException("timeoutMillis must be positive, got " + timeoutMillis);
@@ -59,10 +66,14 @@ public final class LinearizabilityChecker {
             PartitionSearch<S, I, O> search = new PartitionSearch<>(model, part);
             // Keep going after a timeout: a later partition may still prove a violation, which is
             // more useful than "unknown". Past the deadline each search stops at its first clock check.
-            switch (search.run(deadline)) {
+            switch (search.run(deadline, maxCacheBytes)) {
                 case LINEARIZABLE -> { }
                 case TIMED_OUT -> timedOut.add(partitionName(model, part, pi, partitions.size())
                         + ": time budget of " + timeoutMillis + " ms exceeded (longest linearizable prefix found: "
+                        + search.longestPrefix().length + " of " + part.size() + " operations)");
+                case TOO_LARGE -> timedOut.add(partitionName(model, part, pi, partitions.size())
+                        + ": gave up after memoizing " + search.visited() + " configurations (about "
+                        + (maxCacheBytes >> 20) + " MiB; longest linearizable prefix found: "
                         + search.longestPrefix().length + " of " + part.size() + " operations)");
                 case NOT_LINEARIZABLE -> {
                     return new CheckResult(Verdict.NOT_LINEARIZABLE,

@@ -38,7 +38,14 @@ import java.util.Optional;
  */
 final class PartitionSearch<S, I, O> {
 
-    enum Result { LINEARIZABLE, NOT_LINEARIZABLE, TIMED_OUT }
+    enum Result { LINEARIZABLE, NOT_LINEARIZABLE, TIMED_OUT, TOO_LARGE }
+
+    /**
+     * Memo size at which the search gives up. Without a bound, a hard history given a generous
+     * time budget fills the heap and kills the caller with OutOfMemoryError instead of returning
+     * UNKNOWN.
+     */
+    static final long DEFAULT_MAX_CACHE_BYTES = 512L << 20;
 
     /** How many loop iterations between clock reads; a power of two minus one, used as a mask. */
     private static final int CLOCK_CHECK_MASK = 1023;
@@ -195,9 +202,11 @@ final class PartitionSearch<S, I, O> {
      * rarely backtracks, instead of O(depth).
      */
     private int dirtyFrom;
+    private long visited;
 
     /**
-     * Runs the search until a verdict or until {@code System.nanoTime()} passes {@code deadline}.
+     * Runs the search until a verdict, until {@code System.nanoTime()} passes {@code deadline}, or
+     * until the memo holds about {@code maxCacheBytes}.
      *
      * <p>Besides plain Wing–Gong, one pruning rule does most of the work on realistic histories:
      * if a candidate is read-only (per {@link Model#isReadOnly}) and legal in the current state, it
@@ -208,7 +217,7 @@ final class PartitionSearch<S, I, O> {
      * nothing), so the configuration has a completion iff the one with the read linearized does.
      * Without it, concurrent reads multiply the orders the search tries among concurrent writes.
      */
-    Result run(long deadlineNanos) {
+    Result run(long deadlineNanos, long maxCacheBytes) {
         okRemaining = 0;
         for (Operation<I, O> op : ops) if (op.outcome() == Outcome.OK) okRemaining++;
         boolean[] indeterminate = new boolean[n];
@@ -226,20 +235,22 @@ final class PartitionSearch<S, I, O> {
         best = new int[n];
         state = model.initialState();
 
-        Result result = search(deadlineNanos);
+        Result result = search(deadlineNanos, maxCacheBytes);
         best = Arrays.copyOf(best, bestLen);
+        visited = cache.size();
         cache = null; // the search object outlives the verdict (explanations); the cache need not
         return result;
     }
 
-    private Result search(long deadlineNanos) {
+    private Result search(long deadlineNanos, long maxCacheBytes) {
         long iterations = 0;
         // True when the search has just arrived at a configuration and has not yet listed its
         // candidates nor looked for a forced read-only step there.
         boolean fresh = true;
         while (okRemaining > 0) {
-            if ((++iterations & CLOCK_CHECK_MASK) == 0 && System.nanoTime() - deadlineNanos > 0) {
-                return Result.TIMED_OUT;
+            if ((++iterations & CLOCK_CHECK_MASK) == 0) {
+                if (System.nanoTime() - deadlineNanos > 0) return Result.TIMED_OUT;
+                if (cache.approximateBytes() > maxCacheBytes) return Result.TOO_LARGE;
             }
             if (fresh) {
                 fresh = false;
@@ -364,6 +375,11 @@ final class PartitionSearch<S, I, O> {
             if (!stackForced[depth]) return true;
         }
         return false;
+    }
+
+    /** After {@link #run}: how many configurations the search visited. */
+    long visited() {
+        return visited;
     }
 
     /** After {@link #run}: the longest linearizable prefix found, as op indices in order. */

@@ -81,6 +81,13 @@ class CheckerEdgeCasesTest {
     }
 
     @Test
+    void searchThatOutgrowsItsMemoryBoundIsUnknown() {
+        CheckResult r = LinearizabilityChecker.check(MODEL, adversarial(40), 60_000, 1L << 20);
+        assertThat(r.verdict()).as(r.explanation()).isEqualTo(Verdict.UNKNOWN);
+        assertThat(r.explanation()).contains("gave up after memoizing");
+    }
+
+    @Test
     void adversarialHistoryThatFitsTheBudgetIsDecided() {
         // The same shape at a size the search can exhaust shows the UNKNOWN above is only the budget.
         CheckResult r = LinearizabilityChecker.check(MODEL, adversarial(8), 10_000);
