@@ -146,7 +146,7 @@ public final class LinearizabilityChecker {
             if (blocking < 0 || search.returnPos[op] < search.returnPos[blocking]) blocking = op;
         }
         Assert.that(blocking >= 0, "a failed partition must have an unlinearized OK operation");
-        sb.append("No operation can be linearized next. This one returned before any remaining operation could take effect:\n  ")
+        sb.append("No remaining operation can follow this prefix. The first of them to return, which had to take effect by then:\n  ")
                 .append(describeOp(model, part.get(blocking), indexInHistory)).append('\n');
         sb.append("Operations that could have taken effect next (invoked before it returned):\n");
         for (int op = 0; op < part.size(); op++) {

@@ -209,6 +209,15 @@ class KvHandWrittenHistoriesTest {
     }
 
     @Test
+    void explanationShowsIndeterminateOpsAsOpenEnded() {
+        CheckResult r = assertNotLinearizable(new Kv()
+                .put(0, "x", 1, 0, 10).unknownPut(1, "x", 2, 20).get(2, "x", 2, 30, 40).get(2, "x", 1, 50, 60));
+        assertThat(r.explanation())
+                .contains("2. #1 client 1 [20, inf) put(x, 2) -> ? (outcome unknown)   => state 2")
+                .contains("first of them to return, which had to take effect by then:\n  #3 client 2 [50, 60] get(x) -> 1");
+    }
+
+    @Test
     void sameInputGivesSameExplanation() {
         Kv h = new Kv().put(0, "a", 1, 0, 10).put(1, "a", 2, 0, 10).get(2, "a", 1, 20, 30).get(3, "a", 2, 40, 50)
                 .put(0, "b", 1, 0, 10).get(1, "b", 3, 0, 10);
