@@ -56,9 +56,7 @@ public final class LinearizabilityChecker {
         for (int i = 0; i < history.size(); i++) indexInHistory.putIfAbsent(history.get(i), i);
 
         List<List<Operation<I, O>>> partitions = model.partition(history);
-        long total = 0;
-        for (List<Operation<I, O>> p : partitions) total += p.size();
-        Assert.that(total == history.size(), "model partitioned %d operations into parts totalling %d", history.size(), total);
+        checkPartitions(history, partitions, indexInHistory);
 
         List<String> timedOut = new ArrayList<>();
         for (int pi = 0; pi < partitions.size(); pi++) {
@@ -102,6 +100,38 @@ public final class LinearizabilityChecker {
                 }
             }
         }
+    }
+
+    /**
+     * A wrong partition function would make the checker silently skip operations, so hold the
+     * model to its contract: partitions hold operations of this history, each at most once, and
+     * every OK operation somewhere.
+     */
+    private static <I, O> void checkPartitions(List<Operation<I, O>> history, List<List<Operation<I, O>>> partitions,
+            Map<Operation<I, O>, Integer> indexInHistory) {
+        boolean[] seen = new boolean[history.size()];
+        for (List<Operation<I, O>> part : partitions) {
+            for (Operation<I, O> op : part) {
+                Integer index = indexInHistory.get(op);
+                Assert.that(index != null, "model partition contains an operation not in the history: %s", op);
+                // Identical records share an index; count them through the next unseen duplicate.
+                int i = index;
+                while (seen[i]) {
+                    i = nextIdentical(history, op, i);
+                    Assert.that(i >= 0, "model partition lists an operation twice: %s", op);
+                }
+                seen[i] = true;
+            }
+        }
+        for (int i = 0; i < history.size(); i++) {
+            Assert.that(seen[i] || history.get(i).outcome() == Outcome.UNKNOWN,
+                    "model partition omits OK operation #%d %s", i, history.get(i));
+        }
+    }
+
+    private static <I, O> int nextIdentical(List<Operation<I, O>> history, Operation<I, O> op, int after) {
+        for (int j = after + 1; j < history.size(); j++) if (history.get(j) == op) return j;
+        return -1;
     }
 
     private static <S, I, O> String partitionName(Model<S, I, O> model, List<Operation<I, O>> part, int index, int count) {

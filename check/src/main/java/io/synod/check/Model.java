@@ -31,9 +31,12 @@ public interface Model<S, I, O> {
     /**
      * Splits a history into independent sub-histories (for example by key) that can be checked
      * separately; linearizability is compositional over independent objects, and checking small
-     * partitions is exponentially cheaper than checking one big one. Every operation must appear in
-     * exactly one partition. Default: one partition. A model may also reject malformed operations
-     * here by throwing {@link IllegalArgumentException}.
+     * partitions is exponentially cheaper than checking one big one. Every {@link Outcome#OK}
+     * operation must appear in exactly one partition; an {@link Outcome#UNKNOWN} one may be left
+     * out when the model can prove that whether and when it took effect cannot change the verdict
+     * (it is then as if it never took effect), because such operations are what makes the search
+     * expensive. Default: one partition. A model may also reject malformed operations here by
+     * throwing {@link IllegalArgumentException}.
      */
     default List<List<Operation<I, O>>> partition(List<Operation<I, O>> history) {
         return List.of(history);

@@ -104,6 +104,37 @@ class CheckerEdgeCasesTest {
     }
 
     @Test
+    void modelWhosePartitionLosesAnOkOperationIsCaught() {
+        Model<Long, KvInput, KvOutput> lossy = new Model<>() {
+            @Override
+            public Long initialState() {
+                return MODEL.initialState();
+            }
+
+            @Override
+            public java.util.Optional<Long> step(Long state, KvInput input, KvOutput output) {
+                return MODEL.step(state, input, output);
+            }
+
+            @Override
+            public Long stepUnknown(Long state, KvInput input) {
+                return MODEL.stepUnknown(state, input);
+            }
+
+            @Override
+            public List<List<Operation<KvInput, KvOutput>>> partition(List<Operation<KvInput, KvOutput>> history) {
+                return List.of(history.subList(0, history.size() - 1));
+            }
+        };
+        List<Operation<KvInput, KvOutput>> h = List.of(
+                Operation.ok(0, new KvInput.Put("x", 1), new KvOutput.PutOk(), 0, 10),
+                Operation.ok(1, new KvInput.Get("x"), new KvOutput.GetResult(7), 20, 30));
+        assertThatThrownBy(() -> LinearizabilityChecker.check(lossy, h, 1_000))
+                .isInstanceOf(io.synod.common.Assert.InvariantViolation.class)
+                .hasMessageContaining("omits OK operation #1");
+    }
+
+    @Test
     void nonPositiveBudgetIsRejected() {
         assertThatThrownBy(() -> LinearizabilityChecker.check(MODEL, List.of(), 0)).isInstanceOf(IllegalArgumentException.class);
     }

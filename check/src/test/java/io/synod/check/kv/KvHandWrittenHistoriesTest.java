@@ -4,7 +4,9 @@ import static io.synod.check.kv.Kv.ABSENT;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.synod.check.CheckResult;
+import io.synod.check.Operation;
 import io.synod.check.Verdict;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -154,6 +156,23 @@ class KvHandWrittenHistoriesTest {
                 .unknownPut(1, "x", 2, 20)
                 .get(2, "x", 1, 30, 40)
                 .get(2, "x", 2, 1_000, 1_010));
+    }
+
+    @Test
+    void unobservableUnknownWritesAreLeftOutOfPartitionsButOthersKept() {
+        List<Operation<KvInput, KvOutput>> ops = new Kv()
+                .put(0, "x", 1, 0, 10)
+                .unknownPut(1, "x", 2, 20)      // never read: dropped
+                .unknownPut(1, "x", 3, 20)      // read below: kept
+                .unknownCas(2, "x", 1, 4, 20)   // never read: dropped
+                .get(3, "x", 3, 30, 40)
+                .ops();
+        assertThat(Kv.MODEL.partition(ops)).singleElement().satisfies(p -> assertThat(p).hasSize(3));
+        // A CAS failing after the write was invoked could be explained by it, so it must stay.
+        List<Operation<KvInput, KvOutput>> withFailedCas = new Kv()
+                .put(0, "x", 1, 0, 10).unknownPut(1, "x", 2, 20).cas(2, "x", 1, 5, false, 30, 40).ops();
+        assertThat(Kv.MODEL.partition(withFailedCas).get(0)).hasSize(3);
+        assertLinearizable(new Kv().put(0, "x", 1, 0, 10).unknownPut(1, "x", 2, 20).cas(2, "x", 1, 5, false, 30, 40));
     }
 
     @Test
