@@ -13,7 +13,7 @@ import java.util.List;
  * 50 keys, ~10 operations outstanding per key). A manual speed probe rather than a timed unit test,
  * because wall-clock assertions are flaky on a shared machine.
  *
- * <p>Usage: {@code CheckerSpeed [keys] [opsPerKey] [concurrency] [unknownFraction] [seed]}.
+ * <p>Usage: {@code CheckerSpeed [keys] [opsPerKey] [concurrency] [unknownFraction] [seed] [cas|nocas]}.
  */
 public final class CheckerSpeed {
     private CheckerSpeed() {}
@@ -24,11 +24,12 @@ public final class CheckerSpeed {
         int concurrency = args.length > 2 ? Integer.parseInt(args[2]) : 10;
         double unknown = args.length > 3 ? Double.parseDouble(args[3]) : 0.0;
         long seed = args.length > 4 ? Long.parseLong(args[4]) : 1L;
+        boolean withCas = args.length <= 5 || !args[5].equals("nocas");
         KvModel model = new KvModel();
         List<Operation<KvInput, KvOutput>> history =
-                RandomRegisterHistories.generate(seed, keys, opsPerKey, concurrency, unknown);
-        System.out.printf("history: %d ops, %d keys, ~%d concurrent per key, %.0f%% unknown, seed %d%n",
-                history.size(), keys, concurrency, unknown * 100, seed);
+                RandomRegisterHistories.generate(seed, keys, opsPerKey, concurrency, unknown, withCas);
+        System.out.printf("history: %d ops, %d keys, ~%d concurrent per key, %.0f%% unknown, %s, seed %d%n",
+                history.size(), keys, concurrency, unknown * 100, withCas ? "put/get/cas" : "put/get only", seed);
         // The first runs include JIT warm-up; both cold and warm figures matter to a caller.
         // CPU time of this thread is reported too: on a shared machine wall time mostly measures
         // the neighbours (and the first run's JIT compilation happens on other threads).
