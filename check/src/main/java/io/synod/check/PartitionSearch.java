@@ -13,9 +13,9 @@ import java.util.Optional;
  * <p>The history becomes a doubly-linked list of call and return events in real-time order. The
  * search repeatedly picks a call that appears before the first remaining return (so that operation
  * was outstanding at that moment and may take effect now), applies it to the model, and removes
- * its call and return from the list. Reaching a return event means the operation owning it should
- * already have taken effect, so the last choice is undone (explicit stack, no recursion) and the
- * next candidate after it is tried. Every (linearized set, state) configuration reached is
+ * its call and return from the list. When no candidate works, the operation owning the first
+ * return cannot take effect before it returned, so the last choice is undone (explicit stack, no
+ * recursion) and the next candidate after it is tried. Every (linearized set, state) configuration reached is
  * remembered ({@link ConfigCache}); reaching one again cannot lead anywhere new, so it is skipped.
  *
  * <p>The candidates at a configuration are tried in order of the midpoint of their intervals
