@@ -924,8 +924,10 @@ public final class Simulation {
         return true;
     }
 
+    /** True if {@code op} was proposed at {@code n} in its current term (an older term's proposal may never resolve). */
     private boolean isPendingAt(SimNode n, ClientOp op) {
-        for (PendingWrite w : n.pendingWrites.values()) if (w.op == op) return true;
+        long term = n.raft.status().term();
+        for (PendingWrite w : n.pendingWrites.values()) if (w.op == op && w.term == term) return true;
         return false;
     }
 
