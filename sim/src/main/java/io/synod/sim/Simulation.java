@@ -350,13 +350,7 @@ public final class Simulation {
                         isolate(leaderId);
                     });
                 }
-                if (faultPhase && rnd.nextInt(100) < crashNewLeaderPercent) {
-                    at(now + rnd.nextLong(0, 30), () -> {
-                        if (!faultPhase) return;
-                        Simulation.this.crash(this);
-                        at(now + rnd.nextLong(1, restartDelayMaxMs + 1), () -> restart(this));
-                    });
-                }
+                if (faultPhase && rnd.nextInt(100) < crashNewLeaderPercent) crashSoon(this, 30, restartDelayMaxMs);
             }
             lastRole = rd.softState().role();
             if (!rd.hardState().isEmpty()) {
@@ -475,11 +469,7 @@ public final class Simulation {
     private void send(Message m) {
         SimNode sender = nodes.get(m.from());
         if (faultPhase && m instanceof RaftMessage.VoteResponse v && v.granted() && !v.preVote() && rnd.nextInt(100) < rebootAfterVotePercent) {
-            at(now + rnd.nextLong(0, 3), () -> {
-                if (!faultPhase) return;
-                crash(sender);
-                at(now + rnd.nextLong(1, 10), () -> restart(sender));
-            });
+            crashSoon(sender, 3, 9);
         }
         boolean drop = blocked.contains(link(m.from(), m.to())) || rnd.nextDouble() < lossRate;
         if (drop) {
@@ -620,13 +610,7 @@ public final class Simulation {
         ProposeResult res = n.raft.propose(data);
         if (res instanceof ProposeResult.Accepted a) {
             n.pendingWrites.put(a.index(), new PendingWrite(a.term(), op));
-            if (faultPhase && rnd.nextInt(100) < crashAfterProposePercent) {
-                at(now + rnd.nextLong(0, 3), () -> {
-                    if (!faultPhase) return;
-                    crash(n);
-                    at(now + rnd.nextLong(1, restartDelayMaxMs + 1), () -> restart(n));
-                });
-            }
+            if (faultPhase && rnd.nextInt(100) < crashAfterProposePercent) crashSoon(n, 3, restartDelayMaxMs);
         }
         return res;
     }
@@ -781,6 +765,15 @@ public final class Simulation {
         SimNode victim = rnd.nextInt(3) == 0 && leader() != null ? leader() : up.get(rnd.nextInt(up.size()));
         crash(victim);
         at(now + rnd.nextLong(1, restartDelayMaxMs + 1), () -> restart(victim));
+    }
+
+    /** Crashes {@code n} within {@code withinMs} (a reactive fault) and restarts it up to {@code restartMaxMs} later. */
+    private void crashSoon(SimNode n, long withinMs, long restartMaxMs) {
+        at(now + rnd.nextLong(0, withinMs), () -> {
+            if (!faultPhase) return;
+            crash(n);
+            at(now + rnd.nextLong(1, restartMaxMs + 1), () -> restart(n));
+        });
     }
 
     /** Crash: the process dies; the disk keeps what was synced plus maybe a torn prefix of the write in flight. */
