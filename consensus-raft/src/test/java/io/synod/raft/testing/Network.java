@@ -51,6 +51,9 @@ public final class Network {
     private final List<Predicate<Message>> dropRules = new ArrayList<>();
     private final Set<Long> isolated = new HashSet<>();
     private BiConsumer<Long, Entry> applyHook = (id, e) -> { };
+    /** Safety checks across the whole run: which entry each index applied as, and who led each term. */
+    private final TreeMap<Long, Entry> appliedAt = new TreeMap<>();
+    private final TreeMap<Long, Long> leaderOfTerm = new TreeMap<>();
     /** When true, a delivered SnapshotRequest is reported to its sender as a success, a dropped one as a failure. */
     private boolean autoReportSnapshot = true;
 
@@ -161,6 +164,14 @@ public final class Network {
             if (rd.softState() != null && (m.roles.isEmpty() || m.roles.get(m.roles.size() - 1) != rd.softState().role())) {
                 m.roles.add(rd.softState().role());
             }
+            if (rd.softState() != null && rd.softState().role() == Role.LEADER) {
+                // Election Safety (Raft §5.2): at most one leader per term.
+                long term = m.node.status().term();
+                Long other = leaderOfTerm.putIfAbsent(term, m.id);
+                if (other != null && other != m.id) {
+                    throw new AssertionError("two leaders in term " + term + ": " + other + " and " + m.id + " (seed " + seed + ")");
+                }
+            }
             // 1. persist
             if (!rd.snapshot().isEmpty()) m.storage.applySnapshot(rd.snapshot());
             m.storage.append(rd.entries());
@@ -183,6 +194,12 @@ public final class Network {
                 }
                 m.appliedIndex = e.index();
                 m.appliedEntries.add(e);
+                // State Machine Safety (Raft §5.4.3): no two members apply different entries at one index.
+                Entry other = appliedAt.putIfAbsent(e.index(), e);
+                if (other != null && !other.equals(e)) {
+                    throw new AssertionError("node " + m.id + " applied " + e + " at " + e.index() + " where " + other
+                            + " was applied before (seed " + seed + ")");
+                }
                 if (e.type() == EntryType.CONF_CHANGE) {
                     m.conf = m.node.applyConfChange(ConfChange.decode(e.data()));
                     m.confHistory.add(m.conf);
@@ -213,6 +230,24 @@ public final class Network {
     public boolean deliverOne() {
         Message msg = queue.poll();
         if (msg == null) return false;
+        deliverNow(msg);
+        return true;
+    }
+
+    /** Delivers (or drops) the {@code i}-th queued message, overtaking older ones (reordering). */
+    public void deliverAt(int i) {
+        var it = queue.iterator();
+        for (int k = 0; k < i; k++) it.next();
+        Message msg = it.next();
+        it.remove();
+        deliverNow(msg);
+    }
+
+    public int queueSize() {
+        return queue.size();
+    }
+
+    private void deliverNow(Message msg) {
         Member to = members.get(msg.to());
         boolean drop = to == null || !to.up || dropped(msg);
         if (!drop) {
@@ -226,7 +261,6 @@ public final class Network {
                 process(from);
             }
         }
-        return true;
     }
 
     /** Delivers messages until none is left (and no node has anything to do). */
@@ -239,10 +273,20 @@ public final class Network {
         processAll();
     }
 
-    /** Drops every queued message without delivering it. */
+    /**
+     * Loses every queued message. A lost SnapshotRequest is reported to its sender as failed (when
+     * auto-reporting is on), as a transport would.
+     */
     public List<Message> drainQueue() {
         var out = new ArrayList<>(queue);
         queue.clear();
+        for (Message msg : out) {
+            Member from = members.get(msg.from());
+            if (autoReportSnapshot && msg instanceof RaftMessage.SnapshotRequest && from != null && from.up) {
+                from.node.reportSnapshot(msg.to(), false);
+                process(from);
+            }
+        }
         return out;
     }
 
