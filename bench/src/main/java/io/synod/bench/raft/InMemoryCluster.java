@@ -11,6 +11,7 @@ import io.synod.consensus.Ready;
 import io.synod.consensus.Role;
 import io.synod.raft.RaftBootstrap;
 import io.synod.raft.RaftConfig;
+import io.synod.raft.RaftMessage;
 import io.synod.raft.RaftNode;
 import java.util.ArrayDeque;
 import java.util.Set;
@@ -34,6 +35,8 @@ public final class InMemoryCluster {
     private final ArrayDeque<Message> inFlight = new ArrayDeque<>();
     private final long compactEvery;
     private long appliedSinceCompaction;
+    // Work counters (plain increments, cheap enough to leave on): see RaftBatchAnatomy.
+    private long rounds, readies, messages, appendRequests, appendEntriesSent;
 
     /**
      * @param size         members, with ids 1..size, all founding voters
@@ -114,8 +117,14 @@ public final class InMemoryCluster {
             }
         }
         int n = inFlight.size();
+        messages += n;
+        rounds++;
         for (int k = 0; k < n; k++) {
             Message m = inFlight.poll();
+            if (m instanceof RaftMessage.AppendRequest a) {
+                appendRequests++;
+                appendEntriesSent += a.entries().size();
+            }
             nodes[(int) m.to() - 1].step(m);
             didWork = true;
         }
@@ -127,6 +136,7 @@ public final class InMemoryCluster {
         RaftNode node = nodes[i];
         MemoryLogStorage s = storages[i];
         Ready rd = node.ready();
+        readies++;
         if (!rd.snapshot().isEmpty()) {
             s.applySnapshot(rd.snapshot());
             applied[i] = Math.max(applied[i], rd.snapshot().meta().index());
@@ -157,6 +167,14 @@ public final class InMemoryCluster {
             long upTo = Math.min(floor, s.lastIndex());
             if (upTo > s.snapshot().meta().index()) s.createSnapshot(upTo, confs[i], new byte[0]);
         }
+    }
+
+    /**
+     * Work done so far: {@code [driver rounds, Readies handled, messages delivered, append requests
+     * delivered, entries carried by them]}.
+     */
+    public long[] counters() {
+        return new long[] {rounds, readies, messages, appendRequests, appendEntriesSent};
     }
 
     /** Entries held (not yet compacted) in member {@code i}'s storage. */
