@@ -8,15 +8,46 @@ import java.util.SplittableRandom;
  * (three members, one thread, batches of 100-byte proposals): driver rounds, Readies, messages,
  * append requests and entries carried, each divided by the entries committed. It explains the
  * JMH figures in terms the core's author can act on (for example, how many append messages a
- * batch costs), and is deterministic, so it is not disturbed by machine load.
- * Usage: {@code RaftBatchAnatomy [batches=2000]}.
+ * batch costs); the counts are deterministic, so machine load does not disturb them. It also
+ * times a few seconds of batches by the benchmark thread's CPU time as well as by the wall clock:
+ * on a shared machine the CPU-time rate is the steadier estimate of what the code costs (it leaves
+ * out the garbage collector's threads), and the thread's allocated bytes cross-check JMH's
+ * {@code gc.alloc.rate.norm}. Usage: {@code RaftBatchAnatomy [batches=2000] [seconds=5]}.
  */
 public final class RaftBatchAnatomy {
     private RaftBatchAnatomy() {}
 
     public static void main(String[] args) {
         int batches = args.length > 0 ? Integer.parseInt(args[0]) : 2000;
+        double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 5;
         run(new int[] {1, 64, 1024}, batches, System.out);
+        timed(new int[] {1, 64, 1024}, seconds, System.out);
+    }
+
+    /** Runs batches for {@code seconds} after as long a warmup, and reports entries per wall second and per CPU second. */
+    public static void timed(int[] batchSizes, double seconds, PrintStream out) {
+        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long tid = Thread.currentThread().threadId();
+        out.println("batch  entries/s(wall)  entries/s(thread cpu)  cpu/wall  alloc_bytes/entry");
+        for (int b : batchSizes) {
+            var c = new InMemoryCluster(3, 42, RaftThroughputBench.COMPACT_EVERY);
+            int leader = c.electLeader(1_000);
+            byte[] payload = new byte[RaftThroughputBench.PROPOSAL_BYTES];
+            new SplittableRandom(7).nextBytes(payload);
+            long span = (long) (seconds * 1e9);
+            long end = System.nanoTime() + span;
+            while (System.nanoTime() < end) batch(c, leader, b, payload);
+            long entries = 0;
+            long wall0 = System.nanoTime(), cpu0 = mx.getCurrentThreadCpuTime(), alloc0 = mx.getThreadAllocatedBytes(tid);
+            end = wall0 + span;
+            while (System.nanoTime() < end) {
+                batch(c, leader, b, payload);
+                entries += b;
+            }
+            long wall = System.nanoTime() - wall0, cpu = mx.getCurrentThreadCpuTime() - cpu0, alloc = mx.getThreadAllocatedBytes(tid) - alloc0;
+            out.printf("%5d  %15.0f  %21.0f  %8.2f  %17.1f%n", b, entries / (wall / 1e9), entries / (cpu / 1e9), (double) cpu / wall,
+                    (double) alloc / entries);
+        }
     }
 
     public static void run(int[] batchSizes, int batches, PrintStream out) {
