@@ -28,7 +28,7 @@ public final class RaftBenchCommand implements Callable<Integer> {
     @Option(names = "--seconds", description = "seconds per measurement iteration (default: 3)")
     Double seconds;
 
-    @Option(names = "--prof", description = "JMH profiler to add, e.g. gc or stack (repeatable)")
+    @Option(names = "--prof", description = "JMH profiler to add, with options as on JMH's command line: gc, stack, jfr:dir=DIR (repeatable)")
     List<String> profilers = new ArrayList<>();
 
     @Override

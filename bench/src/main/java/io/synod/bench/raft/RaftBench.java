@@ -23,7 +23,8 @@ public final class RaftBench {
 
     /**
      * How to run: JMH forks (0 runs in this JVM), warmup and measurement iterations and their
-     * seconds, and extra JMH profilers by name (for example {@code gc} or {@code stack}).
+     * seconds, and extra JMH profilers by name with optional options (for example {@code gc}, {@code stack} or
+     * {@code jfr:dir=/tmp/jfr}).
      */
     public record Settings(int forks, int warmupIterations, double warmupSeconds, int iterations, double iterationSeconds, List<String> profilers) {
         /** A few seconds in total, in this JVM: for CI, to keep the benchmark working. */
@@ -47,7 +48,12 @@ public final class RaftBench {
                 .measurementTime(TimeValue.milliseconds((long) (s.iterationSeconds() * 1000)))
                 // Fixed fork flags, so figures do not depend on how the calling JVM was started (bin/synod adds -ea, ParallelGC).
                 .jvmArgs("-Xms2g", "-Xmx2g");
-        for (String p : s.profilers()) o.addProfiler(p);
+        for (String p : s.profilers()) {
+            // "name:options" as on JMH's command line, e.g. "jfr:dir=/tmp/jfr".
+            int colon = p.indexOf(':');
+            if (colon < 0) o.addProfiler(p);
+            else o.addProfiler(p.substring(0, colon), p.substring(colon + 1));
+        }
         Collection<RunResult> results = new Runner(o.build()).run();
         var parts = new ArrayList<String>();
         for (RunResult r : results) {
