@@ -44,6 +44,14 @@ public final class InMemoryCluster {
      * @param compactEvery compact every storage once this many entries were applied since the last compaction
      */
     public InMemoryCluster(int size, long seed, long compactEvery) {
+        this(size, seed, compactEvery, b -> b);
+    }
+
+    /**
+     * As {@link #InMemoryCluster(int, long, long)}, with each member's configuration adjusted by
+     * {@code tune} (applied to a builder holding the defaults), for what-if runs.
+     */
+    public InMemoryCluster(int size, long seed, long compactEvery, java.util.function.UnaryOperator<RaftConfig.Builder> tune) {
         this.compactEvery = compactEvery;
         ids = new long[size];
         nodes = new RaftNode[size];
@@ -56,7 +64,7 @@ public final class InMemoryCluster {
             ids[i] = i + 1;
             storages[i] = RaftBootstrap.foundingStorage(voters);
             confs[i] = storages[i].confState();
-            nodes[i] = new RaftNode(RaftConfig.builder(ids[i]).build(), storages[i], new SplittableRandom(seed + i));
+            nodes[i] = new RaftNode(tune.apply(RaftConfig.builder(ids[i])).build(), storages[i], new SplittableRandom(seed + i));
         }
     }
 

@@ -1,7 +1,9 @@
 package io.synod.bench.raft;
 
+import io.synod.raft.RaftConfig;
 import java.io.PrintStream;
 import java.util.SplittableRandom;
+import java.util.function.UnaryOperator;
 
 /**
  * Counts the work behind one committed entry in the setting of {@link RaftThroughputBench}
@@ -12,7 +14,9 @@ import java.util.SplittableRandom;
  * times a few seconds of batches by the benchmark thread's CPU time as well as by the wall clock:
  * on a shared machine the CPU-time rate is the steadier estimate of what the code costs (it leaves
  * out the garbage collector's threads), and the thread's allocated bytes cross-check JMH's
- * {@code gc.alloc.rate.norm}. Usage: {@code RaftBatchAnatomy [batches=2000] [seconds=5]}.
+ * {@code gc.alloc.rate.norm}. A third argument, the in-flight append window, runs a what-if with
+ * {@code inflightAppendsMax} set to it (smaller windows make the leader batch entries into fewer
+ * appends). Usage: {@code RaftBatchAnatomy [batches=2000] [seconds=5] [inflightAppendsMax]}.
  */
 public final class RaftBatchAnatomy {
     private RaftBatchAnatomy() {}
@@ -20,17 +24,20 @@ public final class RaftBatchAnatomy {
     public static void main(String[] args) {
         int batches = args.length > 0 ? Integer.parseInt(args[0]) : 2000;
         double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 5;
-        run(new int[] {1, 64, 1024}, batches, System.out);
-        timed(new int[] {1, 64, 1024}, seconds, System.out);
+        int window = args.length > 2 ? Integer.parseInt(args[2]) : 0;
+        UnaryOperator<RaftConfig.Builder> tune = window > 0 ? b -> b.inflightAppendsMax(window) : b -> b;
+        if (window > 0) System.out.println("what-if: inflightAppendsMax=" + window);
+        run(new int[] {1, 64, 1024}, batches, tune, System.out);
+        timed(new int[] {1, 64, 1024}, seconds, tune, System.out);
     }
 
     /** Runs batches for {@code seconds} after as long a warmup, and reports entries per wall second and per CPU second. */
-    public static void timed(int[] batchSizes, double seconds, PrintStream out) {
+    public static void timed(int[] batchSizes, double seconds, UnaryOperator<RaftConfig.Builder> tune, PrintStream out) {
         var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         long tid = Thread.currentThread().threadId();
         out.println("batch  entries/s(wall)  entries/s(thread cpu)  cpu/wall  alloc_bytes/entry");
         for (int b : batchSizes) {
-            var c = new InMemoryCluster(3, 42, RaftThroughputBench.COMPACT_EVERY);
+            var c = new InMemoryCluster(3, 42, RaftThroughputBench.COMPACT_EVERY, tune);
             int leader = c.electLeader(1_000);
             byte[] payload = new byte[RaftThroughputBench.PROPOSAL_BYTES];
             new SplittableRandom(7).nextBytes(payload);
@@ -50,10 +57,10 @@ public final class RaftBatchAnatomy {
         }
     }
 
-    public static void run(int[] batchSizes, int batches, PrintStream out) {
+    public static void run(int[] batchSizes, int batches, UnaryOperator<RaftConfig.Builder> tune, PrintStream out) {
         out.println("batch  rounds/entry  readies/entry  messages/entry  appendReqs/entry  entries/appendReq");
         for (int b : batchSizes) {
-            var c = new InMemoryCluster(3, 42, RaftThroughputBench.COMPACT_EVERY);
+            var c = new InMemoryCluster(3, 42, RaftThroughputBench.COMPACT_EVERY, tune);
             int leader = c.electLeader(1_000);
             byte[] payload = new byte[RaftThroughputBench.PROPOSAL_BYTES];
             new SplittableRandom(7).nextBytes(payload);
