@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  * subcommand it prints its usage.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: the Raft core in memory, the WAL on disk.",
-        subcommands = {RaftBenchCommand.class, StorageBenchCommand.class, BenchRunCommand.class})
+        subcommands = {RaftBenchCommand.class, StorageBenchCommand.class, BenchRunCommand.class, BenchCompareCommand.class})
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
