@@ -763,7 +763,10 @@ public final class RaftNode implements ConsensusNode {
     @Override
     public boolean hasReady() {
         flushDueBroadcasts();
-        return !softState().equals(prevSoftState) || !hardState().equals(prevHardState) || log.hasUnstable()
+        // Compared field by field: this runs on every driver iteration and must not allocate.
+        boolean softChanged = lead != prevSoftState.leader() || role != prevSoftState.role();
+        boolean hardChanged = term != prevHardState.term() || vote != prevHardState.vote() || log.committed != prevHardState.commit();
+        return softChanged || hardChanged || log.hasUnstable()
                 || !log.unstableSnapshot().isEmpty() || !msgs.isEmpty() || !readStates.isEmpty() || !readsAborted.isEmpty()
                 || log.hasCommittedAfter(appliedFloor());
     }
