@@ -14,7 +14,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * A small seeded fuzz over the test network: random ticks, message loss, reordering and
  * duplication, partitions, crashes with restarts, compaction, proposals and a learner joining and
- * being promoted. The network itself checks Election Safety (one leader per term, Raft §5.2) and
+ * being promoted; half the seeds hand Readies out asynchronously (messages are stepped while a
+ * node's disk write is still outstanding). The network itself checks Election Safety (one leader per term, Raft §5.2) and
  * State Machine Safety (one entry per applied index, §5.4.3) on every step; the core checks its own
  * invariants. At the end, with faults healed, the group must make progress again (liveness).
  * Each seed is printed, so a failure can be replayed alone.
@@ -39,11 +40,14 @@ class RandomizedSafetyTest {
         var net = Network.founding(seed, b -> b.preVote(preVote).checkQuorum(checkQuorum).appendEntriesMax(1 + rnd.nextInt(4))
                 .inflightAppendsMax(1 + rnd.nextInt(4)), 1, 2, 3);
         net.addJoiner(4);
+        boolean async = rnd.nextBoolean();
+        net.asyncReady(async);
         List<Message> seen = new ArrayList<>();
         int proposals = 0;
         for (int step = 0; step < 1500; step++) {
             int dice = rnd.nextInt(100);
             long id = 1 + rnd.nextInt(4);
+            if (async && rnd.nextInt(100) < 30) net.completeReady(id); // a disk write finishes
             if (dice < 35) {
                 net.tick(id);
             } else if (dice < 70) {
@@ -124,6 +128,8 @@ class RandomizedSafetyTest {
         var net = Network.founding(seed, b -> b.preVote(preVote).checkQuorum(checkQuorum).appendEntriesMax(1 + rnd.nextInt(4)), 1, 2, 3);
         net.addJoiner(4);
         net.addJoiner(5);
+        boolean async = rnd.nextBoolean();
+        net.asyncReady(async);
         var removed = new java.util.HashSet<Long>();
         var readFloor = new java.util.HashMap<String, Long>();
         var readsSeen = new java.util.HashMap<Long, Integer>();
@@ -132,6 +138,7 @@ class RandomizedSafetyTest {
             int dice = rnd.nextInt(100);
             long id = 1 + rnd.nextInt(5);
             long lead = net.leader();
+            if (async && rnd.nextInt(100) < 30) net.completeReady(id); // a disk write finishes
             if (dice < 35) {
                 net.tick(id);
             } else if (dice < 70) {
@@ -152,9 +159,27 @@ class RandomizedSafetyTest {
             } else if (dice < 85) {
                 if (lead != 0) {
                     var cs = net.status(lead).confState();
-                    var type = ConfChange.Type.values()[rnd.nextInt(3)];
-                    if (!removed.contains(id) && !(type == ConfChange.Type.REMOVE && cs.voters().size() <= 2)) {
-                        if (net.proposeConfChange(lead, ConfChange.of(type, id)).isAccepted() && type == ConfChange.Type.REMOVE) removed.add(id);
+                    if (cs.isJoint()) {
+                        net.proposeConfChange(lead, ConfChange.LEAVE_JOINT); // explicit leave (or refused while one is pending)
+                    } else {
+                        // One or two changes at once, sometimes with an explicit leave.
+                        var changes = new ArrayList<ConfChange.Change>();
+                        var touched = new java.util.HashSet<Long>();
+                        int k = 1 + rnd.nextInt(2);
+                        for (int c = 0; c < k; c++) {
+                            long who = 1 + rnd.nextInt(5);
+                            if (removed.contains(who) || !touched.add(who)) continue;
+                            changes.add(new ConfChange.Change(ConfChange.Type.values()[rnd.nextInt(3)], who));
+                        }
+                        long removals = changes.stream().filter(c -> c.type() == ConfChange.Type.REMOVE || c.type() == ConfChange.Type.ADD_LEARNER)
+                                .filter(c -> cs.voters().contains(c.nodeId())).count();
+                        long additions = changes.stream().filter(c -> c.type() == ConfChange.Type.ADD_VOTER && !cs.voters().contains(c.nodeId())).count();
+                        if (!changes.isEmpty() && cs.voters().size() - removals + additions >= 2) {
+                            var cc = new ConfChange(changes, rnd.nextInt(100) < 25);
+                            if (net.proposeConfChange(lead, cc).isAccepted()) {
+                                for (var c : changes) if (c.type() == ConfChange.Type.REMOVE) removed.add(c.nodeId());
+                            }
+                        }
                     }
                 }
             } else if (dice < 87) {
