@@ -125,7 +125,8 @@ class RandomizedSafetyTest {
         var rnd = new SplittableRandom(seed ^ 0x5DEECE66DL);
         boolean preVote = rnd.nextBoolean();
         boolean checkQuorum = rnd.nextBoolean();
-        var net = Network.founding(seed, b -> b.preVote(preVote).checkQuorum(checkQuorum).appendEntriesMax(1 + rnd.nextInt(4)), 1, 2, 3);
+        boolean lease = checkQuorum && rnd.nextBoolean();
+        var net = Network.founding(seed, b -> b.preVote(preVote).checkQuorum(checkQuorum).leaseBasedReads(lease).appendEntriesMax(1 + rnd.nextInt(4)), 1, 2, 3);
         net.addJoiner(4);
         net.addJoiner(5);
         boolean async = rnd.nextBoolean();
