@@ -145,6 +145,7 @@ public final class MvccStore implements AutoCloseable {
     /** Opens (creating if needed) the store in {@code dir} and rebuilds the key index from it. */
     public static MvccStore open(Path dir, MvccOptions options) throws IOException {
         Files.createDirectories(dir);
+        deleteStaleSnapshots(dir);
         MvccStore s;
         try {
             s = new MvccStore(dir, options);
@@ -158,6 +159,25 @@ public final class MvccStore implements AutoCloseable {
             throw new IOException("cannot load mvcc store at " + dir, e);
         }
         return s;
+    }
+
+    /**
+     * Snapshot checkpoints live beside the store and are deleted when their stream is closed; one
+     * left by a process that died mid-stream is garbage (nothing can resume it), so it goes now.
+     */
+    static int deleteStaleSnapshots(Path dir) throws IOException {
+        Path parent = dir.toAbsolutePath().getParent();
+        String prefix = dir.getFileName() + ".snapshot-";
+        int deleted = 0;
+        try (var siblings = Files.list(parent)) {
+            for (Path p : siblings.filter(p -> p.getFileName().toString().startsWith(prefix) && Files.isDirectory(p)).toList()) {
+                try (var tree = Files.walk(p)) {
+                    for (Path f : tree.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(f);
+                }
+                deleted++;
+            }
+        }
+        return deleted;
     }
 
     private void load() throws RocksDBException {

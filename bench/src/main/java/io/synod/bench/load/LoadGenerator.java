@@ -1,0 +1,198 @@
+package io.synod.bench.load;
+
+import com.google.protobuf.ByteString;
+import io.etcd.jetcd.api.KVGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * The etcd v3 load generator behind {@code synod bench run}: it speaks the etcd KV API directly
+ * with asynchronous gRPC stubs, so the very same binary and traffic drive an etcd cluster and a
+ * Synod cluster. Closed loop (N clients, one request each in flight) or open loop (a target rate,
+ * with at most {@code clients} requests outstanding); warm-up excluded from the figures;
+ * latencies recorded in an HdrHistogram.
+ */
+public final class LoadGenerator {
+    private LoadGenerator() {}
+
+    /** Requests in flight while preloading the key space. */
+    static final int PRELOAD_CONCURRENCY = 64;
+    static final long CHANNEL_SHUTDOWN_SECONDS = 5;
+
+    public static LoadResult run(LoadOptions o, PrintStream log) throws InterruptedException {
+        var channels = new ArrayList<ManagedChannel>();
+        for (int i = 0; i < o.connections(); i++) {
+            channels.add(NettyChannelBuilder.forTarget(o.endpoints().get(i % o.endpoints().size())).usePlaintext()
+                    .maxInboundMessageSize(16 << 20).build());
+        }
+        try {
+            var stubs = new ArrayList<KVGrpc.KVStub>();
+            for (ManagedChannel c : channels) stubs.add(KVGrpc.newStub(c));
+            byte[] v = new byte[o.valueBytes()];
+            new SplittableRandom(1).nextBytes(v);
+            ByteString value = ByteString.copyFrom(v);
+            if (o.preload()) preload(stubs, o, value, log);
+            return measure(stubs, o, value);
+        } finally {
+            for (ManagedChannel c : channels) c.shutdownNow();
+            for (ManagedChannel c : channels) c.awaitTermination(CHANNEL_SHUTDOWN_SECONDS, TimeUnit.SECONDS);
+        }
+    }
+
+    private static void preload(List<KVGrpc.KVStub> stubs, LoadOptions o, ByteString value, PrintStream log) throws InterruptedException {
+        long t0 = System.nanoTime();
+        var permits = new Semaphore(PRELOAD_CONCURRENCY);
+        var failures = new AtomicLong();
+        for (int k = 0; k < o.keys(); k++) {
+            permits.acquire();
+            var req = io.etcd.jetcd.api.PutRequest.newBuilder().setKey(Workload.key(k)).setValue(value).build();
+            stubs.get(k % stubs.size()).put(req, new io.grpc.stub.StreamObserver<>() {
+                @Override public void onNext(io.etcd.jetcd.api.PutResponse r) {}
+                @Override public void onError(Throwable t) { failures.incrementAndGet(); permits.release(); }
+                @Override public void onCompleted() { permits.release(); }
+            });
+        }
+        permits.acquire(PRELOAD_CONCURRENCY);
+        if (failures.get() > 0) throw new IllegalStateException(failures.get() + " preload puts failed");
+        log.printf("preloaded %d keys in %.1f s%n", o.keys(), (System.nanoTime() - t0) / 1e9);
+    }
+
+    private static LoadResult measure(List<KVGrpc.KVStub> stubs, LoadOptions o, ByteString value) throws InterruptedException {
+        var recorder = new Recorder(3);
+        var ok = new AtomicLong();
+        var errors = new AtomicLong();
+        long start = System.nanoTime();
+        long measureFrom = start + (long) (o.warmupSeconds() * 1e9);
+        long end = measureFrom + (long) (o.durationSeconds() * 1e9);
+        long[] cpuBefore = {-1};
+        Runnable atMeasureStart = () -> cpuBefore[0] = ProcStats.cpuNanos(o.pids());
+        var done = new CountDownLatch(o.clients());
+        var outstanding = new Semaphore(o.clients());
+
+        if (o.ratePerSecond() <= 0) {
+            for (int c = 0; c < o.clients(); c++) {
+                var client = new ClosedLoopClient(stubs.get(c % stubs.size()), new SplittableRandom(c + 1L), o, value, recorder, ok, errors,
+                        measureFrom, end, done);
+                client.next();
+            }
+            sleepUntil(measureFrom);
+            atMeasureStart.run();
+            if (!done.await((long) (o.durationSeconds() + o.warmupSeconds() + 60), TimeUnit.SECONDS)) {
+                throw new IllegalStateException("clients did not finish within a minute after the run's end");
+            }
+        } else {
+            // Open loop: send at the target rate whatever the latency; a full window counts as an error (overload).
+            var rnd = new SplittableRandom(7);
+            double intervalNanos = 1e9 / o.ratePerSecond();
+            long sent = 0;
+            boolean started = false;
+            while (true) {
+                long now = System.nanoTime();
+                if (now >= end) break;
+                if (!started && now >= measureFrom) {
+                    atMeasureStart.run();
+                    started = true;
+                }
+                long due = start + (long) (sent * intervalNanos);
+                if (due > now) {
+                    sleepUntil(Math.min(due, end));
+                    continue;
+                }
+                sent++;
+                if (!outstanding.tryAcquire()) {
+                    if (due >= measureFrom) errors.incrementAndGet();
+                    continue;
+                }
+                long issuedAt = due; // latency from the intended send time (no coordinated omission)
+                o.workload().issue(stubs.get((int) (sent % stubs.size())), rnd, o, value, success -> {
+                    long t = System.nanoTime();
+                    if (issuedAt >= measureFrom && t < end) {
+                        if (success) {
+                            ok.incrementAndGet();
+                            recorder.recordValue(Math.max(1, t - issuedAt));
+                        } else {
+                            errors.incrementAndGet();
+                        }
+                    }
+                    outstanding.release();
+                });
+            }
+            outstanding.tryAcquire(o.clients(), 60, TimeUnit.SECONDS);
+        }
+        long cpuAfter = ProcStats.cpuNanos(o.pids());
+        Histogram h = recorder.getIntervalHistogram();
+        double secs = o.durationSeconds();
+        long ops = ok.get();
+        double cpuPerOp = o.pids().isEmpty() || cpuBefore[0] < 0 || cpuAfter < 0 || ops == 0 ? -1 : (cpuAfter - cpuBefore[0]) / 1e3 / ops;
+        return new LoadResult(o.workload(), ops, errors.get(), secs, ops / secs, ms(h.getValueAtPercentile(50)), ms(h.getValueAtPercentile(90)),
+                ms(h.getValueAtPercentile(99)), ms(h.getValueAtPercentile(99.9)), ms(h.getMaxValue()), cpuPerOp,
+                o.pids().isEmpty() ? -1 : ProcStats.peakRssBytes(o.pids()));
+    }
+
+    private static double ms(long nanos) {
+        return nanos / 1e6;
+    }
+
+    private static void sleepUntil(long nanoTime) throws InterruptedException {
+        long wait = nanoTime - System.nanoTime();
+        if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait);
+    }
+
+    /** One closed-loop client: the next request leaves when the previous one completes. */
+    private static final class ClosedLoopClient {
+        private final KVGrpc.KVStub stub;
+        private final SplittableRandom rnd;
+        private final LoadOptions o;
+        private final ByteString value;
+        private final Recorder recorder;
+        private final AtomicLong ok;
+        private final AtomicLong errors;
+        private final long measureFrom;
+        private final long end;
+        private final CountDownLatch done;
+
+        ClosedLoopClient(KVGrpc.KVStub stub, SplittableRandom rnd, LoadOptions o, ByteString value, Recorder recorder, AtomicLong ok,
+                AtomicLong errors, long measureFrom, long end, CountDownLatch done) {
+            this.stub = stub;
+            this.rnd = rnd;
+            this.o = o;
+            this.value = value;
+            this.recorder = recorder;
+            this.ok = ok;
+            this.errors = errors;
+            this.measureFrom = measureFrom;
+            this.end = end;
+            this.done = done;
+        }
+
+        void next() {
+            long t0 = System.nanoTime();
+            if (t0 >= end) {
+                done.countDown();
+                return;
+            }
+            o.workload().issue(stub, rnd, o, value, success -> {
+                long t1 = System.nanoTime();
+                if (t0 >= measureFrom && t1 < end) {
+                    if (success) {
+                        ok.incrementAndGet();
+                        recorder.recordValue(Math.max(1, t1 - t0));
+                    } else {
+                        errors.incrementAndGet();
+                    }
+                }
+                next();
+            });
+        }
+    }
+}

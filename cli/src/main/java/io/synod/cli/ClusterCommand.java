@@ -1,0 +1,208 @@
+package io.synod.cli;
+
+import io.etcd.jetcd.api.KVGrpc;
+import io.etcd.jetcd.api.RangeRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import com.google.protobuf.ByteString;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code synod cluster}: a local multi-process cluster on loopback for trying Synod with etcdctl
+ * or a benchmark. {@code start} launches each member as a child JVM ({@code io.synod.server.ServerMain},
+ * data and log under {@code DIR/<name>}), waits until every member answers a linearizable read,
+ * and records the members in {@code DIR/cluster.members} (name, pid, client URL); the members keep
+ * running after the command exits. {@code stop} stops exactly those processes (SIGTERM, then a
+ * kill after {@link Stop#stopWaitSeconds}), checking each pid still runs a Synod member before
+ * signalling it. Member {@code i} (from 1) gets client port {@code base + 2(i-1)} and peer port
+ * {@code base + 2(i-1) + 1}.
+ */
+@Command(name = "cluster", mixinStandardHelpOptions = true, description = "Start or stop a local multi-process cluster on 127.0.0.1.",
+        subcommands = {ClusterCommand.Start.class, ClusterCommand.Stop.class})
+public final class ClusterCommand implements Runnable {
+    static final String MEMBERS_FILE = "cluster.members";
+    static final String SERVER_MAIN = "io.synod.server.ServerMain";
+    /** Highest port a member may use: keeps clear of the kernel's ephemeral range. */
+    static final int PORT_MAX = 32767;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    /** One started member as recorded in the members file. */
+    record Member(String name, long pid, String clientUrl) {
+        String line() {
+            return name + " " + pid + " " + clientUrl;
+        }
+
+        static Member parse(String line) {
+            String[] f = line.trim().split(" ");
+            return new Member(f[0], Long.parseLong(f[1]), f[2]);
+        }
+    }
+
+    /** {@code synod cluster start}. */
+    @Command(name = "start", mixinStandardHelpOptions = true, description = "Start SIZE members as child processes and wait until they serve.")
+    public static final class Start implements Callable<Integer> {
+        @Option(names = "--size", description = "number of members (default: ${DEFAULT-VALUE})") int size = 3;
+
+        @Option(names = "--dir", required = true, description = "directory for the members' data, logs and the members file") Path dir;
+
+        @Option(names = "--base-port", description = "first port; each member takes two (default: ${DEFAULT-VALUE})") int basePort = 21379;
+
+        @Option(names = "--member-heap", description = "-Xmx of each member JVM (default: ${DEFAULT-VALUE})") String memberHeap = "512m";
+
+        @Option(names = "--start-timeout-seconds", description = "how long to wait for the cluster to serve (default: ${DEFAULT-VALUE})")
+        long startTimeoutSeconds = 60;
+
+        @Override
+        public Integer call() throws Exception {
+            if (size < 1 || basePort < 1024 || basePort + 2 * size - 1 > PORT_MAX) {
+                System.err.println("synod cluster: need size >= 1 and ports within [1024, " + PORT_MAX + "]");
+                return 2;
+            }
+            Files.createDirectories(dir);
+            Path membersFile = dir.resolve(MEMBERS_FILE);
+            if (Files.exists(membersFile) && readMembers(dir).stream().anyMatch(m -> isOurMember(m, dir))) {
+                System.err.println("synod cluster: a cluster from " + dir + " is still running; stop it first");
+                return 1;
+            }
+            var cluster = new StringBuilder();
+            for (int i = 1; i <= size; i++) {
+                if (i > 1) cluster.append(',');
+                cluster.append("m").append(i).append("=http://127.0.0.1:").append(peerPort(i));
+            }
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            String classpath = System.getProperty("java.class.path");
+            var members = new ArrayList<Member>();
+            for (int i = 1; i <= size; i++) {
+                String name = "m" + i;
+                String clientUrl = "http://127.0.0.1:" + clientPort(i);
+                var cmd = List.of(java, "-Xmx" + memberHeap, "-XX:+UseParallelGC", "--enable-native-access=ALL-UNNAMED",
+                        "-cp", classpath, SERVER_MAIN,
+                        "--name", name, "--data-dir", dir.resolve(name).toAbsolutePath().toString(),
+                        "--listen-client-urls", clientUrl, "--advertise-client-urls", clientUrl,
+                        "--listen-peer-urls", "http://127.0.0.1:" + peerPort(i),
+                        "--initial-advertise-peer-urls", "http://127.0.0.1:" + peerPort(i),
+                        "--initial-cluster", cluster.toString(), "--initial-cluster-state", "new");
+                Path logFile = dir.resolve(name + ".log");
+                Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+                        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                        .start();
+                members.add(new Member(name, p.pid(), clientUrl));
+            }
+            Files.write(membersFile, members.stream().map(Member::line).toList(), StandardCharsets.UTF_8);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(startTimeoutSeconds);
+            for (Member m : members) {
+                if (!awaitServing(m, deadline)) {
+                    System.err.println("synod cluster: member " + m.name() + " did not serve within " + startTimeoutSeconds
+                            + " s; see " + dir.resolve(m.name() + ".log") + " (stop with: synod cluster stop --dir " + dir + ")");
+                    return 1;
+                }
+            }
+            var endpoints = new StringBuilder();
+            for (Member m : members) {
+                System.out.println(m.name() + "  pid " + m.pid() + "  " + m.clientUrl());
+                if (endpoints.length() > 0) endpoints.append(',');
+                endpoints.append(m.clientUrl().replace("http://", ""));
+            }
+            System.out.println("endpoints: " + endpoints);
+            System.out.println("try: etcdctl --endpoints=" + endpoints + " put foo bar");
+            return 0;
+        }
+
+        private int clientPort(int i) {
+            return basePort + 2 * (i - 1);
+        }
+
+        private int peerPort(int i) {
+            return basePort + 2 * (i - 1) + 1;
+        }
+
+        /** True once the member answers a linearizable range (which needs a leader and a quorum). */
+        private static boolean awaitServing(Member m, long deadlineNanos) throws InterruptedException {
+            var uri = java.net.URI.create(m.clientUrl());
+            ManagedChannel ch = NettyChannelBuilder.forAddress(uri.getHost(), uri.getPort()).usePlaintext().build();
+            try {
+                while (System.nanoTime() < deadlineNanos) {
+                    if (ProcessHandle.of(m.pid()).map(ProcessHandle::isAlive).orElse(false) == false) return false;
+                    try {
+                        KVGrpc.newBlockingStub(ch).withDeadlineAfter(2, TimeUnit.SECONDS)
+                                .range(RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("synod-cluster-probe")).build());
+                        return true;
+                    } catch (RuntimeException notYet) {
+                        Thread.sleep(200);
+                    }
+                }
+                return false;
+            } finally {
+                ch.shutdownNow();
+            }
+        }
+    }
+
+    /** {@code synod cluster stop}. */
+    @Command(name = "stop", mixinStandardHelpOptions = true, description = "Stop the members started from DIR.")
+    public static final class Stop implements Callable<Integer> {
+        @Option(names = "--dir", required = true, description = "the directory given to 'cluster start'") Path dir;
+
+        @Option(names = "--stop-wait-seconds", description = "wait after SIGTERM before killing (default: ${DEFAULT-VALUE})")
+        long stopWaitSeconds = 10;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!Files.exists(dir.resolve(MEMBERS_FILE))) {
+                System.err.println("synod cluster: no " + MEMBERS_FILE + " in " + dir);
+                return 1;
+            }
+            for (Member m : readMembers(dir)) {
+                Optional<ProcessHandle> h = ProcessHandle.of(m.pid());
+                if (h.isEmpty() || !isOurMember(m, dir)) {
+                    System.out.println(m.name() + "  pid " + m.pid() + "  not running");
+                    continue;
+                }
+                h.get().destroy();
+                try {
+                    h.get().onExit().get(stopWaitSeconds, TimeUnit.SECONDS);
+                    System.out.println(m.name() + "  pid " + m.pid() + "  stopped");
+                } catch (java.util.concurrent.TimeoutException e) {
+                    h.get().destroyForcibly();
+                    h.get().onExit().get(stopWaitSeconds, TimeUnit.SECONDS);
+                    System.out.println(m.name() + "  pid " + m.pid() + "  killed after " + Duration.ofSeconds(stopWaitSeconds));
+                }
+            }
+            return 0;
+        }
+    }
+
+    static List<Member> readMembers(Path dir) throws IOException {
+        var out = new ArrayList<Member>();
+        for (String line : Files.readAllLines(dir.resolve(MEMBERS_FILE), StandardCharsets.UTF_8)) {
+            if (!line.isBlank()) out.add(Member.parse(line));
+        }
+        return out;
+    }
+
+    /** The pid still runs a Synod member with its data under {@code dir} (so a reused pid is never signalled). */
+    static boolean isOurMember(Member m, Path dir) {
+        return ProcessHandle.of(m.pid()).filter(ProcessHandle::isAlive).flatMap(h -> h.info().commandLine())
+                .map(cmd -> cmd.contains(SERVER_MAIN) && cmd.contains(dir.resolve(m.name()).toAbsolutePath().toString()))
+                .orElse(false);
+    }
+}

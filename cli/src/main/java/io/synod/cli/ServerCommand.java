@@ -1,0 +1,85 @@
+package io.synod.cli;
+
+import io.synod.server.ServerConfig;
+import io.synod.server.ServerMain;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code synod server}: runs one member in the foreground with etcd's flag names, so an etcd
+ * command line works with only the binary name changed. It stops cleanly on SIGTERM/Ctrl-C and
+ * exits non-zero if the member fails.
+ */
+@Command(name = "server", mixinStandardHelpOptions = true, description = "Run one Synod member serving the etcd v3 KV API.")
+public final class ServerCommand implements Callable<Integer> {
+    @Option(names = "--name", description = "member name (its id is derived from it) (default: ${DEFAULT-VALUE})")
+    String name = "default";
+
+    @Option(names = "--data-dir", description = "directory for the WAL and the MVCC store (default: <name>.synod)")
+    String dataDir;
+
+    @Option(names = "--listen-client-urls", description = "client (etcd API) URL; only the first is used (default: ${DEFAULT-VALUE})")
+    String listenClientUrls = "http://127.0.0.1:2379";
+
+    @Option(names = "--advertise-client-urls", description = "client URLs to advertise (default: the listen URLs)")
+    String advertiseClientUrls;
+
+    @Option(names = "--listen-peer-urls", description = "peer (Raft) URL; only the first is used (default: ${DEFAULT-VALUE})")
+    String listenPeerUrls = "http://127.0.0.1:2380";
+
+    @Option(names = "--initial-advertise-peer-urls", description = "this member's peer URL as others reach it")
+    String initialAdvertisePeerUrls;
+
+    @Option(names = "--initial-cluster", description = "founding members: name=peer-url,... (default: this member alone)")
+    String initialCluster;
+
+    @Option(names = "--initial-cluster-state", description = "'new' (only 'new' is supported yet) (default: ${DEFAULT-VALUE})")
+    String initialClusterState = "new";
+
+    @Option(names = "--initial-cluster-token", description = "accepted for etcd compatibility; ignored")
+    String initialClusterToken;
+
+    @Option(names = "--synod-tick-ms", description = "Raft tick length in ms (default: ${DEFAULT-VALUE})")
+    long tickMillis = ServerConfig.DEFAULT_TICK_MILLIS;
+
+    @Option(names = "--synod-election-ticks", description = "election timeout in ticks (default: ${DEFAULT-VALUE})")
+    int electionTicks = ServerConfig.DEFAULT_ELECTION_TICKS;
+
+    @Option(names = "--synod-request-timeout-ms", description = "longest a client request waits (default: ${DEFAULT-VALUE})")
+    long requestTimeoutMillis = ServerConfig.DEFAULT_REQUEST_TIMEOUT_MILLIS;
+
+    @Option(names = "--max-request-bytes", description = "largest client request accepted (default: ${DEFAULT-VALUE})")
+    int requestBytesMax = ServerConfig.DEFAULT_REQUEST_BYTES_MAX;
+
+    @Override
+    public Integer call() throws Exception {
+        var args = new ArrayList<String>();
+        add(args, "name", name);
+        add(args, "data-dir", dataDir);
+        add(args, "listen-client-urls", listenClientUrls);
+        add(args, "advertise-client-urls", advertiseClientUrls);
+        add(args, "listen-peer-urls", listenPeerUrls);
+        add(args, "initial-advertise-peer-urls", initialAdvertisePeerUrls);
+        add(args, "initial-cluster", initialCluster);
+        add(args, "initial-cluster-state", initialClusterState);
+        add(args, "synod-tick-ms", Long.toString(tickMillis));
+        add(args, "synod-election-ticks", Integer.toString(electionTicks));
+        add(args, "synod-request-timeout-ms", Long.toString(requestTimeoutMillis));
+        add(args, "max-request-bytes", Integer.toString(requestBytesMax));
+        ServerConfig config;
+        try {
+            config = ServerConfig.fromArgs(args.toArray(String[]::new));
+        } catch (IllegalArgumentException e) {
+            System.err.println("synod server: " + e.getMessage());
+            return 2;
+        }
+        return ServerMain.run(config);
+    }
+
+    private static void add(List<String> args, String flag, String value) {
+        if (value != null) args.add("--" + flag + "=" + value);
+    }
+}

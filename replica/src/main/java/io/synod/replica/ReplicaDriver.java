@@ -1,0 +1,327 @@
+package io.synod.replica;
+
+import io.synod.consensus.ConfChange;
+import io.synod.consensus.ConsensusNode;
+import io.synod.consensus.Entry;
+import io.synod.consensus.EntryType;
+import io.synod.consensus.Message;
+import io.synod.consensus.ProposeResult;
+import io.synod.consensus.ReadState;
+import io.synod.consensus.Ready;
+import io.synod.consensus.Role;
+import io.synod.consensus.SoftState;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Drives one consensus member: a single thread owns the {@link ConsensusNode}, drains a bounded
+ * inbox (ticks, peer messages, proposals, reads) in batches, and handles every {@link Ready} in
+ * the order the protocol requires: persist (one flush) → send → apply committed entries → serve
+ * read states that are now applied → advance. Other threads only enqueue and read a few volatile
+ * facts (leader, term, applied index), so the core itself needs no locking. It owns no thread:
+ * the caller runs {@link #run()} on one of its own and feeds {@link #tick()} from a timer, which
+ * keeps this class free of clocks and usable under a simulated scheduler.
+ *
+ * <p>Proposals complete when the entry at the (term, index) the core accepted them at is applied,
+ * with the state machine's result; if that index is applied with another term the proposal was
+ * lost to a leader change and fails with {@link ReplicaException.Kind#LEADER_CHANGED} (never
+ * silently dropped). Reads complete with their read index once the state machine has applied it.
+ * Membership changes in committed entries are handed back to the core as they are applied, also
+ * when replaying entries the state machine already holds after a restart, which is how the core
+ * rebuilds its membership from the log.
+ */
+public final class ReplicaDriver implements Runnable {
+    private sealed interface Event {}
+
+    private record Tick() implements Event {}
+
+    private record Step(Message message) implements Event {}
+
+    private record Propose(byte[] data, CompletableFuture<Object> future) implements Event {}
+
+    private record Read(CompletableFuture<Long> future) implements Event {}
+
+    private record Unreachable(long peer) implements Event {}
+
+    private record Stop() implements Event {}
+
+    private record PendingProposal(long term, CompletableFuture<Object> future) {}
+
+    private static final Tick TICK = new Tick();
+
+    private final ConsensusNode node;
+    private final ReplicaStorage storage;
+    private final ReplicaTransport transport;
+    private final StateMachine stateMachine;
+    private final ReplicaLimits limits;
+    private final ArrayBlockingQueue<Event> inbox;
+
+    // Loop-thread state.
+    /** Accepted proposals by log index. */
+    private final TreeMap<Long, PendingProposal> proposals = new TreeMap<>();
+    /** Reads sent to the core, by request context (a sequence number). */
+    private final Map<Long, CompletableFuture<Long>> readsIssued = new HashMap<>();
+    /** Reads that have a read index, waiting for the apply to reach it (index order not guaranteed). */
+    private final List<Map.Entry<Long, CompletableFuture<Long>>> readsWaiting = new ArrayList<>();
+    private long readSeq;
+    // Invariant: appliedIndex only grows; entries at or below it are in the state machine.
+    private long appliedIndex;
+    private volatile boolean stopped;
+
+    // Published for other threads.
+    private volatile long leader = SoftState.NO_LEADER;
+    private volatile Role role = Role.FOLLOWER;
+    private volatile long term;
+    private volatile long publishedAppliedIndex;
+    private volatile Throwable failure;
+
+    public ReplicaDriver(ConsensusNode node, ReplicaStorage storage, ReplicaTransport transport, StateMachine stateMachine,
+            ReplicaLimits limits) {
+        this.node = node;
+        this.storage = storage;
+        this.transport = transport;
+        this.stateMachine = stateMachine;
+        this.limits = limits;
+        this.inbox = new ArrayBlockingQueue<>(limits.inboxDepthMax());
+        this.appliedIndex = stateMachine.appliedIndex();
+        this.publishedAppliedIndex = appliedIndex;
+        this.term = node.status().term();
+    }
+
+    public long id() {
+        return node.id();
+    }
+
+    /** The leader this member knows of, or {@link SoftState#NO_LEADER}. */
+    public long leader() {
+        return leader;
+    }
+
+    public Role role() {
+        return role;
+    }
+
+    public long term() {
+        return term;
+    }
+
+    public long appliedIndex() {
+        return publishedAppliedIndex;
+    }
+
+    /** The error that stopped the loop, if one did (a disk failure: the process must restart). */
+    public Throwable failure() {
+        return failure;
+    }
+
+    // ---- producers (any thread) --------------------------------------------------------------
+
+    /** Advances logical time by one tick; dropped when the inbox is full (the next one will do). */
+    public void tick() {
+        inbox.offer(TICK);
+    }
+
+    /** Delivers a peer's message; dropped when the inbox is full (Raft retransmits). */
+    public boolean deliver(Message message) {
+        return inbox.offer(new Step(message));
+    }
+
+    public void reportUnreachable(long peer) {
+        inbox.offer(new Unreachable(peer));
+    }
+
+    /** Proposes a command; the future completes with the state machine's result once it is applied here. */
+    public CompletableFuture<Object> propose(byte[] command) {
+        var f = new CompletableFuture<Object>();
+        if (!inbox.offer(new Propose(command, f))) {
+            f.completeExceptionally(new ReplicaException(ReplicaException.Kind.OVERLOADED, "replica inbox full (" + limits.inboxDepthMax() + ")"));
+        }
+        return f;
+    }
+
+    /** Obtains a linearizable read point; the future completes with it once it is applied here. */
+    public CompletableFuture<Long> readIndex() {
+        var f = new CompletableFuture<Long>();
+        if (!inbox.offer(new Read(f))) {
+            f.completeExceptionally(new ReplicaException(ReplicaException.Kind.OVERLOADED, "replica inbox full (" + limits.inboxDepthMax() + ")"));
+        }
+        return f;
+    }
+
+    /** Asks the loop to finish after the events already queued; pending requests fail with STOPPED. */
+    public void stop() {
+        stopped = true; // seen by the loop at its next poll timeout at the latest
+        inbox.offer(new Stop());
+    }
+
+    // ---- the loop (one thread) ---------------------------------------------------------------
+
+    @Override
+    public void run() {
+        var batch = new ArrayList<Event>(limits.drainBatchMax());
+        try {
+            while (!stopped) {
+                Event first = inbox.poll(limits.idlePollMillis(), TimeUnit.MILLISECONDS);
+                if (first != null) {
+                    batch.add(first);
+                    inbox.drainTo(batch, limits.drainBatchMax() - 1);
+                    for (Event e : batch) handle(e);
+                    batch.clear();
+                }
+                while (!stopped && node.hasReady()) handleReady(node.ready());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException | Error e) {
+            failure = e;
+            throw e;
+        } finally {
+            stopped = true;
+            failAll();
+        }
+    }
+
+    private void handle(Event e) {
+        switch (e) {
+            case Tick t -> node.tick();
+            case Step s -> node.step(s.message());
+            case Propose p -> onPropose(p);
+            case Read r -> onRead(r);
+            case Unreachable u -> node.reportUnreachable(u.peer());
+            case Stop s -> stopped = true;
+        }
+    }
+
+    private void onPropose(Propose p) {
+        if (proposals.size() >= limits.pendingProposalsMax()) {
+            p.future().completeExceptionally(new ReplicaException(ReplicaException.Kind.OVERLOADED,
+                    "pending proposals at limit " + limits.pendingProposalsMax()));
+            return;
+        }
+        switch (node.propose(p.data())) {
+            case ProposeResult.Accepted a -> {
+                PendingProposal old = proposals.put(a.index(), new PendingProposal(a.term(), p.future()));
+                if (old != null) old.future().completeExceptionally(lost(a.index()));
+            }
+            case ProposeResult.Rejected r -> p.future().completeExceptionally(rejection(r));
+        }
+    }
+
+    private void onRead(Read r) {
+        if (readsIssued.size() + readsWaiting.size() >= limits.pendingReadsMax()) {
+            r.future().completeExceptionally(new ReplicaException(ReplicaException.Kind.OVERLOADED,
+                    "pending reads at limit " + limits.pendingReadsMax()));
+            return;
+        }
+        long seq = ++readSeq;
+        switch (node.readIndex(ByteBuffer.allocate(Long.BYTES).putLong(seq).array())) {
+            case ProposeResult.Accepted a -> readsIssued.put(seq, r.future());
+            case ProposeResult.Rejected rej -> r.future().completeExceptionally(rejection(rej));
+        }
+    }
+
+    private static ReplicaException rejection(ProposeResult.Rejected r) {
+        return switch (r.reason()) {
+            case NOT_LEADER, NO_LEADER, TRANSFERRING -> new ReplicaException(ReplicaException.Kind.NOT_LEADER,
+                    r.reason() == ProposeResult.Reason.NOT_LEADER ? r.leaderHint() : SoftState.NO_LEADER, r.reason() + ": " + r.detail());
+            case OVERLOADED -> new ReplicaException(ReplicaException.Kind.OVERLOADED, r.detail());
+            default -> new ReplicaException(ReplicaException.Kind.REJECTED, r.reason() + ": " + r.detail());
+        };
+    }
+
+    private static ReplicaException lost(long index) {
+        return new ReplicaException(ReplicaException.Kind.LEADER_CHANGED, "entry at index " + index + " was replaced by another leader's");
+    }
+
+    private void handleReady(Ready rd) {
+        leader = rd.softState().leader();
+        role = rd.softState().role();
+        if (!rd.hardState().isEmpty()) term = rd.hardState().term();
+        try {
+            storage.persist(rd);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot persist Ready; stopping this member", e);
+        }
+        if (!rd.messages().isEmpty()) transport.send(rd.messages());
+        if (!rd.snapshot().isEmpty()) {
+            // Snapshots are not produced yet (the log is never compacted), so none can arrive.
+            throw new IllegalStateException("snapshot install is not supported yet: " + rd.snapshot());
+        }
+        for (Entry e : rd.committedEntries()) apply(e);
+        publishedAppliedIndex = appliedIndex;
+        for (ReadState rs : rd.readStates()) {
+            CompletableFuture<Long> f = readsIssued.remove(ByteBuffer.wrap(rs.requestContext()).getLong());
+            if (f != null) readsWaiting.add(Map.entry(rs.index(), f));
+        }
+        for (byte[] ctx : rd.readsAborted()) {
+            CompletableFuture<Long> f = readsIssued.remove(ByteBuffer.wrap(ctx).getLong());
+            if (f != null) f.completeExceptionally(new ReplicaException(ReplicaException.Kind.READ_ABORTED, "leadership lost before the read was confirmed"));
+        }
+        serveReads();
+        node.advance(rd);
+        if (role != Role.LEADER && !readsIssued.isEmpty() && leader == SoftState.NO_LEADER) {
+            // A read forwarded to a leader that is gone will never be answered: fail it so the caller retries.
+            for (var f : readsIssued.values()) f.completeExceptionally(new ReplicaException(ReplicaException.Kind.READ_ABORTED, "leader lost"));
+            readsIssued.clear();
+        }
+    }
+
+    private void apply(Entry e) {
+        long index = e.index();
+        if (e.type() == EntryType.CONF_CHANGE) {
+            node.applyConfChange(ConfChange.decode(e.data()));
+        }
+        Object result = null;
+        if (index > appliedIndex) {
+            if (e.type() == EntryType.NORMAL && e.data().length > 0) result = stateMachine.apply(index, e.data());
+            else stateMachine.markApplied(index);
+            appliedIndex = index;
+        }
+        completeProposals(e, result);
+    }
+
+    private void completeProposals(Entry e, Object result) {
+        Iterator<Map.Entry<Long, PendingProposal>> it = proposals.headMap(e.index(), true).entrySet().iterator();
+        while (it.hasNext()) {
+            var p = it.next();
+            if (p.getKey() == e.index() && p.getValue().term() == e.term()) p.getValue().future().complete(result);
+            else p.getValue().future().completeExceptionally(lost(p.getKey()));
+            it.remove();
+        }
+    }
+
+    private void serveReads() {
+        var it = readsWaiting.iterator();
+        while (it.hasNext()) {
+            var r = it.next();
+            if (r.getKey() > appliedIndex) continue;
+            it.remove();
+            r.getValue().complete(r.getKey());
+        }
+    }
+
+    private void failAll() {
+        var stop = new ReplicaException(ReplicaException.Kind.STOPPED, "replica stopped");
+        for (PendingProposal p : proposals.values()) p.future().completeExceptionally(stop);
+        proposals.clear();
+        for (var f : readsIssued.values()) f.completeExceptionally(stop);
+        readsIssued.clear();
+        for (var r : readsWaiting) r.getValue().completeExceptionally(stop);
+        readsWaiting.clear();
+        Event e;
+        while ((e = inbox.poll()) != null) {
+            if (e instanceof Propose p) p.future().completeExceptionally(stop);
+            if (e instanceof Read r) r.future().completeExceptionally(stop);
+        }
+    }
+}

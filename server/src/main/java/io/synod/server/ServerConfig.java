@@ -1,0 +1,177 @@
+package io.synod.server;
+
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything one server process is told at start, validated once. The flags mirror etcd's
+ * ({@code --name}, {@code --data-dir}, {@code --listen-client-urls}, {@code --advertise-client-urls},
+ * {@code --listen-peer-urls}, {@code --initial-advertise-peer-urls}, {@code --initial-cluster},
+ * {@code --initial-cluster-state}) so scripts written for etcd carry over; Synod-specific tuning
+ * flags start with {@code --synod-}. Member ids are derived from member names (see
+ * {@link #memberId(String)}), so every member computes the same ids without exchanging them.
+ *
+ * @param clientUrl            the address the etcd API listens on (only the first listen URL is used)
+ * @param peerUrl              the address the peer (Raft) service listens on
+ * @param initialCluster       member name to peer URL, for every founding member
+ * @param tickMillis           length of one Raft tick
+ * @param electionTicks        base election timeout in ticks
+ * @param heartbeatTicks       leader heartbeat interval in ticks
+ * @param requestTimeoutMillis longest a client request waits for a leader, commit, apply or read index
+ * @param requestBytesMax      largest client request accepted (etcd's default is 1.5 MiB)
+ * @param retryBackoffMillis   pause between attempts while no leader is known
+ */
+public record ServerConfig(
+        String name,
+        Path dataDir,
+        URI clientUrl,
+        List<String> advertiseClientUrls,
+        URI peerUrl,
+        Map<String, URI> initialCluster,
+        String initialClusterState,
+        long tickMillis,
+        int electionTicks,
+        int heartbeatTicks,
+        long requestTimeoutMillis,
+        int requestBytesMax,
+        long retryBackoffMillis) {
+
+    public static final long DEFAULT_TICK_MILLIS = 100;
+    public static final int DEFAULT_ELECTION_TICKS = 10;
+    public static final int DEFAULT_HEARTBEAT_TICKS = 1;
+    public static final long DEFAULT_REQUEST_TIMEOUT_MILLIS = 5000;
+    public static final int DEFAULT_REQUEST_BYTES_MAX = 1536 * 1024 + 64 * 1024;
+    public static final long DEFAULT_RETRY_BACKOFF_MILLIS = 20;
+
+    public ServerConfig {
+        require(!name.isEmpty(), "--name must not be empty");
+        initialCluster = Collections.unmodifiableMap(new LinkedHashMap<>(initialCluster));
+        advertiseClientUrls = List.copyOf(advertiseClientUrls);
+        require(initialCluster.containsKey(name), "--initial-cluster must contain this member's name '" + name + "'");
+        require(initialClusterState.equals("new") || initialClusterState.equals("existing"),
+                "--initial-cluster-state must be 'new' or 'existing', got '" + initialClusterState + "'");
+        require(tickMillis >= 1 && electionTicks > heartbeatTicks && heartbeatTicks >= 1, "bad tick settings");
+        require(requestTimeoutMillis >= 1 && requestBytesMax >= 1024 && retryBackoffMillis >= 1, "bad request limits");
+        var ids = new java.util.HashSet<Long>();
+        for (String n : initialCluster.keySet()) require(ids.add(memberId(n)), "member id collision for name '" + n + "'");
+        address(clientUrl);
+        address(peerUrl);
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) throw new IllegalArgumentException(message);
+    }
+
+    /** A member's id: 64-bit FNV-1a of its name, kept positive and non-zero (Raft reserves 0 for "none"). */
+    public static long memberId(String name) {
+        long h = 0xcbf29ce484222325L;
+        for (byte b : name.getBytes(StandardCharsets.UTF_8)) {
+            h ^= b & 0xff;
+            h *= 0x100000001b3L;
+        }
+        h &= Long.MAX_VALUE;
+        return h == 0 ? 1 : h;
+    }
+
+    public long memberId() {
+        return memberId(name);
+    }
+
+    /** The cluster id every member derives from the founding membership (names and peer URLs, in name order). */
+    public long clusterId() {
+        var sb = new StringBuilder();
+        new java.util.TreeMap<>(initialCluster).forEach((n, u) -> sb.append(n).append('=').append(u).append(','));
+        return memberId(sb.toString());
+    }
+
+    /** Peer address of every other member, by member id. */
+    public Map<Long, InetSocketAddress> peerAddresses() {
+        var m = new LinkedHashMap<Long, InetSocketAddress>();
+        initialCluster.forEach((n, u) -> {
+            if (!n.equals(name)) m.put(memberId(n), address(u));
+        });
+        return m;
+    }
+
+    public static InetSocketAddress address(URI url) {
+        if (url.getHost() == null || url.getPort() < 0) throw new IllegalArgumentException("URL needs host and port: " + url);
+        if (url.getScheme() != null && !url.getScheme().equals("http")) {
+            throw new IllegalArgumentException("only http:// URLs are supported (no TLS yet): " + url);
+        }
+        return new InetSocketAddress(url.getHost(), url.getPort());
+    }
+
+    /**
+     * Parses etcd-style flags ({@code --flag value} or {@code --flag=value}).
+     *
+     * @throws IllegalArgumentException naming the flag that is missing, unknown or malformed
+     */
+    public static ServerConfig fromArgs(String[] args) {
+        var flags = new LinkedHashMap<String, String>();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            require(a.startsWith("--"), "unexpected argument '" + a + "'");
+            int eq = a.indexOf('=');
+            if (eq > 0) {
+                flags.put(a.substring(2, eq), a.substring(eq + 1));
+            } else {
+                require(i + 1 < args.length, "flag " + a + " needs a value");
+                flags.put(a.substring(2), args[++i]);
+            }
+        }
+        String name = flags.getOrDefault("name", "default");
+        String clientUrls = flags.getOrDefault("listen-client-urls", "http://127.0.0.1:2379");
+        String peerUrls = flags.getOrDefault("listen-peer-urls", "http://127.0.0.1:2380");
+        String advertisePeer = flags.getOrDefault("initial-advertise-peer-urls", firstUrl(peerUrls).toString());
+        var cfg = new ServerConfig(
+                name,
+                Path.of(flags.getOrDefault("data-dir", name + ".synod")),
+                firstUrl(clientUrls),
+                List.of(flags.getOrDefault("advertise-client-urls", clientUrls).split(",")),
+                firstUrl(peerUrls),
+                parseCluster(flags.getOrDefault("initial-cluster", name + "=" + firstUrl(advertisePeer))),
+                flags.getOrDefault("initial-cluster-state", "new"),
+                Long.parseLong(flags.getOrDefault("synod-tick-ms", Long.toString(DEFAULT_TICK_MILLIS))),
+                Integer.parseInt(flags.getOrDefault("synod-election-ticks", Integer.toString(DEFAULT_ELECTION_TICKS))),
+                Integer.parseInt(flags.getOrDefault("synod-heartbeat-ticks", Integer.toString(DEFAULT_HEARTBEAT_TICKS))),
+                Long.parseLong(flags.getOrDefault("synod-request-timeout-ms", Long.toString(DEFAULT_REQUEST_TIMEOUT_MILLIS))),
+                Integer.parseInt(flags.getOrDefault("max-request-bytes", Integer.toString(DEFAULT_REQUEST_BYTES_MAX))),
+                DEFAULT_RETRY_BACKOFF_MILLIS);
+        for (String f : flags.keySet()) require(KNOWN_FLAGS.contains(f), "unknown flag --" + f);
+        return cfg;
+    }
+
+    private static final List<String> KNOWN_FLAGS = List.of("name", "data-dir", "listen-client-urls", "advertise-client-urls",
+            "listen-peer-urls", "initial-advertise-peer-urls", "initial-cluster", "initial-cluster-state", "initial-cluster-token",
+            "synod-tick-ms", "synod-election-ticks", "synod-heartbeat-ticks", "synod-request-timeout-ms", "max-request-bytes");
+
+    private static URI firstUrl(String urls) {
+        return URI.create(urls.split(",")[0].trim());
+    }
+
+    /** {@code name=url,name=url,...}; a name may appear once. */
+    public static Map<String, URI> parseCluster(String spec) {
+        var m = new LinkedHashMap<String, URI>();
+        for (String part : spec.split(",")) {
+            int eq = part.indexOf('=');
+            require(eq > 0, "--initial-cluster entry '" + part + "' is not name=url");
+            String n = part.substring(0, eq).trim();
+            require(m.put(n, URI.create(part.substring(eq + 1).trim())) == null, "--initial-cluster names '" + n + "' twice");
+        }
+        return m;
+    }
+
+    /** The other members' names. */
+    public List<String> peerNames() {
+        var l = new ArrayList<>(initialCluster.keySet());
+        l.remove(name);
+        return l;
+    }
+}

@@ -1,0 +1,31 @@
+package io.synod.server;
+
+/**
+ * The process entry point of one member ({@code java io.synod.server.ServerMain --name ... }),
+ * used by {@code synod server} and by {@code synod cluster start} for its child processes. It
+ * parses etcd-style flags, starts the member, stops it cleanly on SIGTERM, and exits non-zero if
+ * the Raft loop dies (a disk failure), so a supervisor restarts it from its durable state.
+ */
+public final class ServerMain {
+    private ServerMain() {}
+
+    public static void main(String[] args) throws Exception {
+        ServerConfig config;
+        try {
+            config = ServerConfig.fromArgs(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("synod server: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        System.exit(run(config));
+    }
+
+    /** Runs a member until it is stopped; returns the process exit code. */
+    public static int run(ServerConfig config) throws Exception {
+        SynodServer server = SynodServer.start(config);
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "synod-shutdown"));
+        server.awaitTermination();
+        return server.driver().failure() == null ? 0 : 1;
+    }
+}

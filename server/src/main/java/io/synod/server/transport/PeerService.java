@@ -1,0 +1,35 @@
+package io.synod.server.transport;
+
+import io.grpc.ServerServiceDefinition;
+import io.grpc.Status;
+import io.grpc.stub.ServerCalls;
+import io.synod.raft.RaftMessage;
+import java.util.function.Predicate;
+
+/**
+ * Receives frames from peers and hands each decoded message to the local member (normally
+ * {@code ReplicaDriver::deliver}, which drops it when its inbox is full). A frame that does not
+ * decode is refused with INVALID_ARGUMENT and nothing in it is delivered.
+ */
+public final class PeerService {
+    private PeerService() {}
+
+    private static final byte[] EMPTY = new byte[0];
+
+    public static ServerServiceDefinition definition(long localId, Predicate<RaftMessage> deliver) {
+        return ServerServiceDefinition.builder(PeerProtocol.SERVICE)
+                .addMethod(PeerProtocol.SEND, ServerCalls.asyncUnaryCall((frame, response) -> {
+                    try {
+                        for (RaftMessage m : RaftMessageCodec.decodeBatch(frame)) {
+                            if (m.to() == localId) deliver.test(m);
+                        }
+                    } catch (IllegalArgumentException e) {
+                        response.onError(Status.INVALID_ARGUMENT.withDescription("bad peer frame: " + e.getMessage()).asRuntimeException());
+                        return;
+                    }
+                    response.onNext(EMPTY);
+                    response.onCompleted();
+                }))
+                .build();
+    }
+}

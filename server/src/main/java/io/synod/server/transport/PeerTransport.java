@@ -1,0 +1,144 @@
+package io.synod.server.transport;
+
+import io.grpc.CallOptions;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCalls;
+import io.synod.consensus.Message;
+import io.synod.raft.RaftMessage;
+import io.synod.replica.ReplicaTransport;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends Raft messages to the other members over gRPC. Each peer has one channel (gRPC reconnects
+ * it by itself), one bounded queue and one sender thread that batches what is queued into a frame
+ * and delivers it with a deadline. A failed delivery drops the frame, reports the peer unreachable
+ * (so the leader falls back from pipelining to probing) and backs off; Raft's own retransmission
+ * recovers the loss. The channels are also used to forward client writes to the leader.
+ */
+public final class PeerTransport implements ReplicaTransport, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(PeerTransport.class);
+
+    private final class Peer {
+        final long id;
+        final ManagedChannel channel;
+        final ArrayBlockingQueue<RaftMessage> queue = new ArrayBlockingQueue<>(limits.sendQueueDepthMax());
+        final Thread sender;
+        volatile boolean reachable = true;
+
+        Peer(long id, InetSocketAddress address) {
+            this.id = id;
+            this.channel = NettyChannelBuilder.forAddress(address).usePlaintext()
+                    .maxInboundMessageSize(limits.frameBytesMax()).build();
+            this.sender = new Thread(this::sendLoop, "synod-peer-send-" + Long.toUnsignedString(id, 16));
+            this.sender.setDaemon(true);
+        }
+
+        void sendLoop() {
+            var batch = new ArrayList<RaftMessage>(limits.batchMessagesMax());
+            while (!closed) {
+                try {
+                    RaftMessage first = queue.poll(100, TimeUnit.MILLISECONDS);
+                    if (first == null) continue;
+                    batch.add(first);
+                    long bytes = first.sizeBytes();
+                    while (batch.size() < limits.batchMessagesMax()) {
+                        RaftMessage next = queue.peek();
+                        if (next == null || bytes + next.sizeBytes() > limits.frameBytesMax() / 2) break;
+                        batch.add(queue.poll());
+                        bytes += next.sizeBytes();
+                    }
+                    deliver(batch);
+                } catch (InterruptedException e) {
+                    return;
+                } finally {
+                    batch.clear();
+                }
+            }
+        }
+
+        private void deliver(List<RaftMessage> batch) throws InterruptedException {
+            try {
+                ClientCalls.blockingUnaryCall(channel, PeerProtocol.SEND,
+                        CallOptions.DEFAULT.withDeadlineAfter(limits.sendTimeoutMillis(), TimeUnit.MILLISECONDS),
+                        RaftMessageCodec.encodeBatch(batch));
+                if (!reachable) log.info("peer {} reachable again", Long.toUnsignedString(id, 16));
+                reachable = true;
+            } catch (RuntimeException e) {
+                if (closed) return;
+                if (reachable) log.warn("peer {} unreachable: {}", Long.toUnsignedString(id, 16), e.getMessage());
+                reachable = false;
+                unreachable.accept(id);
+                Thread.sleep(limits.retryBackoffMillis());
+            }
+        }
+    }
+
+    private final TransportLimits limits;
+    private final LongConsumer unreachable;
+    private final Map<Long, Peer> peers = new TreeMap<>();
+    private final AtomicLong dropped = new AtomicLong();
+    private volatile boolean closed;
+
+    /**
+     * @param peerAddresses every other member's peer address, by member id
+     * @param unreachable   called (on a sender thread) with a peer's id when a delivery to it failed
+     */
+    public PeerTransport(Map<Long, InetSocketAddress> peerAddresses, TransportLimits limits, LongConsumer unreachable) {
+        this.limits = limits;
+        this.unreachable = unreachable;
+        peerAddresses.forEach((id, addr) -> peers.put(id, new Peer(id, addr)));
+    }
+
+    public void start() {
+        for (Peer p : peers.values()) p.sender.start();
+    }
+
+    @Override
+    public void send(List<Message> messages) {
+        for (Message m : messages) {
+            Peer p = peers.get(m.to());
+            if (p == null || !p.queue.offer((RaftMessage) m)) dropped.incrementAndGet();
+        }
+    }
+
+    /** The channel to a peer (for forwarding client requests to it). */
+    public ManagedChannel channel(long peerId) {
+        Peer p = peers.get(peerId);
+        if (p == null) throw new IllegalArgumentException("unknown peer " + Long.toUnsignedString(peerId, 16));
+        return p.channel;
+    }
+
+    /** Messages dropped because a peer's queue was full or the peer is unknown. */
+    public long droppedMessages() {
+        return dropped.get();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (Peer p : peers.values()) {
+            p.sender.interrupt();
+            p.channel.shutdownNow();
+        }
+        for (Peer p : peers.values()) {
+            try {
+                p.sender.join(1000);
+                p.channel.awaitTermination(1, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+}

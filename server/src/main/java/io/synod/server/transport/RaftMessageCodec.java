@@ -1,0 +1,215 @@
+package io.synod.server.transport;
+
+import io.synod.consensus.ConfState;
+import io.synod.consensus.Entry;
+import io.synod.consensus.EntryType;
+import io.synod.consensus.Snapshot;
+import io.synod.consensus.SnapshotMeta;
+import io.synod.raft.RaftMessage;
+import io.synod.raft.RaftMessage.AppendRequest;
+import io.synod.raft.RaftMessage.AppendResponse;
+import io.synod.raft.RaftMessage.HeartbeatRequest;
+import io.synod.raft.RaftMessage.HeartbeatResponse;
+import io.synod.raft.RaftMessage.ReadIndexRequest;
+import io.synod.raft.RaftMessage.ReadIndexResponse;
+import io.synod.raft.RaftMessage.SnapshotRequest;
+import io.synod.raft.RaftMessage.TimeoutNow;
+import io.synod.raft.RaftMessage.VoteRequest;
+import io.synod.raft.RaftMessage.VoteResponse;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The peer wire format of {@link RaftMessage}s: a batch is {@code [version][count:int]} followed
+ * by that many messages, each {@code [kind:byte][from][to][term]} and its own fields in record
+ * order (longs big-endian, booleans one byte, byte arrays and lists length-prefixed). Decoding
+ * checks every length against the bytes that remain, so a corrupt or hostile frame fails with
+ * {@link IllegalArgumentException} instead of allocating what it claims.
+ */
+public final class RaftMessageCodec {
+    private RaftMessageCodec() {}
+
+    private static final byte VERSION = 1;
+    private static final byte VOTE_REQ = 1, VOTE_RESP = 2, APPEND_REQ = 3, APPEND_RESP = 4, HEARTBEAT_REQ = 5,
+            HEARTBEAT_RESP = 6, SNAPSHOT_REQ = 7, TIMEOUT_NOW = 8, READ_INDEX_REQ = 9, READ_INDEX_RESP = 10;
+
+    public static byte[] encodeBatch(List<RaftMessage> messages) {
+        var bytes = new ByteArrayOutputStream(256);
+        var out = new DataOutputStream(bytes);
+        try {
+            out.writeByte(VERSION);
+            out.writeInt(messages.size());
+            for (RaftMessage m : messages) encode(m, out);
+            out.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // cannot happen on a byte array
+        }
+        return bytes.toByteArray();
+    }
+
+    public static List<RaftMessage> decodeBatch(byte[] frame) {
+        ByteBuffer in = ByteBuffer.wrap(frame);
+        try {
+            if (in.get() != VERSION) throw new IllegalArgumentException("unknown peer frame version");
+            int n = count(in, 13);
+            var out = new ArrayList<RaftMessage>(n);
+            for (int i = 0; i < n; i++) out.add(decode(in));
+            if (in.hasRemaining()) throw new IllegalArgumentException(in.remaining() + " trailing bytes in peer frame");
+            return out;
+        } catch (BufferUnderflowException e) {
+            throw new IllegalArgumentException("truncated peer frame of " + frame.length + " bytes", e);
+        }
+    }
+
+    private static void encode(RaftMessage m, DataOutputStream out) throws IOException {
+        switch (m) {
+            case VoteRequest v -> {
+                header(out, VOTE_REQ, m);
+                out.writeBoolean(v.preVote());
+                out.writeLong(v.lastLogIndex());
+                out.writeLong(v.lastLogTerm());
+                out.writeBoolean(v.leadershipTransfer());
+            }
+            case VoteResponse v -> {
+                header(out, VOTE_RESP, m);
+                out.writeBoolean(v.preVote());
+                out.writeBoolean(v.granted());
+                out.writeLong(v.commitIndex());
+                out.writeLong(v.commitTerm());
+            }
+            case AppendRequest a -> {
+                header(out, APPEND_REQ, m);
+                out.writeLong(a.prevLogIndex());
+                out.writeLong(a.prevLogTerm());
+                out.writeLong(a.leaderCommit());
+                out.writeInt(a.entries().size());
+                for (Entry e : a.entries()) {
+                    out.writeLong(e.term());
+                    out.writeLong(e.index());
+                    out.writeByte(e.type().ordinal());
+                    bytes(out, e.data());
+                }
+            }
+            case AppendResponse a -> {
+                header(out, APPEND_RESP, m);
+                out.writeBoolean(a.rejected());
+                out.writeLong(a.index());
+                out.writeLong(a.hintIndex());
+                out.writeLong(a.hintTerm());
+            }
+            case HeartbeatRequest h -> {
+                header(out, HEARTBEAT_REQ, m);
+                out.writeLong(h.commit());
+                out.writeLong(h.readSeq());
+            }
+            case HeartbeatResponse h -> {
+                header(out, HEARTBEAT_RESP, m);
+                out.writeLong(h.readSeq());
+            }
+            case SnapshotRequest s -> {
+                header(out, SNAPSHOT_REQ, m);
+                SnapshotMeta meta = s.snapshot().meta();
+                out.writeLong(meta.index());
+                out.writeLong(meta.term());
+                ConfState c = meta.confState();
+                for (Set<Long> set : List.of(c.voters(), c.learners(), c.votersOutgoing(), c.learnersNext())) {
+                    out.writeInt(set.size());
+                    for (long id : set) out.writeLong(id);
+                }
+                out.writeBoolean(c.autoLeave());
+                bytes(out, s.snapshot().data());
+            }
+            case TimeoutNow t -> header(out, TIMEOUT_NOW, m);
+            case ReadIndexRequest r -> {
+                header(out, READ_INDEX_REQ, m);
+                bytes(out, r.context());
+            }
+            case ReadIndexResponse r -> {
+                header(out, READ_INDEX_RESP, m);
+                out.writeLong(r.index());
+                bytes(out, r.context());
+            }
+        }
+    }
+
+    private static void header(DataOutputStream out, byte kind, RaftMessage m) throws IOException {
+        out.writeByte(kind);
+        out.writeLong(m.from());
+        out.writeLong(m.to());
+        out.writeLong(m.term());
+    }
+
+    private static void bytes(DataOutputStream out, byte[] b) throws IOException {
+        out.writeInt(b.length);
+        out.write(b);
+    }
+
+    private static RaftMessage decode(ByteBuffer in) {
+        byte kind = in.get();
+        long from = in.getLong(), to = in.getLong(), term = in.getLong();
+        return switch (kind) {
+            case VOTE_REQ -> new VoteRequest(from, to, term, bool(in), in.getLong(), in.getLong(), bool(in));
+            case VOTE_RESP -> new VoteResponse(from, to, term, bool(in), bool(in), in.getLong(), in.getLong());
+            case APPEND_REQ -> {
+                long prevIndex = in.getLong(), prevTerm = in.getLong(), commit = in.getLong();
+                int n = count(in, 21);
+                var entries = new ArrayList<Entry>(n);
+                EntryType[] types = EntryType.values();
+                for (int i = 0; i < n; i++) {
+                    long t = in.getLong(), idx = in.getLong();
+                    int type = in.get();
+                    if (type < 0 || type >= types.length) throw new IllegalArgumentException("unknown entry type " + type);
+                    entries.add(new Entry(t, idx, types[type], bytes(in)));
+                }
+                yield new AppendRequest(from, to, term, prevIndex, prevTerm, entries, commit);
+            }
+            case APPEND_RESP -> new AppendResponse(from, to, term, bool(in), in.getLong(), in.getLong(), in.getLong());
+            case HEARTBEAT_REQ -> new HeartbeatRequest(from, to, term, in.getLong(), in.getLong());
+            case HEARTBEAT_RESP -> new HeartbeatResponse(from, to, term, in.getLong());
+            case SNAPSHOT_REQ -> {
+                long index = in.getLong(), snapTerm = in.getLong();
+                Set<Long> voters = ids(in), learners = ids(in), outgoing = ids(in), next = ids(in);
+                var conf = new ConfState(voters, learners, outgoing, next, bool(in));
+                yield new SnapshotRequest(from, to, term, new Snapshot(new SnapshotMeta(index, snapTerm, conf), bytes(in)));
+            }
+            case TIMEOUT_NOW -> new TimeoutNow(from, to, term);
+            case READ_INDEX_REQ -> new ReadIndexRequest(from, to, term, bytes(in));
+            case READ_INDEX_RESP -> new ReadIndexResponse(from, to, term, in.getLong(), bytes(in));
+            default -> throw new IllegalArgumentException("unknown raft message kind " + kind);
+        };
+    }
+
+    private static boolean bool(ByteBuffer in) {
+        return in.get() != 0;
+    }
+
+    /** A length prefix, checked against what is left: each element takes at least {@code minBytes}. */
+    private static int count(ByteBuffer in, int minBytes) {
+        int n = in.getInt();
+        if (n < 0 || (long) n * minBytes > in.remaining()) {
+            throw new IllegalArgumentException("length " + n + " exceeds the " + in.remaining() + " bytes left in the peer frame");
+        }
+        return n;
+    }
+
+    private static byte[] bytes(ByteBuffer in) {
+        byte[] b = new byte[count(in, 1)];
+        in.get(b);
+        return b;
+    }
+
+    private static Set<Long> ids(ByteBuffer in) {
+        int n = count(in, 8);
+        var s = new HashSet<Long>(n);
+        for (int i = 0; i < n; i++) s.add(in.getLong());
+        return s;
+    }
+}

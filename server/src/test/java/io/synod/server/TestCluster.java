@@ -1,0 +1,93 @@
+package io.synod.server;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/** A cluster of in-process members on loopback ports below 32768, for tests. */
+final class TestCluster implements AutoCloseable {
+    static final long TICK_MILLIS = 50;
+    final Path dir;
+    final List<ServerConfig> configs = new ArrayList<>();
+    final SynodServer[] servers;
+
+    TestCluster(Path dir, int size) throws IOException {
+        this.dir = dir;
+        int[] ports = freePorts(2 * size);
+        Map<String, URI> cluster = new LinkedHashMap<>();
+        for (int i = 0; i < size; i++) cluster.put("m" + (i + 1), URI.create("http://127.0.0.1:" + ports[2 * i + 1]));
+        for (int i = 0; i < size; i++) {
+            String name = "m" + (i + 1);
+            URI client = URI.create("http://127.0.0.1:" + ports[2 * i]);
+            configs.add(new ServerConfig(name, dir.resolve(name), client, List.of(client.toString()), cluster.get(name), cluster, "new",
+                    TICK_MILLIS, 10, 1, 5000, ServerConfig.DEFAULT_REQUEST_BYTES_MAX, ServerConfig.DEFAULT_RETRY_BACKOFF_MILLIS));
+        }
+        servers = new SynodServer[size];
+        for (int i = 0; i < size; i++) start(i);
+    }
+
+    void start(int i) throws IOException {
+        servers[i] = SynodServer.start(configs.get(i));
+    }
+
+    void stop(int i) {
+        servers[i].close();
+        servers[i] = null;
+    }
+
+    String endpoint(int i) {
+        return configs.get(i).clientUrl().toString();
+    }
+
+    /** Index of the member every running member agrees leads, waiting up to {@code timeoutMillis}. */
+    int awaitLeader(long timeoutMillis) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMillis;
+        while (System.currentTimeMillis() < deadline) {
+            long leader = -1;
+            boolean agreed = true;
+            for (SynodServer s : servers) {
+                if (s == null) continue;
+                long l = s.driver().leader();
+                if (l == 0 || (leader != -1 && l != leader)) agreed = false;
+                leader = l;
+            }
+            if (agreed && leader > 0) {
+                for (int i = 0; i < servers.length; i++) if (servers[i] != null && servers[i].memberId() == leader) return i;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("no agreed leader within " + timeoutMillis + " ms");
+    }
+
+    @Override
+    public void close() {
+        for (int i = 0; i < servers.length; i++) if (servers[i] != null) stop(i);
+    }
+
+    /** {@code n} distinct ports in [20000, 30000) that are free on 127.0.0.1 right now. */
+    static int[] freePorts(int n) throws IOException {
+        var random = new SplittableRandom();
+        int[] ports = new int[n];
+        int found = 0;
+        for (int attempt = 0; attempt < 1000 && found < n; attempt++) {
+            int p = random.nextInt(20000, 30000);
+            boolean dup = false;
+            for (int j = 0; j < found; j++) dup |= ports[j] == p;
+            if (dup) continue;
+            try (var s = new ServerSocket(p, 1, InetAddress.getLoopbackAddress())) {
+                ports[found++] = p;
+            } catch (IOException busy) {
+                // try another
+            }
+        }
+        if (found < n) throw new IOException("could not find " + n + " free ports in [20000, 30000)");
+        return ports;
+    }
+}
