@@ -221,4 +221,51 @@ class MembershipTest {
         assertThat(cs.voters()).containsExactly(1L, 2L);
         assertThat(cs.learners()).containsExactly(3L);
     }
+
+    @Test
+    void joiningMemberCatchesUpThroughASnapshotWhenTheLogIsCompacted() {
+        var net = Network.founding(67, b -> b, 1, 2, 3);
+        net.elect(1);
+        for (int i = 0; i < 10; i++) net.propose(1, "h" + i);
+        net.stabilize();
+        net.heartbeat(1);
+        net.compact(1);
+        assertThat(net.node(1).logFirstIndex()).isGreaterThan(1);
+        net.addJoiner(4);
+        net.proposeConfChange(1, ConfChange.of(Type.ADD_LEARNER, 4));
+        net.stabilize();
+        net.heartbeat(1);
+        net.heartbeat(1);
+        assertThat(net.sent(RaftMessage.SnapshotRequest.class)).anyMatch(m -> m.to() == 4);
+        assertThat(net.member(4).state).isEqualTo(net.member(1).state).hasSize(10);
+        assertThat(net.status(4).confState().learners()).containsExactly(4L);
+        assertThat(net.status(4).commitIndex()).isEqualTo(net.status(1).commitIndex());
+    }
+
+    @Test
+    void aNewLeaderElectedInsideAJointConfigurationLeavesIt() {
+        var net = Network.founding(68, b -> b, 1, 2, 3);
+        net.elect(1);
+        net.addJoiner(4);
+        // 1 enters the joint config {2,3,4}/{1,2,3} but its leave entry never gets out; then it fails.
+        net.drop(m -> m instanceof RaftMessage.AppendRequest a && a.from() == 1 && a.entries().stream()
+                .anyMatch(e -> e.type() == io.synod.consensus.EntryType.CONF_CHANGE && ConfChange.decode(e.data()).isLeaveJoint()));
+        var replace = new ConfChange(List.of(new Change(Type.ADD_VOTER, 4), new Change(Type.REMOVE, 1)), false);
+        net.proposeConfChange(1, replace);
+        net.stabilize();
+        net.heartbeat(1);
+        assertThat(net.status(2).confState().isJoint()).isTrue();
+        net.crash(1);
+        net.heal();
+
+        net.tickAll(60);
+        long lead = net.leader();
+        assertThat(lead).isIn(2L, 3L, 4L);
+        net.heartbeat(lead);
+        for (long id : List.of(2L, 3L, 4L)) {
+            ConfState cs = net.status(id).confState();
+            assertThat(cs.isJoint()).as("joint on %d", id).isFalse();
+            assertThat(cs.voters()).containsExactly(2L, 3L, 4L);
+        }
+    }
 }

@@ -127,4 +127,15 @@ class ReadIndexTest {
         assertThat(net.member(1).readsAborted).containsExactly("pending");
         assertThat(net.member(1).readStates).isEmpty();
     }
+
+    @Test
+    void leaseBasedReadsAreAnsweredWithoutAHeartbeatRound() {
+        var net = Network.founding(46, b -> b.leaseBasedReads(true), 1, 2, 3);
+        net.elect(1);
+        net.clearSent();
+        net.readIndex(1, "lease");
+        assertThat(net.member(1).readStates).extracting(ReadIndexTest::ctx).containsExactly("lease");
+        assertThat(net.member(1).readStates.get(0).index()).isEqualTo(net.status(1).commitIndex());
+        assertThat(net.sent(RaftMessage.HeartbeatRequest.class)).isEmpty();
+    }
 }

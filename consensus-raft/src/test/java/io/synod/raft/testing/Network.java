@@ -56,6 +56,7 @@ public final class Network {
     private final TreeMap<Long, Long> leaderOfTerm = new TreeMap<>();
     /** When true, a delivered SnapshotRequest is reported to its sender as a success, a dropped one as a failure. */
     private boolean autoReportSnapshot = true;
+    private boolean asyncReady;
 
     /** One member: the node, its durable storage and its applied state. */
     public static final class Member {
@@ -63,6 +64,10 @@ public final class Network {
         public final MemoryLogStorage storage;
         public RaftNode node;
         public boolean up = true;
+        /** The term as of the last Ready taken (Readies carry the hard state only when it changed). */
+        long readyTerm;
+        /** In async mode, the Ready taken but not yet handled. */
+        Ready pending;
         /** Entries applied through committedEntries (not via a snapshot), in order; reset on restart. */
         public final List<Entry> appliedEntries = new ArrayList<>();
         /** The state machine: payloads of non-empty NORMAL entries, in apply order. */
@@ -113,6 +118,7 @@ public final class Network {
     }
 
     private void start(Member m) {
+        m.readyTerm = m.storage.hardState().term();
         m.node = new RaftNode(configure.apply(RaftConfig.builder(m.id)).build(), m.storage, new SplittableRandom(seed * 1_000_003L + m.id));
         Snapshot0.restore(m);
         process(m);
@@ -157,16 +163,50 @@ public final class Network {
 
     private void process(Member m) {
         if (!m.up) return;
+        if (asyncReady) {
+            // Take the Ready but leave handling it for later: messages may be stepped meanwhile.
+            if (m.pending == null && m.node.hasReady()) m.pending = m.node.ready();
+            return;
+        }
         int guard = 0;
         while (m.node.hasReady()) {
             if (++guard > 10_000) throw new AssertionError("node " + m.id + " never runs out of Ready");
-            Ready rd = m.node.ready();
+            handle(m, m.node.ready());
+        }
+    }
+
+    /**
+     * In async mode: finishes the Ready a node has outstanding (persist, send, apply, advance) and
+     * takes the next one, if any. False if none was outstanding.
+     */
+    public boolean completeReady(long id) {
+        Member m = member(id);
+        if (!m.up || m.pending == null) return false;
+        Ready rd = m.pending;
+        m.pending = null;
+        handle(m, rd);
+        process(m);
+        return true;
+    }
+
+    /**
+     * Switches to asynchronous Ready handling: a node's Ready is taken at once but only handled
+     * when {@link #completeReady} is called, as with a driver whose disk writes take time.
+     */
+    public void asyncReady(boolean on) {
+        this.asyncReady = on;
+    }
+
+    private void handle(Member m, Ready rd) {
+        {
             if (rd.softState() != null && (m.roles.isEmpty() || m.roles.get(m.roles.size() - 1) != rd.softState().role())) {
                 m.roles.add(rd.softState().role());
             }
+            if (!rd.hardState().isEmpty()) m.readyTerm = rd.hardState().term();
             if (rd.softState() != null && rd.softState().role() == Role.LEADER) {
-                // Election Safety (Raft §5.2): at most one leader per term.
-                long term = m.node.status().term();
+                // Election Safety (Raft §5.2): at most one leader per term. The term is the one the
+                // Ready was taken in (with async handling the node may have moved on since).
+                long term = m.readyTerm;
                 Long other = leaderOfTerm.putIfAbsent(term, m.id);
                 if (other != null && other != m.id) {
                     throw new AssertionError("two leaders in term " + term + ": " + other + " and " + m.id + " (seed " + seed + ")");
@@ -216,7 +256,10 @@ public final class Network {
     }
 
     private void processAll() {
-        for (Member m : members.values()) process(m);
+        for (Member m : members.values()) {
+            process(m);
+            while (completeReady(m.id)) { }
+        }
     }
 
     /** Whether a message would be dropped right now. */
@@ -266,11 +309,14 @@ public final class Network {
     /** Delivers messages until none is left (and no node has anything to do). */
     public void stabilize() {
         int guard = 0;
-        processAll();
-        while (deliverOne()) {
-            if (++guard > 1_000_000) throw new AssertionError("network does not stabilize (seed " + seed + ")");
-        }
-        processAll();
+        do {
+            processAll();
+            while (deliverOne()) {
+                if (++guard > 1_000_000) throw new AssertionError("network does not stabilize (seed " + seed + ")");
+                if (asyncReady) processAll();
+            }
+            processAll();
+        } while (!queue.isEmpty());
     }
 
     /**
@@ -419,12 +465,14 @@ public final class Network {
     /** Stops a node: it loses everything that is not in its storage; messages to it are dropped. */
     public void crash(long id) {
         member(id).up = false;
+        member(id).pending = null;
     }
 
     /** Restarts a crashed node from its storage (the state machine is rebuilt from snapshot and log). */
     public void restart(long id) {
         Member m = member(id);
         m.up = true;
+        m.pending = null; // what was not yet persisted is lost
         m.appliedEntries.clear();
         start(m);
     }
