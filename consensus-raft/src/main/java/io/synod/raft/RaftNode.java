@@ -83,6 +83,19 @@ public final class RaftNode implements ConsensusNode {
     private ArrayList<Message> msgs = new ArrayList<>();
     private ArrayList<ReadState> readStates = new ArrayList<>();
     private ArrayList<byte[]> readsAborted = new ArrayList<>();
+    /** Reads this member forwarded to the leader and not yet answered; aborted when that leadership ends for us. */
+    private final ArrayList<byte[]> forwardedReads = new ArrayList<>();
+    /** Leader only: ticks since it became leader, and for recent heartbeat rounds (by readSeq) the tick each was sent at. */
+    private long leaderTicks;
+    private final TreeMap<Long, Long> heartbeatSentAt = new TreeMap<>();
+    /** Leader only: per voter, the send tick of the latest heartbeat round it acknowledged. */
+    private final TreeMap<Long, Long> leaseAckTick = new TreeMap<>();
+    /**
+     * Leader only: heartbeat rounds sent at or before this tick never count toward the lease. Set when a
+     * transfer ends unfinished: its TimeoutNow let the transferee bypass the followers' leases, so acks of
+     * rounds sent during it prove nothing about who else may lead.
+     */
+    private long leaseValidAfterTick = Long.MIN_VALUE;
     private HardState prevHardState;
     private SoftState prevSoftState;
     private boolean readyOutstanding;
@@ -130,6 +143,7 @@ public final class RaftNode implements ConsensusNode {
     }
 
     private void tickLeader() {
+        leaderTicks++;
         heartbeatElapsed++;
         electionElapsed++;
         if (electionElapsed >= cfg.electionTicks()) {
@@ -142,7 +156,10 @@ public final class RaftNode implements ConsensusNode {
                 }
                 for (var e : progress.entrySet()) if (e.getKey() != id) e.getValue().recentActive = false;
             }
-            leadTransferee = NONE; // a transfer that did not finish within an election timeout is abandoned
+            if (leadTransferee != NONE) {
+                leadTransferee = NONE; // a transfer that did not finish within an election timeout is abandoned
+                leaseValidAfterTick = leaderTicks;
+            }
         }
         if (heartbeatElapsed >= cfg.heartbeatTicks()) {
             heartbeatElapsed = 0;
@@ -206,6 +223,7 @@ public final class RaftNode implements ConsensusNode {
 
     private void becomePreCandidate() {
         Assert.that(role != Role.LEADER, "leader %d cannot become pre-candidate", id);
+        abortForwardedReads(); // a pre-candidate ignores ReadIndexResponse, and the leader is gone for us
         // Pre-vote changes neither term nor vote: a member that cannot win leaves no trace.
         votes.clear();
         role = Role.PRE_CANDIDATE;
@@ -242,6 +260,11 @@ public final class RaftNode implements ConsensusNode {
             vote = NONE;
         }
         if (role == Role.LEADER) abortReads();
+        abortForwardedReads();
+        leaderTicks = 0;
+        heartbeatSentAt.clear();
+        leaseAckTick.clear();
+        leaseValidAfterTick = Long.MIN_VALUE;
         lead = NONE;
         electionElapsed = 0;
         heartbeatElapsed = 0;
@@ -355,7 +378,15 @@ public final class RaftNode implements ConsensusNode {
                 handleSnapshot(s);
             }
             case TimeoutNow t -> hup(true);
-            case ReadIndexResponse r -> readStates.add(new ReadState(r.index(), r.context()));
+            case ReadIndexResponse r -> {
+                for (var it = forwardedReads.iterator(); it.hasNext(); ) {
+                    if (java.util.Arrays.equals(it.next(), r.context())) {
+                        it.remove();
+                        readStates.add(new ReadState(r.index(), r.context()));
+                        break;
+                    }
+                }
+            }
             case ReadIndexRequest q -> { } // the sender thinks we lead; it will time out and retry
             case AppendResponse r -> { }
             case HeartbeatResponse h -> { }
@@ -485,6 +516,8 @@ public final class RaftNode implements ConsensusNode {
         // Send even an empty append: if an append was lost or rejected out of order, its answer is what
         // moves the follower back to probing from its real match point.
         if (pr.match < log.lastIndex() && sendAppend(h.from(), true)) sendAppends(h.from());
+        Long sentAt = heartbeatSentAt.get(h.readSeq());
+        if (sentAt != null && sentAt > leaseAckTick.getOrDefault(h.from(), Long.MIN_VALUE)) leaseAckTick.put(h.from(), sentAt);
         if (h.readSeq() > pr.readSeqAcked) {
             pr.readSeqAcked = h.readSeq();
             releaseReads();
@@ -550,6 +583,11 @@ public final class RaftNode implements ConsensusNode {
     }
 
     private void bcastHeartbeat() {
+        if (cfg.leaseBasedReads()) {
+            // Each round gets its own sequence number, so an answer tells when the round was sent.
+            heartbeatSentAt.put(++readSeq, leaderTicks);
+            heartbeatSentAt.headMap(readSeq - 64).clear();
+        }
         for (var e : progress.entrySet()) {
             long peer = e.getKey();
             if (peer == id) continue;
@@ -623,7 +661,7 @@ public final class RaftNode implements ConsensusNode {
         leadTransferee = transferee;
         electionElapsed = 0; // the transfer must finish within one election timeout
         if (pr.match == log.lastIndex()) send(new TimeoutNow(id, transferee, term));
-        else sendAppends(transferee);
+        else if (sendAppend(transferee, true)) sendAppends(transferee); // even empty: find out where it is now
         return new Accepted(term, 0);
     }
 
@@ -634,7 +672,11 @@ public final class RaftNode implements ConsensusNode {
         if (role == Role.LEADER) return leaderRead(context, id);
         Rejected r = notLeader();
         if (r.reason() != Reason.NOT_LEADER) return r;
+        if (forwardedReads.size() >= cfg.pendingReadsMax()) {
+            return new Rejected(Reason.OVERLOADED, lead, "forwarded reads at limit " + cfg.pendingReadsMax());
+        }
         send(new ReadIndexRequest(id, lead, term, context));
+        forwardedReads.add(context);
         return new Accepted(term, 0);
     }
 
@@ -653,12 +695,24 @@ public final class RaftNode implements ConsensusNode {
 
     private void startRead(byte[] context, long from) {
         boolean soleVoter = Quorum.voteResult(conf.voters(), conf.votersOutgoing(), v -> v == id, v -> false) == Quorum.VoteResult.WON;
-        if (soleVoter || cfg.leaseBasedReads()) {
+        if (soleVoter || (cfg.leaseBasedReads() && leaseValid())) {
             deliverRead(from, log.committed, context);
             return;
         }
         pendingReads.add(new PendingRead(++readSeq, log.committed, context, from));
         heartbeatDue = true; // one heartbeat round, at the next Ready, confirms every read queued until then
+    }
+
+    /**
+     * A quorum acknowledged a heartbeat round sent less than an election timeout ago. Each of them
+     * ignores vote requests and does not campaign for an election timeout after receiving it, so no
+     * other leader can exist yet. A transfer in progress voids the lease (TimeoutNow bypasses it).
+     */
+    private boolean leaseValid() {
+        if (leadTransferee != NONE) return false;
+        long since = Math.max(leaderTicks - cfg.electionTicks(), leaseValidAfterTick);
+        return Quorum.voteResult(conf.voters(), conf.votersOutgoing(),
+                v -> v == id || leaseAckTick.getOrDefault(v, Long.MIN_VALUE) > since, v -> false) == Quorum.VoteResult.WON;
     }
 
     private void releaseReads() {
@@ -682,6 +736,11 @@ public final class RaftNode implements ConsensusNode {
             PendingRead r = readsAwaitingCommit.poll();
             startRead(r.context(), r.from());
         }
+    }
+
+    private void abortForwardedReads() {
+        readsAborted.addAll(forwardedReads);
+        forwardedReads.clear();
     }
 
     private void abortReads() {
