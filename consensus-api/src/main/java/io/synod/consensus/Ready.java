@@ -6,6 +6,8 @@ import java.util.List;
  * Everything the core wants done, collected since the last {@link ConsensusNode#advance}.
  * The driver handles a Ready in this order:
  * <ol>
+ *   <li>{@code earlyMessages} may be sent at once, in parallel with the disk write: they are a
+ *       leader's replication traffic and promise nothing about its own disk;</li>
  *   <li>persist {@code snapshot} (if not empty), {@code entries} and {@code hardState} (if not
  *       empty) — durably when {@code mustSync};</li>
  *   <li>then send {@code messages} (votes and acknowledgements must never leave before what they
@@ -22,6 +24,7 @@ public record Ready(
         HardState hardState,
         List<Entry> entries,
         Snapshot snapshot,
+        List<Message> earlyMessages,
         List<Message> messages,
         List<Entry> committedEntries,
         List<ReadState> readStates,
@@ -29,7 +32,7 @@ public record Ready(
         boolean mustSync) {
 
     public boolean isEmpty() {
-        return hardState.isEmpty() && entries.isEmpty() && snapshot.isEmpty() && messages.isEmpty()
+        return hardState.isEmpty() && entries.isEmpty() && snapshot.isEmpty() && earlyMessages.isEmpty() && messages.isEmpty()
                 && committedEntries.isEmpty() && readStates.isEmpty() && readsAborted.isEmpty();
     }
 }

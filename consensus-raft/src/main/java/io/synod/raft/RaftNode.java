@@ -81,6 +81,7 @@ public final class RaftNode implements ConsensusNode {
     private final ArrayDeque<PendingRead> readsAwaitingCommit = new ArrayDeque<>();
 
     private ArrayList<Message> msgs = new ArrayList<>();
+    private ArrayList<Message> leaderMsgs = new ArrayList<>();
     private ArrayList<ReadState> readStates = new ArrayList<>();
     private ArrayList<byte[]> readsAborted = new ArrayList<>();
     /** Reads this member forwarded to the leader and not yet answered; aborted when that leadership ends for us. */
@@ -596,7 +597,12 @@ public final class RaftNode implements ConsensusNode {
     }
 
     private void send(RaftMessage m) {
-        msgs.add(m);
+        // A leader's replication traffic promises nothing about its own disk (it counts itself toward a
+        // quorum only after advance()), so it may leave before the Ready is persisted; everything else
+        // (votes, acknowledgements) must wait for the disk.
+        boolean early = role == Role.LEADER && (m instanceof AppendRequest || m instanceof HeartbeatRequest
+                || m instanceof SnapshotRequest || m instanceof TimeoutNow || m instanceof ReadIndexResponse);
+        (early ? leaderMsgs : msgs).add(m);
     }
 
     private long appendEntry(EntryType type, byte[] data) {
@@ -826,7 +832,7 @@ public final class RaftNode implements ConsensusNode {
         boolean softChanged = lead != prevSoftState.leader() || role != prevSoftState.role();
         boolean hardChanged = term != prevHardState.term() || vote != prevHardState.vote() || log.committed != prevHardState.commit();
         return softChanged || hardChanged || log.hasUnstable()
-                || !log.unstableSnapshot().isEmpty() || !msgs.isEmpty() || !readStates.isEmpty() || !readsAborted.isEmpty()
+                || !log.unstableSnapshot().isEmpty() || !msgs.isEmpty() || !leaderMsgs.isEmpty() || !readStates.isEmpty() || !readsAborted.isEmpty()
                 || log.hasCommittedAfter(appliedFloor());
     }
 
@@ -845,9 +851,10 @@ public final class RaftNode implements ConsensusNode {
         Snapshot snap = log.unstableSnapshot();
         List<Entry> committed = log.committedAfter(appliedFloor(), cfg.committedBytesPerReadyMax());
         boolean mustSync = !ents.isEmpty() || !snap.isEmpty() || hs.term() != prevHardState.term() || hs.vote() != prevHardState.vote();
-        Ready rd = new Ready(soft, hs.equals(prevHardState) ? HardState.EMPTY : hs, ents, snap, msgs, committed, readStates,
+        Ready rd = new Ready(soft, hs.equals(prevHardState) ? HardState.EMPTY : hs, ents, snap, leaderMsgs, msgs, committed, readStates,
                 readsAborted, mustSync);
         msgs = new ArrayList<>();
+        leaderMsgs = new ArrayList<>();
         readStates = new ArrayList<>();
         readsAborted = new ArrayList<>();
         prevSoftState = soft;

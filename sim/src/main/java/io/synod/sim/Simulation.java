@@ -331,6 +331,7 @@ public final class Simulation {
             observe(rd);
             busy = true;
             inFlight = rd;
+            for (Message m : rd.earlyMessages()) send(m); // in parallel with the disk write below
             long latency = 0;
             if (rd.mustSync() || !rd.entries().isEmpty()) latency = slowDisk ? rnd.nextLong(20, 200) : rnd.nextLong(0, 3);
             int inc = incarnation;

@@ -152,6 +152,7 @@ public final class InMemoryCluster {
         }
         s.append(rd.entries());
         if (!rd.hardState().isEmpty()) s.setHardState(rd.hardState());
+        inFlight.addAll(rd.earlyMessages());
         inFlight.addAll(rd.messages());
         for (Entry e : rd.committedEntries()) {
             if (e.type() == EntryType.CONF_CHANGE) confs[i] = node.applyConfChange(ConfChange.decode(e.data()));

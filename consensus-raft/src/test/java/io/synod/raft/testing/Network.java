@@ -217,7 +217,7 @@ public final class Network {
             m.storage.append(rd.entries());
             if (!rd.hardState().isEmpty()) m.storage.setHardState(rd.hardState());
             // 2. send
-            for (Message msg : rd.messages()) {
+            for (Message msg : concat(rd.earlyMessages(), rd.messages())) {
                 sent.add(msg);
                 queue.add(msg);
             }
@@ -539,5 +539,12 @@ public final class Network {
             m.appliedIndex = snap.meta().index();
             m.conf = m.storage.confState();
         }
+    }
+
+    private static List<Message> concat(List<Message> a, List<Message> b) {
+        var out = new ArrayList<Message>(a.size() + b.size());
+        out.addAll(a);
+        out.addAll(b);
+        return out;
     }
 }
