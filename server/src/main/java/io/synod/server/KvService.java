@@ -36,6 +36,7 @@ import io.synod.server.transport.PeerTransport;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
@@ -74,6 +75,7 @@ final class KvService extends KVGrpc.KVImplBase {
     private final PeerTransport transport;
     private final long memberId;
     private final long clusterId;
+    private final Semaphore inFlight;
 
     KvService(ServerConfig config, ReplicaDriver driver, MvccStore store, CommandCodec codec, PeerTransport transport) {
         this.config = config;
@@ -84,6 +86,7 @@ final class KvService extends KVGrpc.KVImplBase {
         this.transport = transport;
         this.memberId = config.memberId();
         this.clusterId = config.clusterId();
+        this.inFlight = new Semaphore(config.requestsInFlightMax());
     }
 
     /** Copies the forwarded marker from request metadata into the call's context. */
@@ -161,6 +164,10 @@ final class KvService extends KVGrpc.KVImplBase {
     }
 
     private <R> void respond(StreamObserver<R> out, Supplier<R> body) {
+        if (!inFlight.tryAcquire()) {
+            out.onError(Status.RESOURCE_EXHAUSTED.withDescription("etcdserver: too many requests").asRuntimeException());
+            return;
+        }
         R response;
         try {
             response = body.get();
@@ -174,6 +181,8 @@ final class KvService extends KVGrpc.KVImplBase {
             log.warn("request failed", e);
             out.onError(Status.INTERNAL.withDescription("synod: " + e).asRuntimeException());
             return;
+        } finally {
+            inFlight.release();
         }
         out.onNext(response);
         out.onCompleted();
