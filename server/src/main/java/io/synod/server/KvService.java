@@ -41,6 +41,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -100,6 +101,11 @@ final class KvService extends KVGrpc.KVImplBase {
         };
     }
 
+    /** A forwarded reply's header as this member reports it: the leader's revision, our ids and term. */
+    private ResponseHeader localHeader(ResponseHeader fromLeader) {
+        return fromLeader.toBuilder().setMemberId(memberId).setRaftTerm(Math.max(fromLeader.getRaftTerm(), driver.term())).build();
+    }
+
     ResponseHeader header(long revision) {
         return ResponseHeader.newBuilder().setClusterId(clusterId).setMemberId(memberId).setRevision(revision)
                 .setRaftTerm(driver.term()).build();
@@ -122,7 +128,8 @@ final class KvService extends KVGrpc.KVImplBase {
         respond(out, () -> {
             var p = EtcdProto.put(request);
             check(Requests.checkPut(p));
-            return write(p, stub -> stub.put(request), res -> EtcdProto.put((PutResponse) res, this::header));
+            return write(p, stub -> stub.put(request), res -> EtcdProto.put((PutResponse) res, this::header),
+                    r -> r.toBuilder().setHeader(localHeader(r.getHeader())).build());
         });
     }
 
@@ -131,7 +138,8 @@ final class KvService extends KVGrpc.KVImplBase {
         respond(out, () -> {
             var d = EtcdProto.delete(request);
             if (d.key().isEmpty()) throw EtcdProto.error(MvccError.EMPTY_KEY);
-            return write(d, stub -> stub.deleteRange(request), res -> EtcdProto.delete((DeleteRangeResponse) res, this::header));
+            return write(d, stub -> stub.deleteRange(request), res -> EtcdProto.delete((DeleteRangeResponse) res, this::header),
+                    r -> r.toBuilder().setHeader(localHeader(r.getHeader())).build());
         });
     }
 
@@ -140,7 +148,8 @@ final class KvService extends KVGrpc.KVImplBase {
         respond(out, () -> {
             var t = EtcdProto.txn(request);
             check(Requests.checkTxn(t, mvccOptions));
-            return write(t, stub -> stub.txn(request), res -> EtcdProto.txn((TxnResponse) res, this::header));
+            return write(t, stub -> stub.txn(request), res -> EtcdProto.txn((TxnResponse) res, this::header),
+                    r -> r.toBuilder().setHeader(localHeader(r.getHeader())).build());
         });
     }
 
@@ -154,7 +163,7 @@ final class KvService extends KVGrpc.KVImplBase {
                 }
             }
             return EtcdProto.compact((CompactResponse) res, this::header);
-        }));
+        }, r -> r.toBuilder().setHeader(localHeader(r.getHeader())).build()));
     }
 
     // ---- plumbing -------------------------------------------------------------------------------
@@ -248,7 +257,8 @@ final class KvService extends KVGrpc.KVImplBase {
     }
 
     /** Proposes {@code command} here if this member leads, else forwards the original request to the leader. */
-    private <R> R write(Command command, Function<KVGrpc.KVBlockingStub, R> forward, Function<Response, R> convert) {
+    private <R> R write(Command command, Function<KVGrpc.KVBlockingStub, R> forward, Function<Response, R> convert,
+            UnaryOperator<R> localize) {
         long deadline = deadlineNanos();
         byte[] data = codec.encode(command);
         boolean forwarded = Boolean.TRUE.equals(FORWARDED.get());
@@ -264,9 +274,9 @@ final class KvService extends KVGrpc.KVImplBase {
                 throw Status.UNAVAILABLE.withDescription(NOT_LEADER_MARK).asRuntimeException();
             } else if (leader != SoftState.NO_LEADER) {
                 try {
-                    return forward.apply(KVGrpc.newBlockingStub(transport.channel(leader))
+                    return localize.apply(forward.apply(KVGrpc.newBlockingStub(transport.channel(leader))
                             .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(forwardedMetadata()))
-                            .withDeadlineAfter(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+                            .withDeadlineAfter(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)));
                 } catch (StatusRuntimeException e) {
                     if (!NOT_LEADER_MARK.equals(e.getStatus().getDescription())) throw e;
                 }

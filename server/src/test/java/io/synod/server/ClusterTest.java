@@ -52,6 +52,7 @@ class ClusterTest {
 
                 var put = kvf.put(b("foo"), b("bar")).get(10, TimeUnit.SECONDS);
                 assertThat(put.getHeader().getRevision()).isEqualTo(2);
+                assertThat(put.getHeader().getMemberId()).isEqualTo(cluster.servers[follower].memberId()); // forwarded, reported as ours
                 var get = kvo.get(b("foo")).get(10, TimeUnit.SECONDS);
                 assertThat(get.getKvs()).hasSize(1);
                 assertThat(s(get.getKvs().get(0).getValue())).isEqualTo("bar");
