@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class ReplicaDriverTest {
     /** Records what it applies; the result of a command is its index. */
-    static final class ListMachine implements StateMachine {
+    static class ListMachine implements StateMachine {
         final List<Long> applied = new CopyOnWriteArrayList<>();
         final List<String> commands = new CopyOnWriteArrayList<>();
         volatile long appliedIndex;
