@@ -17,8 +17,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>The model's {@link Model#partition} splits the history into independent parts which are
  * searched one after another (Wing–Gong with Lowe's memoization, see {@code PartitionSearch}). The
- * search is exponential in the worst case, so it is bounded by a wall-clock budget; running out
- * yields {@link Verdict#UNKNOWN}, never a pass. Apart from timeouts the result, including the
+ * search is exponential in the worst case, so it is bounded by a wall-clock budget (and, so a hard
+ * history cannot exhaust the heap, by a memory bound of about 512 MiB per partition); running out
+ * of either yields {@link Verdict#UNKNOWN}, never a pass. Apart from timeouts the result, including the
  * explanation, is a deterministic function of the input.
  */
 public final class LinearizabilityChecker {
@@ -35,6 +36,12 @@ public final class LinearizabilityChecker {
      *     without output or returning before it was invoked), naming the operation
      */
     public static <S, I, O> CheckResult check(Model<S, I, O> model, List<Operation<I, O>> history, long timeoutMillis) {
+        return check(model, history, timeoutMillis, PartitionSearch.DEFAULT_MAX_CACHE_BYTES);
+    }
+
+    /** As {@link #check(Model, List, long)} with an explicit memory bound on each partition's memo (for tests). */
+    static <S, I, O> CheckResult check(Model<S, I, O> model, List<Operation<I, O>> history, long timeoutMillis,
+            long maxCacheBytes) {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(history, "history");
         if (timeoutMillis <= 0) throw new IllegalArgumentException("timeoutMillis must be positive, got " + timeoutMillis);
@@ -49,9 +56,7 @@ public final class LinearizabilityChecker {
         for (int i = 0; i < history.size(); i++) indexInHistory.putIfAbsent(history.get(i), i);
 
         List<List<Operation<I, O>>> partitions = model.partition(history);
-        long total = 0;
-        for (List<Operation<I, O>> p : partitions) total += p.size();
-        Assert.that(total == history.size(), "model partitioned %d operations into parts totalling %d", history.size(), total);
+        checkPartitions(history, partitions, indexInHistory);
 
         List<String> timedOut = new ArrayList<>();
         for (int pi = 0; pi < partitions.size(); pi++) {
@@ -59,10 +64,14 @@ public final class LinearizabilityChecker {
             PartitionSearch<S, I, O> search = new PartitionSearch<>(model, part);
             // Keep going after a timeout: a later partition may still prove a violation, which is
             // more useful than "unknown". Past the deadline each search stops at its first clock check.
-            switch (search.run(deadline)) {
+            switch (search.run(deadline, maxCacheBytes)) {
                 case LINEARIZABLE -> { }
                 case TIMED_OUT -> timedOut.add(partitionName(model, part, pi, partitions.size())
                         + ": time budget of " + timeoutMillis + " ms exceeded (longest linearizable prefix found: "
+                        + search.longestPrefix().length + " of " + part.size() + " operations)");
+                case TOO_LARGE -> timedOut.add(partitionName(model, part, pi, partitions.size())
+                        + ": gave up after memoizing " + search.visited() + " configurations (about "
+                        + (maxCacheBytes >> 20) + " MiB; longest linearizable prefix found: "
                         + search.longestPrefix().length + " of " + part.size() + " operations)");
                 case NOT_LINEARIZABLE -> {
                     return new CheckResult(Verdict.NOT_LINEARIZABLE,
@@ -91,6 +100,38 @@ public final class LinearizabilityChecker {
                 }
             }
         }
+    }
+
+    /**
+     * A wrong partition function would make the checker silently skip operations, so hold the
+     * model to its contract: partitions hold operations of this history, each at most once, and
+     * every OK operation somewhere.
+     */
+    private static <I, O> void checkPartitions(List<Operation<I, O>> history, List<List<Operation<I, O>>> partitions,
+            Map<Operation<I, O>, Integer> indexInHistory) {
+        boolean[] seen = new boolean[history.size()];
+        for (List<Operation<I, O>> part : partitions) {
+            for (Operation<I, O> op : part) {
+                Integer index = indexInHistory.get(op);
+                Assert.that(index != null, "model partition contains an operation not in the history: %s", op);
+                // Identical records share an index; count them through the next unseen duplicate.
+                int i = index;
+                while (seen[i]) {
+                    i = nextIdentical(history, op, i);
+                    Assert.that(i >= 0, "model partition lists an operation twice: %s", op);
+                }
+                seen[i] = true;
+            }
+        }
+        for (int i = 0; i < history.size(); i++) {
+            Assert.that(seen[i] || history.get(i).outcome() == Outcome.UNKNOWN,
+                    "model partition omits OK operation #%d %s", i, history.get(i));
+        }
+    }
+
+    private static <I, O> int nextIdentical(List<Operation<I, O>> history, Operation<I, O> op, int after) {
+        for (int j = after + 1; j < history.size(); j++) if (history.get(j) == op) return j;
+        return -1;
     }
 
     private static <S, I, O> String partitionName(Model<S, I, O> model, List<Operation<I, O>> part, int index, int count) {
@@ -135,7 +176,7 @@ public final class LinearizabilityChecker {
             if (blocking < 0 || search.returnPos[op] < search.returnPos[blocking]) blocking = op;
         }
         Assert.that(blocking >= 0, "a failed partition must have an unlinearized OK operation");
-        sb.append("No operation can be linearized next. This one returned before any remaining operation could take effect:\n  ")
+        sb.append("No remaining operation can follow this prefix. The first of them to return, which had to take effect by then:\n  ")
                 .append(describeOp(model, part.get(blocking), indexInHistory)).append('\n');
         sb.append("Operations that could have taken effect next (invoked before it returned):\n");
         for (int op = 0; op < part.size(); op++) {

@@ -31,12 +31,28 @@ public interface Model<S, I, O> {
     /**
      * Splits a history into independent sub-histories (for example by key) that can be checked
      * separately; linearizability is compositional over independent objects, and checking small
-     * partitions is exponentially cheaper than checking one big one. Every operation must appear in
-     * exactly one partition. Default: one partition. A model may also reject malformed operations
-     * here by throwing {@link IllegalArgumentException}.
+     * partitions is exponentially cheaper than checking one big one. Every {@link Outcome#OK}
+     * operation must appear in exactly one partition; an {@link Outcome#UNKNOWN} one may be left
+     * out when the model can prove that whether and when it took effect cannot change the verdict
+     * (it is then as if it never took effect), because such operations are what makes the search
+     * expensive. Default: one partition. A model may also reject malformed operations here by
+     * throwing {@link IllegalArgumentException}.
      */
     default List<List<Operation<I, O>>> partition(List<Operation<I, O>> history) {
         return List.of(history);
+    }
+
+    /**
+     * Optional performance hint: whether the operation is read-only, meaning that in every state
+     * where it is legal it leaves the state unchanged ({@code output} is empty for an {@link
+     * Outcome#UNKNOWN} operation, which must then be read-only whatever it returned). The checker
+     * linearizes a read-only candidate as soon as it can, without exploring alternatives: moving
+     * it earlier, to a point where it is legal, cannot change any other operation's result. The
+     * default, {@code false}, is always correct; answering {@code true} wrongly makes the checker
+     * unsound.
+     */
+    default boolean isReadOnly(I input, Optional<O> output) {
+        return false;
     }
 
     /** A readable rendering of a completed operation, used in explanations. */

@@ -9,6 +9,9 @@ public enum Verdict {
     LINEARIZABLE,
     /** Some partition provably has no linearization. */
     NOT_LINEARIZABLE,
-    /** The time budget was exceeded before a verdict was reached; never to be treated as a pass. */
+    /**
+     * The time budget (or the search's memory bound) was exceeded before a verdict was reached;
+     * never to be treated as a pass.
+     */
     UNKNOWN
 }

@@ -81,6 +81,13 @@ class CheckerEdgeCasesTest {
     }
 
     @Test
+    void searchThatOutgrowsItsMemoryBoundIsUnknown() {
+        CheckResult r = LinearizabilityChecker.check(MODEL, adversarial(40), 60_000, 1L << 20);
+        assertThat(r.verdict()).as(r.explanation()).isEqualTo(Verdict.UNKNOWN);
+        assertThat(r.explanation()).contains("gave up after memoizing");
+    }
+
+    @Test
     void adversarialHistoryThatFitsTheBudgetIsDecided() {
         // The same shape at a size the search can exhaust shows the UNKNOWN above is only the budget.
         CheckResult r = LinearizabilityChecker.check(MODEL, adversarial(8), 10_000);
@@ -94,6 +101,37 @@ class CheckerEdgeCasesTest {
         CheckResult r = LinearizabilityChecker.check(MODEL, h, 50);
         assertThat(r.verdict()).as(r.explanation()).isEqualTo(Verdict.NOT_LINEARIZABLE);
         assertThat(r.explanation()).contains("key \"y\"");
+    }
+
+    @Test
+    void modelWhosePartitionLosesAnOkOperationIsCaught() {
+        Model<Long, KvInput, KvOutput> lossy = new Model<>() {
+            @Override
+            public Long initialState() {
+                return MODEL.initialState();
+            }
+
+            @Override
+            public java.util.Optional<Long> step(Long state, KvInput input, KvOutput output) {
+                return MODEL.step(state, input, output);
+            }
+
+            @Override
+            public Long stepUnknown(Long state, KvInput input) {
+                return MODEL.stepUnknown(state, input);
+            }
+
+            @Override
+            public List<List<Operation<KvInput, KvOutput>>> partition(List<Operation<KvInput, KvOutput>> history) {
+                return List.of(history.subList(0, history.size() - 1));
+            }
+        };
+        List<Operation<KvInput, KvOutput>> h = List.of(
+                Operation.ok(0, new KvInput.Put("x", 1), new KvOutput.PutOk(), 0, 10),
+                Operation.ok(1, new KvInput.Get("x"), new KvOutput.GetResult(7), 20, 30));
+        assertThatThrownBy(() -> LinearizabilityChecker.check(lossy, h, 1_000))
+                .isInstanceOf(io.synod.common.Assert.InvariantViolation.class)
+                .hasMessageContaining("omits OK operation #1");
     }
 
     @Test

@@ -86,6 +86,9 @@ public final class RaftNode implements ConsensusNode {
     private HardState prevHardState;
     private SoftState prevSoftState;
     private boolean readyOutstanding;
+    /** Leader broadcasts deferred to the next Ready so that proposals and reads made in between share them. */
+    private boolean appendsDue;
+    private boolean heartbeatDue;
     /** Last committed index handed out in the outstanding Ready (0 if none). */
     private long applyingIndex;
 
@@ -246,6 +249,8 @@ public final class RaftNode implements ConsensusNode {
         leadTransferee = NONE;
         votes.clear();
         uncommittedBytes = 0;
+        appendsDue = false;
+        heartbeatDue = false;
         long next = log.lastIndex() + 1;
         progress.clear();
         for (long m : conf.allMembers()) progress.put(m, newProgress(m, next));
@@ -577,7 +582,9 @@ public final class RaftNode implements ConsensusNode {
             return new Rejected(Reason.OVERLOADED, lead, "uncommitted bytes " + uncommittedBytes + " at limit " + cfg.uncommittedBytesMax());
         }
         long index = appendEntry(EntryType.NORMAL, data);
-        bcastAppend();
+        // Batching: the broadcast waits for the next Ready, so every proposal made before it travels
+        // in the same append (bounded by appendEntriesMax / appendBytesMax).
+        appendsDue = true;
         return new Accepted(term, index);
     }
 
@@ -651,7 +658,7 @@ public final class RaftNode implements ConsensusNode {
             return;
         }
         pendingReads.add(new PendingRead(++readSeq, log.committed, context, from));
-        bcastHeartbeat();
+        heartbeatDue = true; // one heartbeat round, at the next Ready, confirms every read queued until then
     }
 
     private void releaseReads() {
@@ -702,8 +709,8 @@ public final class RaftNode implements ConsensusNode {
                 becomeFollower(term, NONE); // removed or demoted: stop leading; the rest elect a new leader
             } else {
                 if (leadTransferee != NONE && !conf.isVoter(leadTransferee)) leadTransferee = NONE;
-                if (maybeCommit()) bcastAppend();
-                else bcastAppend(); // new members need their first append
+                maybeCommit();
+                bcastAppend(); // carries a new commit index, and new members need their first append
             }
         }
         return conf;
@@ -744,8 +751,18 @@ public final class RaftNode implements ConsensusNode {
         return new HardState(term, vote, log.committed);
     }
 
+    private void flushDueBroadcasts() {
+        if (role == Role.LEADER) {
+            if (appendsDue) bcastAppend();
+            if (heartbeatDue) bcastHeartbeat();
+        }
+        appendsDue = false;
+        heartbeatDue = false;
+    }
+
     @Override
     public boolean hasReady() {
+        flushDueBroadcasts();
         return !softState().equals(prevSoftState) || !hardState().equals(prevHardState) || log.hasUnstable()
                 || !log.unstableSnapshot().isEmpty() || !msgs.isEmpty() || !readStates.isEmpty() || !readsAborted.isEmpty()
                 || log.hasCommittedAfter(appliedFloor());
@@ -759,6 +776,7 @@ public final class RaftNode implements ConsensusNode {
     @Override
     public Ready ready() {
         Assert.that(!readyOutstanding, "ready() called twice without advance() on %d", id);
+        flushDueBroadcasts();
         SoftState soft = softState();
         HardState hs = hardState();
         List<Entry> ents = log.unstableEntries();

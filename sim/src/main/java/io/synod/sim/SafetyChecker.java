@@ -28,16 +28,34 @@ final class SafetyChecker {
         }
     }
 
-    /** Leader completeness: a new leader's log holds every entry applied anywhere so far. */
+    /** Where each committed entry sits: its own term and the term of the leader that committed it. */
+    private record Committed(long entryTerm, long inTerm) {}
+
+    private final Map<Long, Committed> committedAt = new HashMap<>();
+    private long maxCommitted;
+
+    /** A leader of {@code term} reports commit index {@code commit}: record what it committed, and when. */
+    void onLeaderCommit(RaftNode leader, long term, long commit) {
+        for (long i = Math.max(maxCommitted + 1, leader.logFirstIndex()); i <= commit; i++) {
+            committedAt.putIfAbsent(i, new Committed(leader.logTerm(i), term));
+        }
+        maxCommitted = Math.max(maxCommitted, commit);
+    }
+
+    /**
+     * Leader completeness (Raft §5.4): an entry committed in term U is in the log of every leader of a
+     * term T > U. A leader of an older term may legitimately be elected late (its votes were delayed),
+     * so entries committed in terms >= T are not required of it.
+     */
     void checkLeaderCompleteness(RaftNode leader) {
-        long first = leader.logFirstIndex();
-        for (long i = Math.max(first, 1); i <= maxApplied; i++) {
-            Applied a = appliedAt.get(i);
-            if (a == null) continue; // applied below someone's snapshot; covered by the snapshot check
+        long term = leader.status().term();
+        for (long i = Math.max(leader.logFirstIndex(), 1); i <= maxCommitted; i++) {
+            Committed c = committedAt.get(i);
+            if (c == null || c.inTerm >= term) continue;
             long t = leader.logTerm(i);
-            if (t != a.term) {
-                throw new SimViolation("leader completeness: leader " + leader.id() + " (term " + leader.status().term()
-                        + ") has term " + t + " at index " + i + " but term " + a.term + " was committed there");
+            if (t != c.entryTerm) {
+                throw new SimViolation("leader completeness: leader " + leader.id() + " (term " + term + ") has term " + t
+                        + " at index " + i + " but an entry of term " + c.entryTerm + " was committed there in term " + c.inTerm);
             }
         }
     }

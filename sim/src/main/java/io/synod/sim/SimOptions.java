@@ -12,7 +12,7 @@ import java.util.SplittableRandom;
  * @param faults       inject faults (off: a fault-free run, used as a baseline)
  */
 public record SimOptions(long seed, int nodes, int steps, int spareNodes, boolean faults) {
-    public static final int DEFAULT_STEPS = 4000;
+    public static final int DEFAULT_STEPS = 10000;
 
     public SimOptions {
         if (nodes != 0 && (nodes < 1 || nodes > 9)) throw new IllegalArgumentException("nodes must be 1..9 (or 0 for seeded), got " + nodes);

@@ -18,15 +18,16 @@ public record SimResult(
         int crashes,
         int leaderChanges,
         int confChanges,
-        int snapshotsSent) {
+        int snapshotsSent,
+        long checkMillis) {
 
     public boolean ok() {
         return violations.isEmpty();
     }
 
     public String summary() {
-        return String.format("seed=%d nodes=%d events=%d sim_ms=%d committed=%d ops_ok=%d ops_unknown=%d crashes=%d leaders=%d conf_changes=%d snapshots=%d lin=%s",
+        return String.format("seed=%d nodes=%d events=%d sim_ms=%d committed=%d ops_ok=%d ops_unknown=%d crashes=%d leaders=%d conf_changes=%d snapshots=%d lin=%s check_ms=%d",
                 options.seed(), options.resolvedNodes(), events, simMillis, committedIndex, operationsOk, operationsUnknown, crashes,
-                leaderChanges, confChanges, snapshotsSent, linearizability);
+                leaderChanges, confChanges, snapshotsSent, linearizability.length() > 40 ? linearizability.substring(0, 40) : linearizability, checkMillis);
     }
 }

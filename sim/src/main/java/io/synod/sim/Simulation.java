@@ -55,7 +55,8 @@ public final class Simulation {
     private static final long NONE = 0;
     private static final long TICK_MS = 10;
     private static final int ELECTION_TICKS = 10;
-    private static final long OP_TIMEOUT_MS = 800;
+    private static final long KEY_EPOCH_MS = 400;
+    private static final long CHECK_TIMEOUT_MS = 5_000;
     private static final long LIVENESS_DEADLINE_MS = 80 * ELECTION_TICKS * TICK_MS;
     private static final long EVENTS_MAX = 3_000_000;
     /** -Dsynod.sim.trace=true prints every delivered message (use with --replay). */
@@ -84,6 +85,11 @@ public final class Simulation {
 
     // Run parameters drawn from the seed.
     private final boolean churn;
+    private final boolean staleLeader;
+    /** How long a client waits for an operation before recording it as indeterminate. */
+    private final long opTimeoutMs;
+    /** Percent of operations a client sends to the member that served it last. */
+    private final int stickyPercent;
     private final int appendEntriesMax;
     /** Protocol options are drawn per seed: every supported combination must be safe. */
     private final boolean preVote;
@@ -133,6 +139,11 @@ public final class Simulation {
         // the rare interleavings (Raft's Figure 8) where old-term entries must not be committed by count.
         this.churn = rnd.nextInt(4) == 0;
         this.appendEntriesMax = churn ? 1 : pick(1, 2, 3, 8, 64);
+        // One seed in four (of the rest) runs the "stale leader" profile: leaders are cut off for long
+        // stretches while clients keep talking to them, where a leader that answers reads without
+        // confirming its leadership would return stale data.
+        this.staleLeader = !churn && rnd.nextInt(3) == 0;
+        this.opTimeoutMs = staleLeader ? 200 : pick(200, 800);
         this.preVote = rnd.nextInt(4) != 0;
         this.checkQuorum = rnd.nextInt(4) != 0;
         this.inflightMax = pick(1, 2, 4, 16, 64);
@@ -147,6 +158,7 @@ public final class Simulation {
         this.isolateNewLeaderPercent = churn ? pick(20, 50) : pick(0, 0, 20, 50);
         this.crashAfterProposePercent = churn ? pick(10, 30) : pick(0, 0, 5, 20);
         this.partitionMsMin = pick(20, 50, 150);
+        this.stickyPercent = pick(0, 50, 90);
         this.skewedClocks = rnd.nextInt(3) == 0;
         this.lossRate = 0;
         this.dupRate = 0;
@@ -164,6 +176,7 @@ public final class Simulation {
     private SimResult execute() {
         var violations = new ArrayList<String>();
         String lin = "not-checked";
+        long checkMillis = 0;
         try {
             setUp();
             while (events < opts.steps() && !queue.isEmpty()) {
@@ -171,7 +184,9 @@ public final class Simulation {
                 if (events % 1024 == 0) checkLogMatching();
             }
             livenessPhase();
+            long t0 = System.nanoTime();
             lin = checkLinearizability();
+            checkMillis = (System.nanoTime() - t0) / 1_000_000;
             if (lin.startsWith("NOT_LINEARIZABLE")) violations.add("linearizability: " + lin);
         } catch (SimViolation v) {
             violations.add(v.getMessage() + " (at " + now + " ms, event " + events + ")");
@@ -182,7 +197,8 @@ public final class Simulation {
             violations.add("unexpected " + e + " at " + where + " (at " + now + " ms, event " + events + ")");
         }
         long committed = safety.maxApplied();
-        return new SimResult(opts, violations, lin, events, now, committed, opsOk, opsUnknown, crashes, leaderChanges, confChanges, snapshotsSent);
+        return new SimResult(opts, violations, lin, events, now, committed, opsOk, opsUnknown, crashes, leaderChanges, confChanges,
+                snapshotsSent, checkMillis);
     }
 
     private void processOne() {
@@ -242,6 +258,8 @@ public final class Simulation {
         boolean busy;
         boolean driveScheduled;
         long tickPeriodMs = TICK_MS;
+        /** While now < pausedUntil the process is frozen: no ticks, no message handling, no I/O. */
+        long pausedUntil;
         boolean slowDisk;
         HardState lastHardState = HardState.EMPTY;
         Role lastRole = Role.FOLLOWER;
@@ -276,6 +294,11 @@ public final class Simulation {
 
         void tick(int inc) {
             if (!up || inc != incarnation) return;
+            if (pausedUntil > now) {
+                // A paused process (GC, SIGSTOP) misses its ticks: it believes less time has passed.
+                at(pausedUntil, () -> tick(inc));
+                return;
+            }
             raft.tick();
             drive();
             at(now + tickPeriodMs, () -> tick(inc));
@@ -283,6 +306,16 @@ public final class Simulation {
 
         void drive() {
             if (!up || driveScheduled) return;
+            if (pausedUntil > now) {
+                int inc = incarnation;
+                driveScheduled = true;
+                at(pausedUntil, () -> {
+                    if (inc != incarnation) return;
+                    driveScheduled = false;
+                    drive();
+                });
+                return;
+            }
             driveScheduled = true;
             int inc = incarnation;
             at(now, () -> {
@@ -317,18 +350,13 @@ public final class Simulation {
                         isolate(leaderId);
                     });
                 }
-                if (faultPhase && rnd.nextInt(100) < crashNewLeaderPercent) {
-                    at(now + rnd.nextLong(0, 30), () -> {
-                        if (!faultPhase) return;
-                        Simulation.this.crash(this);
-                        at(now + rnd.nextLong(1, restartDelayMaxMs + 1), () -> restart(this));
-                    });
-                }
+                if (faultPhase && rnd.nextInt(100) < crashNewLeaderPercent) crashSoon(this, 30, restartDelayMaxMs);
             }
             lastRole = rd.softState().role();
             if (!rd.hardState().isEmpty()) {
                 SafetyChecker.checkCommitMonotonic(id, lastHardState, rd.hardState());
                 lastHardState = rd.hardState();
+                if (rd.softState().role() == Role.LEADER) safety.onLeaderCommit(raft, rd.hardState().term(), rd.hardState().commit());
             }
         }
 
@@ -441,11 +469,7 @@ public final class Simulation {
     private void send(Message m) {
         SimNode sender = nodes.get(m.from());
         if (faultPhase && m instanceof RaftMessage.VoteResponse v && v.granted() && !v.preVote() && rnd.nextInt(100) < rebootAfterVotePercent) {
-            at(now + rnd.nextLong(0, 3), () -> {
-                if (!faultPhase) return;
-                crash(sender);
-                at(now + rnd.nextLong(1, 10), () -> restart(sender));
-            });
+            crashSoon(sender, 3, 9);
         }
         boolean drop = blocked.contains(link(m.from(), m.to())) || rnd.nextDouble() < lossRate;
         if (drop) {
@@ -461,16 +485,27 @@ public final class Simulation {
         int senderInc = sender.incarnation;
         at(now + delay, () -> {
             SimNode dest = nodes.get(m.to());
-            boolean deliverable = dest != null && dest.up && !blocked.contains(link(m.from(), m.to()));
-            if (m instanceof RaftMessage.SnapshotRequest) {
-                snapshotsSent++;
-                if (sender.incarnation == senderInc) reportSnapshot(sender, m.to(), deliverable);
+            if (dest != null && dest.up && dest.pausedUntil > now) {
+                // Queued in the socket until the process resumes; client and peer connections are separate,
+                // so after a pause their backlogs are handled in no particular order.
+                at(dest.pausedUntil + rnd.nextLong(0, 4), () -> deliverNow(m, sender, senderInc));
+                return;
             }
-            if (TRACE) System.err.println(now + " " + (deliverable ? "deliver " : "lost ") + m);
-            if (!deliverable) return;
-            dest.raft.step(m);
-            dest.drive();
+            deliverNow(m, sender, senderInc);
         });
+    }
+
+    private void deliverNow(Message m, SimNode sender, int senderInc) {
+        SimNode dest = nodes.get(m.to());
+        boolean deliverable = dest != null && dest.up && !blocked.contains(link(m.from(), m.to()));
+        if (m instanceof RaftMessage.SnapshotRequest) {
+            snapshotsSent++;
+            if (sender.incarnation == senderInc) reportSnapshot(sender, m.to(), deliverable);
+        }
+        if (TRACE) System.err.println(now + " " + (deliverable ? "deliver " : "lost ") + m);
+        if (!deliverable) return;
+        dest.raft.step(m);
+        dest.drive();
     }
 
     private void reportSnapshot(SimNode sender, long to, boolean ok) {
@@ -488,6 +523,7 @@ public final class Simulation {
         final KvInput input;
         final long invokeMs;
         boolean done;
+        long node;
 
         ClientOp(int client, KvInput input) {
             this.client = client;
@@ -515,14 +551,16 @@ public final class Simulation {
 
     private void startOp(int client) {
         if (!faultPhase) return;
-        String key = "k" + rnd.nextInt(keys);
+        // Keys rotate every KEY_EPOCH_MS so each key's history stays short: checking is exponential in
+        // the concurrency of one key's history, and short histories keep the check decisive.
+        String key = "k" + (now / KEY_EPOCH_MS) + "." + rnd.nextInt(keys);
         int r = rnd.nextInt(10);
         KvInput in;
         if (r < 4) in = new KvInput.Put(key, nextValue++);
         else if (r < 7) in = new KvInput.Get(key);
         else in = new KvInput.Cas(key, rnd.nextInt(3) == 0 ? KvModel.ABSENT : Math.max(1, nextValue - 1 - rnd.nextInt(4)), nextValue++);
         var op = new ClientOp(client, in);
-        at(now + OP_TIMEOUT_MS, () -> timeout(op));
+        at(now + opTimeoutMs, () -> timeout(op));
         submit(op);
     }
 
@@ -534,7 +572,24 @@ public final class Simulation {
             at(now + 20, () -> submit(op));
             return;
         }
-        SimNode n = candidates.get(rnd.nextInt(candidates.size()));
+        // Clients stick to the member that served them last (as real clients keep a connection), so a
+        // client of a deposed leader keeps asking it: exactly where stale reads would show.
+        SimNode preferred = nodes.get(clientNode.getOrDefault(op.client, 0L));
+        SimNode n = preferred != null && preferred.up && rnd.nextInt(100) < stickyPercent ? preferred : candidates.get(rnd.nextInt(candidates.size()));
+        submitTo(op, n);
+    }
+
+    private void submitTo(ClientOp op, SimNode n) {
+        if (op.done) return;
+        if (!n.up) {
+            at(now + 1, () -> submit(op));
+            return;
+        }
+        if (n.pausedUntil > now) {
+            at(n.pausedUntil + rnd.nextLong(0, 4), () -> submitTo(op, n)); // blocks until the process resumes
+            return;
+        }
+        op.node = n.id;
         ProposeResult res;
         if (op.input instanceof KvInput.Get) {
             res = n.raft.readIndex(ByteBuffer.allocate(8).putLong(op.opId).array());
@@ -555,13 +610,7 @@ public final class Simulation {
         ProposeResult res = n.raft.propose(data);
         if (res instanceof ProposeResult.Accepted a) {
             n.pendingWrites.put(a.index(), new PendingWrite(a.term(), op));
-            if (faultPhase && rnd.nextInt(100) < crashAfterProposePercent) {
-                at(now + rnd.nextLong(0, 3), () -> {
-                    if (!faultPhase) return;
-                    crash(n);
-                    at(now + rnd.nextLong(1, restartDelayMaxMs + 1), () -> restart(n));
-                });
-            }
+            if (faultPhase && rnd.nextInt(100) < crashAfterProposePercent) crashSoon(n, 3, restartDelayMaxMs);
         }
         return res;
     }
@@ -571,9 +620,12 @@ public final class Simulation {
         at(now + 1, () -> submit(op));
     }
 
+    private final Map<Integer, Long> clientNode = new HashMap<>();
+
     private void completeWrite(ClientOp op, KvOutput out) {
         if (op.done) return;
         op.done = true;
+        clientNode.put(op.client, op.node);
         opsOk++;
         history.add(new Operation<>(op.client, op.input, out, op.invokeMs, now, Outcome.OK));
         scheduleNext(op.client);
@@ -582,6 +634,7 @@ public final class Simulation {
     private void completeRead(ClientOp op, long value) {
         if (op.done) return;
         op.done = true;
+        clientNode.put(op.client, op.node);
         opsOk++;
         history.add(new Operation<>(op.client, op.input, new KvOutput.GetResult(value), op.invokeMs, now, Outcome.OK));
         scheduleNext(op.client);
@@ -612,7 +665,10 @@ public final class Simulation {
     private void nemesis() {
         if (!faultPhase) return;
         int r = rnd.nextInt(100);
-        if (r < 12) partitionRandom();
+        if (staleLeader && rnd.nextBoolean()) {
+            SimNode l = leader();
+            if (l != null) isolate(l.id, rnd.nextLong(300, 1500));
+        } else if (r < 12) partitionRandom();
         else if (r < 22) isolateLeader();
         else if (r < 26) asymmetric();
         else if (r < 30) bridge();
@@ -621,7 +677,8 @@ public final class Simulation {
         else if (r < 54) crashSomeone();
         else if (r < 62) restartSomeone();
         else if (r < 70) networkWeather();
-        else if (r < 75) slowDisk();
+        else if (r < 74) pauseSomeone();
+        else if (r < 76) slowDisk();
         else if (r < 80) tickSkew();
         else if (r < 86) transferLeadership();
         else membershipChange();
@@ -710,6 +767,15 @@ public final class Simulation {
         at(now + rnd.nextLong(1, restartDelayMaxMs + 1), () -> restart(victim));
     }
 
+    /** Crashes {@code n} within {@code withinMs} (a reactive fault) and restarts it up to {@code restartMaxMs} later. */
+    private void crashSoon(SimNode n, long withinMs, long restartMaxMs) {
+        at(now + rnd.nextLong(0, withinMs), () -> {
+            if (!faultPhase) return;
+            crash(n);
+            at(now + rnd.nextLong(1, restartMaxMs + 1), () -> restart(n));
+        });
+    }
+
     /** Crash: the process dies; the disk keeps what was synced plus maybe a torn prefix of the write in flight. */
     private void crash(SimNode n) {
         if (!n.up) return;
@@ -741,6 +807,13 @@ public final class Simulation {
         lossRate = rnd.nextInt(3) == 0 ? 0 : rnd.nextDouble() * 0.15;
         dupRate = rnd.nextInt(3) == 0 ? 0 : rnd.nextDouble() * 0.1;
         longDelayPercent = rnd.nextInt(30);
+    }
+
+    /** A stop-the-world pause (GC, SIGSTOP) of a member, the leader more often than not. */
+    private void pauseSomeone() {
+        SimNode l = leader();
+        SimNode n = l != null && rnd.nextBoolean() ? l : nodes.get(ids().get(rnd.nextInt(nodes.size())));
+        if (n.up) n.pausedUntil = Math.max(n.pausedUntil, now + rnd.nextLong(50, 1000));
     }
 
     private void slowDisk() {
@@ -801,6 +874,7 @@ public final class Simulation {
         for (SimNode n : nodes.values()) {
             n.slowDisk = false;
             n.tickPeriodMs = TICK_MS;
+            n.pausedUntil = Math.min(n.pausedUntil, now);
             if (!n.up) n.start();
         }
         long deadline = now + LIVENESS_DEADLINE_MS;
@@ -843,8 +917,10 @@ public final class Simulation {
         return true;
     }
 
+    /** True if {@code op} was proposed at {@code n} in its current term (an older term's proposal may never resolve). */
     private boolean isPendingAt(SimNode n, ClientOp op) {
-        for (PendingWrite w : n.pendingWrites.values()) if (w.op == op) return true;
+        long term = n.raft.status().term();
+        for (PendingWrite w : n.pendingWrites.values()) if (w.op == op && w.term == term) return true;
         return false;
     }
 
@@ -868,7 +944,7 @@ public final class Simulation {
         // A write still outstanding when the run ends may already be visible to readers.
         for (ClientOp op : allOps) if (!op.done) unknown(op);
         if (history.isEmpty()) return "EMPTY";
-        CheckResult r = LinearizabilityChecker.check(new KvModel(), history, 10_000);
+        CheckResult r = LinearizabilityChecker.check(new KvModel(), history, CHECK_TIMEOUT_MS);
         return r.verdict() == Verdict.LINEARIZABLE ? "LINEARIZABLE" : r.verdict() + " " + r.explanation();
     }
 }

@@ -56,7 +56,21 @@ public final class KvModel implements Model<Long, KvInput, KvOutput> {
         };
     }
 
-    /** One partition per key, in order of the key's first appearance; rejects mismatched outputs. */
+    /** Gets never change the value, nor does a CAS known to have failed (it only fails on a mismatch). */
+    @Override
+    public boolean isReadOnly(KvInput input, Optional<KvOutput> output) {
+        return switch (input) {
+            case Get g -> true;
+            case Put p -> false;
+            case Cas c -> output.isPresent() && output.get() instanceof CasResult r && !r.swapped();
+        };
+    }
+
+    /**
+     * One partition per key, in order of the key's first appearance, without the indeterminate
+     * writes that cannot matter (see {@link #withoutIrrelevantUnknownWrites}); rejects mismatched
+     * outputs.
+     */
     @Override
     public List<List<Operation<KvInput, KvOutput>>> partition(List<Operation<KvInput, KvOutput>> history) {
         Map<String, List<Operation<KvInput, KvOutput>>> byKey = new LinkedHashMap<>();
@@ -67,7 +81,63 @@ public final class KvModel implements Model<Long, KvInput, KvOutput> {
             }
             byKey.computeIfAbsent(op.input().key(), k -> new ArrayList<>()).add(op);
         }
-        return List.copyOf(byKey.values());
+        List<List<Operation<KvInput, KvOutput>>> parts = new ArrayList<>(byKey.size());
+        for (List<Operation<KvInput, KvOutput>> part : byKey.values()) parts.add(withoutIrrelevantUnknownWrites(part));
+        return List.copyOf(parts);
+    }
+
+    /**
+     * Drops each indeterminate put or CAS (writing value v) that no operation of the key could
+     * tell apart from one that never took effect: no OK get returned v, no successful OK CAS and no
+     * other indeterminate CAS expected v, and no OK CAS failed at or after its invocation. Such
+     * writes would otherwise stay candidates to the end of the search and multiply its work.
+     *
+     * <p>Why dropping is exact: take a linearization that applies the write. Until the next put
+     * (of any outcome), every operation after it sees v, so by the conditions it can only be an
+     * indeterminate get or an indeterminate CAS expecting something else, both of which leave v
+     * in place. Removing the write and those indeterminate operations yields a legal
+     * linearization of the same completed operations: the next put sets the same value whatever
+     * preceded it, and if there is none, nothing after the write observed the state at all.
+     */
+    static List<Operation<KvInput, KvOutput>> withoutIrrelevantUnknownWrites(List<Operation<KvInput, KvOutput>> part) {
+        Map<Long, Integer> expectedByUnknownCas = new java.util.HashMap<>();
+        java.util.Set<Long> observed = new java.util.HashSet<>();
+        long lastFailedCasReturn = Long.MIN_VALUE;
+        boolean anyFailedCas = false;
+        for (Operation<KvInput, KvOutput> op : part) {
+            if (op.outcome() == Outcome.UNKNOWN) {
+                if (op.input() instanceof Cas c) expectedByUnknownCas.merge(c.expected(), 1, Integer::sum);
+                continue;
+            }
+            switch (op.input()) {
+                case Get g -> observed.add(((GetResult) op.output()).value());
+                case Cas c -> {
+                    if (((CasResult) op.output()).swapped()) {
+                        observed.add(c.expected());
+                    } else {
+                        anyFailedCas = true;
+                        lastFailedCasReturn = Math.max(lastFailedCasReturn, op.returnNanos());
+                    }
+                }
+                case Put p -> { }
+            }
+        }
+        List<Operation<KvInput, KvOutput>> kept = new ArrayList<>(part.size());
+        for (Operation<KvInput, KvOutput> op : part) {
+            if (op.outcome() == Outcome.UNKNOWN && !(op.input() instanceof Get)) {
+                long v = switch (op.input()) {
+                    case Put p -> p.value();
+                    case Cas c -> c.next();
+                    case Get g -> throw new AssertionError("excluded above");
+                };
+                int ownExpectation = op.input() instanceof Cas c && c.expected() == v ? 1 : 0;
+                boolean expectedByOtherUnknownCas = expectedByUnknownCas.getOrDefault(v, 0) > ownExpectation;
+                boolean failedCasAfter = anyFailedCas && lastFailedCasReturn >= op.invokeNanos();
+                if (!observed.contains(v) && !expectedByOtherUnknownCas && !failedCasAfter) continue;
+            }
+            kept.add(op);
+        }
+        return kept;
     }
 
     private static boolean matches(KvInput input, KvOutput output) {

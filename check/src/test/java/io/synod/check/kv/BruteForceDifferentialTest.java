@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  */
 class BruteForceDifferentialTest {
     private static final long BASE_SEED = Long.getLong("check.seed", 7L);
-    private static final int CASES = 3_000;
+    private static final int CASES = Integer.getInteger("check.cases", 3_000);
 
     @Test
     void checkerAgreesWithBruteForce() {
@@ -43,9 +43,46 @@ class BruteForceDifferentialTest {
         assertThat(illegal).isGreaterThan(CASES / 10);
     }
 
+    private static final int MAX_OPS = Integer.getInteger("check.maxOps", 7);
+
+    @Test
+    void checkerAgreesWithBruteForceOnNearlyCorrectHistories() {
+        // Correct-by-construction histories with one or two outputs perturbed to plausible values:
+        // these are the subtle cases (stale reads, reordered writes) rather than gross nonsense.
+        int legal = 0;
+        int illegal = 0;
+        for (int c = 0; c < CASES / 3; c++) {
+            long seed = BASE_SEED + c;
+            SplittableRandom rnd = new SplittableRandom(seed * 31 + 17);
+            List<Operation<KvInput, KvOutput>> history = new ArrayList<>(RandomRegisterHistories.generate(
+                    seed, 1 + rnd.nextInt(2), 1 + rnd.nextInt(MAX_OPS * 3 / 4), 1 + rnd.nextInt(6), 0.3));
+            int perturb = rnd.nextInt(3);
+            for (int p = 0; p < perturb && !history.isEmpty(); p++) {
+                int i = rnd.nextInt(history.size());
+                Operation<KvInput, KvOutput> op = history.get(i);
+                if (op.outcome() != Outcome.OK) continue;
+                KvOutput out = switch (op.output()) {
+                    case KvOutput.GetResult r -> new KvOutput.GetResult(r.value() == KvModel.ABSENT ? 1 : r.value() - 1 <= 0 ? KvModel.ABSENT : r.value() - 1);
+                    case KvOutput.CasResult r -> new KvOutput.CasResult(!r.swapped());
+                    case KvOutput.PutOk ok -> ok;
+                };
+                history.set(i, Operation.ok(op.clientId(), op.input(), out, op.invokeNanos(), op.returnNanos()));
+            }
+            boolean expected = bruteForce(history);
+            CheckResult r = LinearizabilityChecker.check(Kv.MODEL, history, 10_000);
+            assertThat(r.verdict())
+                    .as("seed %d, history %s: brute force says %s; checker explanation: %s", seed, history, expected, r.explanation())
+                    .isEqualTo(expected ? Verdict.LINEARIZABLE : Verdict.NOT_LINEARIZABLE);
+            if (expected) legal++;
+            else illegal++;
+        }
+        assertThat(legal).isGreaterThan(CASES / 30);
+        assertThat(illegal).isGreaterThan(CASES / 30);
+    }
+
     /** Up to 7 ops on one or two keys, values from a tiny domain so reads often match some write. */
     private static List<Operation<KvInput, KvOutput>> randomHistory(SplittableRandom rnd) {
-        int n = 1 + rnd.nextInt(7);
+        int n = 1 + rnd.nextInt(MAX_OPS);
         int keys = 1 + rnd.nextInt(2);
         List<Operation<KvInput, KvOutput>> ops = new ArrayList<>();
         for (int i = 0; i < n; i++) {
@@ -80,10 +117,14 @@ class BruteForceDifferentialTest {
      * a returned strictly before b was invoked. UNKNOWN ops never return, so they constrain nothing.
      */
     static boolean bruteForce(List<Operation<KvInput, KvOutput>> ops) {
-        return extend(ops, new boolean[ops.size()], new java.util.HashMap<>());
+        return extend(ops, new boolean[ops.size()], new java.util.TreeMap<>(), new java.util.HashSet<>());
     }
 
-    private static boolean extend(List<Operation<KvInput, KvOutput>> ops, boolean[] placed, java.util.Map<String, Long> state) {
+    /** {@code dead}: (placed ops, per-key values) already shown to have no extension; a plain memo. */
+    private static boolean extend(List<Operation<KvInput, KvOutput>> ops, boolean[] placed, java.util.Map<String, Long> state,
+            java.util.Set<String> dead) {
+        String memo = java.util.Arrays.toString(placed) + state;
+        if (dead.contains(memo)) return false;
         boolean allOkPlaced = true;
         for (int i = 0; i < ops.size(); i++) {
             if (!placed[i] && ops.get(i).outcome() == Outcome.OK) allOkPlaced = false;
@@ -100,11 +141,12 @@ class BruteForceDifferentialTest {
             if (after.isEmpty()) continue;
             placed[a] = true;
             state.put(key, after.get());
-            boolean found = extend(ops, placed, state);
+            boolean found = extend(ops, placed, state, dead);
             state.put(key, current);
             placed[a] = false;
             if (found) return true;
         }
+        dead.add(memo);
         return false;
     }
 

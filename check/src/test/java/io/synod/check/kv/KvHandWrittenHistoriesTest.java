@@ -4,7 +4,9 @@ import static io.synod.check.kv.Kv.ABSENT;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.synod.check.CheckResult;
+import io.synod.check.Operation;
 import io.synod.check.Verdict;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -157,6 +159,23 @@ class KvHandWrittenHistoriesTest {
     }
 
     @Test
+    void unobservableUnknownWritesAreLeftOutOfPartitionsButOthersKept() {
+        List<Operation<KvInput, KvOutput>> ops = new Kv()
+                .put(0, "x", 1, 0, 10)
+                .unknownPut(1, "x", 2, 20)      // never read: dropped
+                .unknownPut(1, "x", 3, 20)      // read below: kept
+                .unknownCas(2, "x", 1, 4, 20)   // never read: dropped
+                .get(3, "x", 3, 30, 40)
+                .ops();
+        assertThat(Kv.MODEL.partition(ops)).singleElement().satisfies(p -> assertThat(p).hasSize(3));
+        // A CAS failing after the write was invoked could be explained by it, so it must stay.
+        List<Operation<KvInput, KvOutput>> withFailedCas = new Kv()
+                .put(0, "x", 1, 0, 10).unknownPut(1, "x", 2, 20).cas(2, "x", 1, 5, false, 30, 40).ops();
+        assertThat(Kv.MODEL.partition(withFailedCas).get(0)).hasSize(3);
+        assertLinearizable(new Kv().put(0, "x", 1, 0, 10).unknownPut(1, "x", 2, 20).cas(2, "x", 1, 5, false, 30, 40));
+    }
+
+    @Test
     void unknownPutCannotTakeEffectBeforeItWasInvoked() {
         assertNotLinearizable(new Kv()
                 .get(2, "x", 2, 0, 10)
@@ -206,6 +225,15 @@ class KvHandWrittenHistoriesTest {
                 .contains("2. #1 client 0 [20, 30] put(x, 2) -> ok")
                 .contains("State after the prefix: 2")
                 .contains("#2 client 1 [40, 50] get(x) -> 1  -- not a legal result in state 2");
+    }
+
+    @Test
+    void explanationShowsIndeterminateOpsAsOpenEnded() {
+        CheckResult r = assertNotLinearizable(new Kv()
+                .put(0, "x", 1, 0, 10).unknownPut(1, "x", 2, 20).get(2, "x", 2, 30, 40).get(2, "x", 1, 50, 60));
+        assertThat(r.explanation())
+                .contains("2. #1 client 1 [20, inf) put(x, 2) -> ? (outcome unknown)   => state 2")
+                .contains("first of them to return, which had to take effect by then:\n  #3 client 2 [50, 60] get(x) -> 1");
     }
 
     @Test

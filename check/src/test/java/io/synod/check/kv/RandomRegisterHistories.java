@@ -30,6 +30,12 @@ public final class RandomRegisterHistories {
      */
     public static List<Operation<KvInput, KvOutput>> generate(
             long seed, int keys, int opsPerKey, int concurrency, double unknownFraction) {
+        return generate(seed, keys, opsPerKey, concurrency, unknownFraction, true);
+    }
+
+    /** As above; {@code withCas = false} gives a put/get-only workload (half puts, half gets). */
+    public static List<Operation<KvInput, KvOutput>> generate(
+            long seed, int keys, int opsPerKey, int concurrency, double unknownFraction, boolean withCas) {
         SplittableRandom rnd = new SplittableRandom(seed);
         List<Operation<KvInput, KvOutput>> all = new ArrayList<>(keys * opsPerKey);
         long nextValue = 1;
@@ -46,7 +52,7 @@ public final class RandomRegisterHistories {
                 int client = rnd.nextInt(concurrency);
                 boolean unknown = rnd.nextDouble() < unknownFraction;
                 boolean tookEffect = !unknown || rnd.nextBoolean();
-                int kind = rnd.nextInt(10);
+                int kind = withCas ? rnd.nextInt(10) : rnd.nextInt(10) % 2 * 4;
                 if (kind < 4) { // put
                     long v = nextValue++;
                     KvInput in = new KvInput.Put(key, v);
