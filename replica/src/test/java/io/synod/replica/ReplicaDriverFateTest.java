@@ -102,6 +102,8 @@ class ReplicaDriverFateTest {
             assertThat(((ReplicaException) e.getCause()).kind()).isEqualTo(ReplicaException.Kind.LEADER_CHANGED);
         }
         assertThat(machine.commands).containsExactly("other", "y");
+        // Futures complete during apply, before advance: wait for the loop to finish the Ready.
+        for (int i = 0; i < 500 && !node.trace.contains("advance"); i++) Thread.sleep(5);
         assertThat(node.trace).containsSubsequence("persist", "apply 1", "apply 2", "advance");
         d.stop();
     }
