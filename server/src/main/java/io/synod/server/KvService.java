@@ -57,8 +57,9 @@ import org.slf4j.LoggerFactory;
  * <p>A forwarded request is marked with a header, and a member that receives a forwarded request
  * but does not lead refuses it with a marked UNAVAILABLE instead of forwarding again, so two
  * members that disagree about the leader cannot bounce a request between them; the origin then
- * retries with its newer view of the leader. Other forwarding failures are returned to the
- * client unchanged: the write may or may not have happened, exactly as when a leader fails.
+ * retries with its newer view of the leader. A forward that could not even connect (the leader
+ * just died) is retried the same way until the request timeout. Other forwarding failures are
+ * returned to the client unchanged: the write may or may not have happened, as when a leader fails.
  */
 final class KvService extends KVGrpc.KVImplBase {
     private static final Logger log = LoggerFactory.getLogger(KvService.class);
@@ -278,11 +279,24 @@ final class KvService extends KVGrpc.KVImplBase {
                             .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(forwardedMetadata()))
                             .withDeadlineAfter(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)));
                 } catch (StatusRuntimeException e) {
-                    if (!NOT_LEADER_MARK.equals(e.getStatus().getDescription())) throw e;
+                    if (!NOT_LEADER_MARK.equals(e.getStatus().getDescription()) && !neverSent(e)) throw e;
                 }
             }
             backoff(deadline);
         }
+    }
+
+    /**
+     * True when the forwarding call failed to connect at all, so the leader cannot have seen the
+     * request and retrying (typically with the next leader, once elected) cannot apply it twice.
+     * Any other failure may have happened after the leader proposed the write.
+     */
+    static boolean neverSent(StatusRuntimeException e) {
+        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) return false;
+        for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+            if (t instanceof java.net.ConnectException) return true;
+        }
+        return false;
     }
 
     private static Metadata forwardedMetadata() {
