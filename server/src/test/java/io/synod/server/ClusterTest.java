@@ -87,6 +87,8 @@ class ClusterTest {
                 assertThatThrownBy(() -> kvo.get(b("foo"), GetOption.builder().withRevision(2).build()).get(10, TimeUnit.SECONDS))
                         .hasMessageContaining("etcdserver: mvcc: required revision has been compacted");
                 assertThat(s(kvo.get(b("foo")).get(10, TimeUnit.SECONDS).getKvs().get(0).getValue())).isEqualTo("qux");
+                assertThatThrownBy(() -> kvf.get(b("foo"), GetOption.builder().withRevision(rev + 100).build()).get(10, TimeUnit.SECONDS))
+                        .hasMessageContaining("etcdserver: mvcc: required revision is a future revision");
             }
         }
     }
