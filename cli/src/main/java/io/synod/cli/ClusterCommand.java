@@ -36,6 +36,8 @@ public final class ClusterCommand implements Runnable {
     static final String SERVER_MAIN = "io.synod.server.ServerMain";
     /** Highest port a member may use: keeps clear of the kernel's ephemeral range. */
     static final int PORT_MAX = 32767;
+    /** Deadline of one readiness probe, and the pause between probes, while waiting for a member to serve. */
+    static final long PROBE_DEADLINE_MILLIS = 2000, PROBE_INTERVAL_MILLIS = 200;
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -143,11 +145,11 @@ public final class ClusterCommand implements Runnable {
                 while (System.nanoTime() < deadlineNanos) {
                     if (ProcessHandle.of(m.pid()).map(ProcessHandle::isAlive).orElse(false) == false) return false;
                     try {
-                        KVGrpc.newBlockingStub(ch).withDeadlineAfter(2, TimeUnit.SECONDS)
+                        KVGrpc.newBlockingStub(ch).withDeadlineAfter(PROBE_DEADLINE_MILLIS, TimeUnit.MILLISECONDS)
                                 .range(RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("synod-cluster-probe")).build());
                         return true;
                     } catch (RuntimeException notYet) {
-                        Thread.sleep(200);
+                        Thread.sleep(PROBE_INTERVAL_MILLIS);
                     }
                 }
                 return false;

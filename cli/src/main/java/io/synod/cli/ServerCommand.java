@@ -54,6 +54,9 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--max-request-bytes", description = "largest client request accepted (default: ${DEFAULT-VALUE})")
     int requestBytesMax = ServerConfig.DEFAULT_REQUEST_BYTES_MAX;
 
+    @Option(names = "--synod-requests-in-flight-max", description = "client requests handled at once (default: ${DEFAULT-VALUE})")
+    int requestsInFlightMax = ServerConfig.DEFAULT_REQUESTS_IN_FLIGHT_MAX;
+
     @Override
     public Integer call() throws Exception {
         var args = new ArrayList<String>();
@@ -69,6 +72,7 @@ public final class ServerCommand implements Callable<Integer> {
         add(args, "synod-election-ticks", Integer.toString(electionTicks));
         add(args, "synod-request-timeout-ms", Long.toString(requestTimeoutMillis));
         add(args, "max-request-bytes", Integer.toString(requestBytesMax));
+        add(args, "synod-requests-in-flight-max", Integer.toString(requestsInFlightMax));
         ServerConfig config;
         try {
             config = ServerConfig.fromArgs(args.toArray(String[]::new));

@@ -57,6 +57,9 @@ public final class ReplicaDriver implements Runnable {
 
     private record PendingProposal(long term, CompletableFuture<Object> future) {}
 
+    /** A read handed to the core while {@code leader} led (as this member saw it). */
+    private record IssuedRead(long leader, CompletableFuture<Long> future) {}
+
     private static final Tick TICK = new Tick();
 
     private final ConsensusNode node;
@@ -70,7 +73,7 @@ public final class ReplicaDriver implements Runnable {
     /** Accepted proposals by log index. */
     private final TreeMap<Long, PendingProposal> proposals = new TreeMap<>();
     /** Reads sent to the core, by request context (a sequence number). */
-    private final Map<Long, CompletableFuture<Long>> readsIssued = new HashMap<>();
+    private final Map<Long, IssuedRead> readsIssued = new HashMap<>();
     /** Reads that have a read index, waiting for the apply to reach it (index order not guaranteed). */
     private final List<Map.Entry<Long, CompletableFuture<Long>>> readsWaiting = new ArrayList<>();
     private long readSeq;
@@ -143,7 +146,9 @@ public final class ReplicaDriver implements Runnable {
     /** Proposes a command; the future completes with the state machine's result once it is applied here. */
     public CompletableFuture<Object> propose(byte[] command) {
         var f = new CompletableFuture<Object>();
-        if (!inbox.offer(new Propose(command, f))) {
+        if (stopped) {
+            f.completeExceptionally(new ReplicaException(ReplicaException.Kind.STOPPED, "replica stopped"));
+        } else if (!inbox.offer(new Propose(command, f))) {
             f.completeExceptionally(new ReplicaException(ReplicaException.Kind.OVERLOADED, "replica inbox full (" + limits.inboxDepthMax() + ")"));
         }
         return f;
@@ -152,7 +157,9 @@ public final class ReplicaDriver implements Runnable {
     /** Obtains a linearizable read point; the future completes with it once it is applied here. */
     public CompletableFuture<Long> readIndex() {
         var f = new CompletableFuture<Long>();
-        if (!inbox.offer(new Read(f))) {
+        if (stopped) {
+            f.completeExceptionally(new ReplicaException(ReplicaException.Kind.STOPPED, "replica stopped"));
+        } else if (!inbox.offer(new Read(f))) {
             f.completeExceptionally(new ReplicaException(ReplicaException.Kind.OVERLOADED, "replica inbox full (" + limits.inboxDepthMax() + ")"));
         }
         return f;
@@ -225,7 +232,7 @@ public final class ReplicaDriver implements Runnable {
         }
         long seq = ++readSeq;
         switch (node.readIndex(ByteBuffer.allocate(Long.BYTES).putLong(seq).array())) {
-            case ProposeResult.Accepted a -> readsIssued.put(seq, r.future());
+            case ProposeResult.Accepted a -> readsIssued.put(seq, new IssuedRead(leader, r.future()));
             case ProposeResult.Rejected rej -> r.future().completeExceptionally(rejection(rej));
         }
     }
@@ -244,6 +251,7 @@ public final class ReplicaDriver implements Runnable {
     }
 
     private void handleReady(Ready rd) {
+        boolean leaderChanged = rd.softState().leader() != leader;
         leader = rd.softState().leader();
         role = rd.softState().role();
         if (!rd.hardState().isEmpty()) term = rd.hardState().term();
@@ -262,19 +270,29 @@ public final class ReplicaDriver implements Runnable {
         for (Entry e : rd.committedEntries()) apply(e);
         publishedAppliedIndex = appliedIndex;
         for (ReadState rs : rd.readStates()) {
-            CompletableFuture<Long> f = readsIssued.remove(ByteBuffer.wrap(rs.requestContext()).getLong());
-            if (f != null) readsWaiting.add(Map.entry(rs.index(), f));
+            IssuedRead r = readsIssued.remove(ByteBuffer.wrap(rs.requestContext()).getLong());
+            if (r != null) readsWaiting.add(Map.entry(rs.index(), r.future()));
         }
         for (byte[] ctx : rd.readsAborted()) {
-            CompletableFuture<Long> f = readsIssued.remove(ByteBuffer.wrap(ctx).getLong());
-            if (f != null) f.completeExceptionally(new ReplicaException(ReplicaException.Kind.READ_ABORTED, "leadership lost before the read was confirmed"));
+            IssuedRead r = readsIssued.remove(ByteBuffer.wrap(ctx).getLong());
+            if (r != null) r.future().completeExceptionally(new ReplicaException(ReplicaException.Kind.READ_ABORTED, "leadership lost before the read was confirmed"));
         }
         serveReads();
         node.advance(rd);
-        if (role != Role.LEADER && !readsIssued.isEmpty() && leader == SoftState.NO_LEADER) {
-            // A read forwarded to a leader that is gone will never be answered: fail it so the caller retries.
-            for (var f : readsIssued.values()) f.completeExceptionally(new ReplicaException(ReplicaException.Kind.READ_ABORTED, "leader lost"));
-            readsIssued.clear();
+        if (leaderChanged) abortReadsOfOtherLeaders();
+    }
+
+    /**
+     * A read forwarded to a leader that is no longer the leader will never be answered (the core
+     * aborts only reads it leads itself): fail it so the caller retries with the new leader.
+     */
+    private void abortReadsOfOtherLeaders() {
+        var it = readsIssued.values().iterator();
+        while (it.hasNext()) {
+            IssuedRead r = it.next();
+            if (r.leader() == leader) continue;
+            r.future().completeExceptionally(new ReplicaException(ReplicaException.Kind.READ_ABORTED, "leader changed while the read was pending"));
+            it.remove();
         }
     }
 
@@ -316,7 +334,7 @@ public final class ReplicaDriver implements Runnable {
         var stop = new ReplicaException(ReplicaException.Kind.STOPPED, "replica stopped");
         for (PendingProposal p : proposals.values()) p.future().completeExceptionally(stop);
         proposals.clear();
-        for (var f : readsIssued.values()) f.completeExceptionally(stop);
+        for (IssuedRead r : readsIssued.values()) r.future().completeExceptionally(stop);
         readsIssued.clear();
         for (var r : readsWaiting) r.getValue().completeExceptionally(stop);
         readsWaiting.clear();

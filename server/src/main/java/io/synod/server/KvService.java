@@ -36,10 +36,12 @@ import io.synod.server.transport.PeerTransport;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,8 +57,9 @@ import org.slf4j.LoggerFactory;
  * <p>A forwarded request is marked with a header, and a member that receives a forwarded request
  * but does not lead refuses it with a marked UNAVAILABLE instead of forwarding again, so two
  * members that disagree about the leader cannot bounce a request between them; the origin then
- * retries with its newer view of the leader. Other forwarding failures are returned to the
- * client unchanged: the write may or may not have happened, exactly as when a leader fails.
+ * retries with its newer view of the leader. A forward that could not even connect (the leader
+ * just died) is retried the same way until the request timeout. Other forwarding failures are
+ * returned to the client unchanged: the write may or may not have happened, as when a leader fails.
  */
 final class KvService extends KVGrpc.KVImplBase {
     private static final Logger log = LoggerFactory.getLogger(KvService.class);
@@ -74,6 +77,7 @@ final class KvService extends KVGrpc.KVImplBase {
     private final PeerTransport transport;
     private final long memberId;
     private final long clusterId;
+    private final Semaphore inFlight;
 
     KvService(ServerConfig config, ReplicaDriver driver, MvccStore store, CommandCodec codec, PeerTransport transport) {
         this.config = config;
@@ -84,6 +88,7 @@ final class KvService extends KVGrpc.KVImplBase {
         this.transport = transport;
         this.memberId = config.memberId();
         this.clusterId = config.clusterId();
+        this.inFlight = new Semaphore(config.requestsInFlightMax());
     }
 
     /** Copies the forwarded marker from request metadata into the call's context. */
@@ -95,6 +100,11 @@ final class KvService extends KVGrpc.KVImplBase {
                 return Contexts.interceptCall(Context.current().withValue(FORWARDED, forwarded), call, headers, next);
             }
         };
+    }
+
+    /** A forwarded reply's header as this member reports it: the leader's revision, our ids and term. */
+    private ResponseHeader localHeader(ResponseHeader fromLeader) {
+        return fromLeader.toBuilder().setMemberId(memberId).setRaftTerm(Math.max(fromLeader.getRaftTerm(), driver.term())).build();
     }
 
     ResponseHeader header(long revision) {
@@ -119,7 +129,8 @@ final class KvService extends KVGrpc.KVImplBase {
         respond(out, () -> {
             var p = EtcdProto.put(request);
             check(Requests.checkPut(p));
-            return write(p, stub -> stub.put(request), res -> EtcdProto.put((PutResponse) res, this::header));
+            return write(p, stub -> stub.put(request), res -> EtcdProto.put((PutResponse) res, this::header),
+                    r -> r.toBuilder().setHeader(localHeader(r.getHeader())).build());
         });
     }
 
@@ -128,7 +139,8 @@ final class KvService extends KVGrpc.KVImplBase {
         respond(out, () -> {
             var d = EtcdProto.delete(request);
             if (d.key().isEmpty()) throw EtcdProto.error(MvccError.EMPTY_KEY);
-            return write(d, stub -> stub.deleteRange(request), res -> EtcdProto.delete((DeleteRangeResponse) res, this::header));
+            return write(d, stub -> stub.deleteRange(request), res -> EtcdProto.delete((DeleteRangeResponse) res, this::header),
+                    r -> r.toBuilder().setHeader(localHeader(r.getHeader())).build());
         });
     }
 
@@ -137,7 +149,8 @@ final class KvService extends KVGrpc.KVImplBase {
         respond(out, () -> {
             var t = EtcdProto.txn(request);
             check(Requests.checkTxn(t, mvccOptions));
-            return write(t, stub -> stub.txn(request), res -> EtcdProto.txn((TxnResponse) res, this::header));
+            return write(t, stub -> stub.txn(request), res -> EtcdProto.txn((TxnResponse) res, this::header),
+                    r -> r.toBuilder().setHeader(localHeader(r.getHeader())).build());
         });
     }
 
@@ -151,7 +164,7 @@ final class KvService extends KVGrpc.KVImplBase {
                 }
             }
             return EtcdProto.compact((CompactResponse) res, this::header);
-        }));
+        }, r -> r.toBuilder().setHeader(localHeader(r.getHeader())).build()));
     }
 
     // ---- plumbing -------------------------------------------------------------------------------
@@ -161,6 +174,10 @@ final class KvService extends KVGrpc.KVImplBase {
     }
 
     private <R> void respond(StreamObserver<R> out, Supplier<R> body) {
+        if (!inFlight.tryAcquire()) {
+            out.onError(Status.RESOURCE_EXHAUSTED.withDescription("etcdserver: too many requests").asRuntimeException());
+            return;
+        }
         R response;
         try {
             response = body.get();
@@ -174,6 +191,8 @@ final class KvService extends KVGrpc.KVImplBase {
             log.warn("request failed", e);
             out.onError(Status.INTERNAL.withDescription("synod: " + e).asRuntimeException());
             return;
+        } finally {
+            inFlight.release();
         }
         out.onNext(response);
         out.onCompleted();
@@ -239,7 +258,8 @@ final class KvService extends KVGrpc.KVImplBase {
     }
 
     /** Proposes {@code command} here if this member leads, else forwards the original request to the leader. */
-    private <R> R write(Command command, Function<KVGrpc.KVBlockingStub, R> forward, Function<Response, R> convert) {
+    private <R> R write(Command command, Function<KVGrpc.KVBlockingStub, R> forward, Function<Response, R> convert,
+            UnaryOperator<R> localize) {
         long deadline = deadlineNanos();
         byte[] data = codec.encode(command);
         boolean forwarded = Boolean.TRUE.equals(FORWARDED.get());
@@ -255,15 +275,28 @@ final class KvService extends KVGrpc.KVImplBase {
                 throw Status.UNAVAILABLE.withDescription(NOT_LEADER_MARK).asRuntimeException();
             } else if (leader != SoftState.NO_LEADER) {
                 try {
-                    return forward.apply(KVGrpc.newBlockingStub(transport.channel(leader))
+                    return localize.apply(forward.apply(KVGrpc.newBlockingStub(transport.channel(leader))
                             .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(forwardedMetadata()))
-                            .withDeadlineAfter(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+                            .withDeadlineAfter(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)));
                 } catch (StatusRuntimeException e) {
-                    if (!NOT_LEADER_MARK.equals(e.getStatus().getDescription())) throw e;
+                    if (!NOT_LEADER_MARK.equals(e.getStatus().getDescription()) && !neverSent(e)) throw e;
                 }
             }
             backoff(deadline);
         }
+    }
+
+    /**
+     * True when the forwarding call failed to connect at all, so the leader cannot have seen the
+     * request and retrying (typically with the next leader, once elected) cannot apply it twice.
+     * Any other failure may have happened after the leader proposed the write.
+     */
+    static boolean neverSent(StatusRuntimeException e) {
+        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) return false;
+        for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+            if (t instanceof java.net.ConnectException) return true;
+        }
+        return false;
     }
 
     private static Metadata forwardedMetadata() {

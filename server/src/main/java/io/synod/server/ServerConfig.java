@@ -27,6 +27,8 @@ import java.util.Map;
  * @param requestTimeoutMillis longest a client request waits for a leader, commit, apply or read index
  * @param requestBytesMax      largest client request accepted (etcd's default is 1.5 MiB)
  * @param retryBackoffMillis   pause between attempts while no leader is known
+ * @param requestsInFlightMax  client requests (forwarded ones included) handled at once; more are refused
+ *                             with RESOURCE_EXHAUSTED, since each one holds a thread while it waits
  */
 public record ServerConfig(
         String name,
@@ -41,7 +43,8 @@ public record ServerConfig(
         int heartbeatTicks,
         long requestTimeoutMillis,
         int requestBytesMax,
-        long retryBackoffMillis) {
+        long retryBackoffMillis,
+        int requestsInFlightMax) {
 
     public static final long DEFAULT_TICK_MILLIS = 100;
     public static final int DEFAULT_ELECTION_TICKS = 10;
@@ -49,6 +52,7 @@ public record ServerConfig(
     public static final long DEFAULT_REQUEST_TIMEOUT_MILLIS = 5000;
     public static final int DEFAULT_REQUEST_BYTES_MAX = 1536 * 1024 + 64 * 1024;
     public static final long DEFAULT_RETRY_BACKOFF_MILLIS = 20;
+    public static final int DEFAULT_REQUESTS_IN_FLIGHT_MAX = 1024;
 
     public ServerConfig {
         require(!name.isEmpty(), "--name must not be empty");
@@ -58,7 +62,8 @@ public record ServerConfig(
         require(initialClusterState.equals("new") || initialClusterState.equals("existing"),
                 "--initial-cluster-state must be 'new' or 'existing', got '" + initialClusterState + "'");
         require(tickMillis >= 1 && electionTicks > heartbeatTicks && heartbeatTicks >= 1, "bad tick settings");
-        require(requestTimeoutMillis >= 1 && requestBytesMax >= 1024 && retryBackoffMillis >= 1, "bad request limits");
+        require(requestTimeoutMillis >= 1 && requestBytesMax >= 1024 && retryBackoffMillis >= 1 && requestsInFlightMax >= 1,
+                "bad request limits");
         var ids = new java.util.HashSet<Long>();
         for (String n : initialCluster.keySet()) require(ids.add(memberId(n)), "member id collision for name '" + n + "'");
         address(clientUrl);
@@ -143,14 +148,16 @@ public record ServerConfig(
                 Integer.parseInt(flags.getOrDefault("synod-heartbeat-ticks", Integer.toString(DEFAULT_HEARTBEAT_TICKS))),
                 Long.parseLong(flags.getOrDefault("synod-request-timeout-ms", Long.toString(DEFAULT_REQUEST_TIMEOUT_MILLIS))),
                 Integer.parseInt(flags.getOrDefault("max-request-bytes", Integer.toString(DEFAULT_REQUEST_BYTES_MAX))),
-                DEFAULT_RETRY_BACKOFF_MILLIS);
+                DEFAULT_RETRY_BACKOFF_MILLIS,
+                Integer.parseInt(flags.getOrDefault("synod-requests-in-flight-max", Integer.toString(DEFAULT_REQUESTS_IN_FLIGHT_MAX))));
         for (String f : flags.keySet()) require(KNOWN_FLAGS.contains(f), "unknown flag --" + f);
         return cfg;
     }
 
     private static final List<String> KNOWN_FLAGS = List.of("name", "data-dir", "listen-client-urls", "advertise-client-urls",
             "listen-peer-urls", "initial-advertise-peer-urls", "initial-cluster", "initial-cluster-state", "initial-cluster-token",
-            "synod-tick-ms", "synod-election-ticks", "synod-heartbeat-ticks", "synod-request-timeout-ms", "max-request-bytes");
+            "synod-tick-ms", "synod-election-ticks", "synod-heartbeat-ticks", "synod-request-timeout-ms", "max-request-bytes",
+            "synod-requests-in-flight-max");
 
     private static URI firstUrl(String urls) {
         return URI.create(urls.split(",")[0].trim());

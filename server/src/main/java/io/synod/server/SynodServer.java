@@ -98,14 +98,17 @@ public final class SynodServer implements AutoCloseable {
 
             var kv = new KvService(config, driver, store, codec, transport);
             var kvService = ServerInterceptors.intercept(kv, KvService.forwardedInterceptor());
+            var maintenance = new MaintenanceService(kv, driver, store);
             peerServer = grpcServer(config, ServerConfig.address(config.peerUrl()))
                     .maxInboundMessageSize(TransportLimits.DEFAULTS.frameBytesMax())
                     .addService(PeerService.definition(id, m -> driver.deliver((RaftMessage) m)))
                     .addService(kvService)
+                    .addService(maintenance)
                     .build().start();
             Server clientServer;
             try {
-                clientServer = grpcServer(config, ServerConfig.address(config.clientUrl())).addService(kvService).build().start();
+                clientServer = grpcServer(config, ServerConfig.address(config.clientUrl())).addService(kvService).addService(maintenance)
+                        .build().start();
             } catch (IOException e) {
                 peerServer.shutdownNow();
                 throw new IOException("cannot listen on client URL " + config.clientUrl() + ": " + e.getMessage(), e);

@@ -27,7 +27,8 @@ final class TestCluster implements AutoCloseable {
             String name = "m" + (i + 1);
             URI client = URI.create("http://127.0.0.1:" + ports[2 * i]);
             configs.add(new ServerConfig(name, dir.resolve(name), client, List.of(client.toString()), cluster.get(name), cluster, "new",
-                    TICK_MILLIS, 10, 1, 5000, ServerConfig.DEFAULT_REQUEST_BYTES_MAX, ServerConfig.DEFAULT_RETRY_BACKOFF_MILLIS));
+                    TICK_MILLIS, 10, 1, 5000, ServerConfig.DEFAULT_REQUEST_BYTES_MAX, ServerConfig.DEFAULT_RETRY_BACKOFF_MILLIS,
+                    ServerConfig.DEFAULT_REQUESTS_IN_FLIGHT_MAX));
         }
         servers = new SynodServer[size];
         for (int i = 0; i < size; i++) start(i);

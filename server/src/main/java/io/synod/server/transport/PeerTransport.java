@@ -28,6 +28,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class PeerTransport implements ReplicaTransport, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PeerTransport.class);
+    /** How often an idle sender thread checks whether the transport was closed. */
+    static final long IDLE_POLL_MILLIS = 100;
 
     private final class Peer {
         final long id;
@@ -48,10 +50,12 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
             var batch = new ArrayList<RaftMessage>(limits.batchMessagesMax());
             while (!closed) {
                 try {
-                    RaftMessage first = queue.poll(100, TimeUnit.MILLISECONDS);
+                    RaftMessage first = queue.poll(IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS);
                     if (first == null) continue;
                     batch.add(first);
                     long bytes = first.sizeBytes();
+                    // Fill the frame up to half its limit by the messages' own estimates, leaving room for encoding
+                    // overhead; a single message may exceed that (RaftConfig bounds it below frameBytesMax).
                     while (batch.size() < limits.batchMessagesMax()) {
                         RaftMessage next = queue.peek();
                         if (next == null || bytes + next.sizeBytes() > limits.frameBytesMax() / 2) break;

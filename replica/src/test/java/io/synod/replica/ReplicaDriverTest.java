@@ -1,0 +1,192 @@
+package io.synod.replica;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.synod.consensus.MemoryLogStorage;
+import io.synod.consensus.Message;
+import io.synod.consensus.Ready;
+import io.synod.consensus.SoftState;
+import io.synod.raft.RaftBootstrap;
+import io.synod.raft.RaftConfig;
+import io.synod.raft.RaftNode;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The driver over real Raft members with in-memory storage and an in-memory network, each on its
+ * own thread with a real ticker: proposals complete with the state machine's result once
+ * applied, followers refuse with a leader hint, ReadIndex completes only after the apply caught
+ * up, and a restarted member rebuilds membership from its log while skipping entries its state
+ * machine already holds.
+ */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class ReplicaDriverTest {
+    /** Records what it applies; the result of a command is its index. */
+    static class ListMachine implements StateMachine {
+        final List<Long> applied = new CopyOnWriteArrayList<>();
+        final List<String> commands = new CopyOnWriteArrayList<>();
+        volatile long appliedIndex;
+
+        ListMachine(long appliedIndex) {
+            this.appliedIndex = appliedIndex;
+        }
+
+        @Override
+        public long appliedIndex() {
+            return appliedIndex;
+        }
+
+        @Override
+        public Object apply(long index, byte[] command) {
+            applied.add(index);
+            commands.add(new String(command, StandardCharsets.UTF_8));
+            appliedIndex = index;
+            return index;
+        }
+
+        @Override
+        public void markApplied(long index) {
+            appliedIndex = index;
+        }
+    }
+
+    static final class MemStorage implements ReplicaStorage {
+        final MemoryLogStorage log;
+
+        MemStorage(MemoryLogStorage log) {
+            this.log = log;
+        }
+
+        @Override
+        public void persist(Ready rd) {
+            if (!rd.snapshot().isEmpty()) log.applySnapshot(rd.snapshot());
+            if (!rd.entries().isEmpty()) log.append(rd.entries());
+            if (!rd.hardState().isEmpty()) log.setHardState(rd.hardState());
+        }
+    }
+
+    final Map<Long, ReplicaDriver> drivers = new ConcurrentHashMap<>();
+    final List<Thread> threads = new ArrayList<>();
+    volatile boolean running = true;
+
+    ReplicaDriver startMember(long id, MemoryLogStorage log, StateMachine sm) {
+        var node = new RaftNode(RaftConfig.builder(id).electionTicks(10).heartbeatTicks(1).build(), log, new SplittableRandom(id));
+        ReplicaTransport net = messages -> {
+            for (Message m : messages) {
+                ReplicaDriver to = drivers.get(m.to());
+                if (to != null) to.deliver(m);
+            }
+        };
+        var d = new ReplicaDriver(node, new MemStorage(log), net, sm, ReplicaLimits.DEFAULTS);
+        drivers.put(id, d);
+        var loop = new Thread(d, "driver-" + id);
+        var ticker = new Thread(() -> {
+            while (running && !Thread.currentThread().isInterrupted()) {
+                d.tick();
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "ticker-" + id);
+        loop.start();
+        ticker.start();
+        threads.add(loop);
+        threads.add(ticker);
+        return d;
+    }
+
+    @AfterEach
+    void stopAll() throws InterruptedException {
+        running = false;
+        for (ReplicaDriver d : drivers.values()) d.stop();
+        for (Thread t : threads) {
+            t.interrupt();
+            t.join(2000);
+        }
+    }
+
+    static long awaitLeader(Iterable<ReplicaDriver> ds) throws InterruptedException {
+        for (int i = 0; i < 500; i++) {
+            long leader = SoftState.NO_LEADER;
+            boolean agreed = true;
+            for (ReplicaDriver d : ds) {
+                if (d.leader() == SoftState.NO_LEADER || (leader != SoftState.NO_LEADER && d.leader() != leader)) agreed = false;
+                leader = d.leader();
+            }
+            if (agreed && leader != SoftState.NO_LEADER) return leader;
+            Thread.sleep(10);
+        }
+        throw new AssertionError("no leader");
+    }
+
+    static byte[] cmd(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void proposalsCompleteOnApplyAndFollowersGiveALeaderHint() throws Exception {
+        var machines = new ConcurrentHashMap<Long, ListMachine>();
+        for (long id = 1; id <= 3; id++) {
+            machines.put(id, new ListMachine(0));
+            startMember(id, RaftBootstrap.foundingStorage(Set.of(1L, 2L, 3L)), machines.get(id));
+        }
+        long leader = awaitLeader(drivers.values());
+        ReplicaDriver l = drivers.get(leader);
+        long index = (Long) l.propose(cmd("a")).get(5, TimeUnit.SECONDS);
+        assertThat(machines.get(leader).commands).containsExactly("a");
+        assertThat(l.appliedIndex()).isGreaterThanOrEqualTo(index);
+
+        long followerId = leader % 3 + 1;
+        ReplicaDriver f = drivers.get(followerId);
+        assertThatThrownBy(() -> f.propose(cmd("b")).get(5, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class)
+                .cause().isInstanceOfSatisfying(ReplicaException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(ReplicaException.Kind.NOT_LEADER);
+                    assertThat(e.leaderHint()).isEqualTo(leader);
+                });
+
+        // A read on a follower completes only once that follower has applied the write.
+        long readIndex = f.readIndex().get(5, TimeUnit.SECONDS);
+        assertThat(readIndex).isGreaterThanOrEqualTo(index);
+        assertThat(f.appliedIndex()).isGreaterThanOrEqualTo(readIndex);
+        assertThat(machines.get(followerId).commands).containsExactly("a");
+    }
+
+    @Test
+    void restartReappliesMembershipAndSkipsWhatTheStateMachineHolds() throws Exception {
+        MemoryLogStorage log = RaftBootstrap.foundingStorage(Set.of(1L));
+        var first = new ListMachine(0);
+        ReplicaDriver d = startMember(1, log, first);
+        awaitLeader(List.of(d));
+        for (int i = 0; i < 5; i++) d.propose(cmd("c" + i)).get(5, TimeUnit.SECONDS);
+        List<Long> appliedBefore = List.copyOf(first.applied);
+        assertThat(appliedBefore).hasSize(5);
+        stopAll();
+
+        running = true;
+        drivers.clear();
+        threads.clear();
+        long heldUpTo = appliedBefore.get(2); // the state machine kept the first three commands
+        var second = new ListMachine(heldUpTo);
+        ReplicaDriver again = startMember(1, log, second);
+        // Leading again needs the bootstrap membership, which only the replayed log provides.
+        awaitLeader(List.of(again));
+        again.propose(cmd("after")).get(5, TimeUnit.SECONDS);
+        assertThat(second.applied).startsWith(appliedBefore.get(3), appliedBefore.get(4));
+        assertThat(second.commands).containsExactly("c3", "c4", "after");
+    }
+}
