@@ -57,7 +57,7 @@ class ReplicaDriverFateTest {
     }
 
     static Ready ready(List<Entry> committed, List<ReadState> reads) {
-        return new Ready(new SoftState(1, Role.LEADER), HardState.EMPTY, List.of(), Snapshot.EMPTY, List.of(), committed, reads,
+        return new Ready(new SoftState(1, Role.LEADER), HardState.EMPTY, List.of(), Snapshot.EMPTY, List.of(), List.of(), committed, reads,
                 List.of(), false);
     }
 
