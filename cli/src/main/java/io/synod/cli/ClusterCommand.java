@@ -203,8 +203,15 @@ public final class ClusterCommand implements Runnable {
 
     /** The pid still runs a Synod member with its data under {@code dir} (so a reused pid is never signalled). */
     static boolean isOurMember(Member m, Path dir) {
-        return ProcessHandle.of(m.pid()).filter(ProcessHandle::isAlive).flatMap(h -> h.info().commandLine())
-                .map(cmd -> cmd.contains(SERVER_MAIN) && cmd.contains(dir.resolve(m.name()).toAbsolutePath().toString()))
-                .orElse(false);
+        if (ProcessHandle.of(m.pid()).filter(ProcessHandle::isAlive).isEmpty()) return false;
+        // Read /proc directly: ProcessHandle.Info may report a long command line (a big class path) as absent.
+        String cmd;
+        try {
+            cmd = new String(java.nio.file.Files.readAllBytes(Path.of("/proc", Long.toString(m.pid()), "cmdline")),
+                    java.nio.charset.StandardCharsets.UTF_8).replace('\0', ' ');
+        } catch (java.io.IOException | RuntimeException e) {
+            cmd = ProcessHandle.of(m.pid()).flatMap(h -> h.info().commandLine()).orElse("");
+        }
+        return cmd.contains(SERVER_MAIN) && cmd.contains(dir.resolve(m.name()).toAbsolutePath().toString());
     }
 }
