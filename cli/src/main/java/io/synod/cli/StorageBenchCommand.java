@@ -30,6 +30,9 @@ public final class StorageBenchCommand implements Callable<Integer> {
     @Option(names = "--record-bytes", description = "payload bytes per record (default: ${DEFAULT-VALUE})")
     int recordBytes = 256;
 
+    @Option(names = "--writer-threads", description = "one blocking platform thread per writer instead of asynchronous writers")
+    boolean writerThreads;
+
     @Option(names = "--sync", description = "FDATASYNC, FSYNC or UNSAFE_NO_SYNC (default: ${DEFAULT-VALUE})")
     SyncMode sync = SyncMode.FDATASYNC;
 
@@ -37,7 +40,7 @@ public final class StorageBenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         var d = WalBenchmark.Options.defaults();
         var o = new WalBenchmark.Options(dir, (long) (rawSeconds * TimeUnit.SECONDS.toNanos(1)), (long) (seconds * TimeUnit.SECONDS.toNanos(1)),
-                writers, recordBytes, d.wal().withSyncMode(sync), d.latencySamplesMax());
+                writers, recordBytes, d.wal().withSyncMode(sync), d.latencySamplesMax(), writerThreads);
         WalBenchmark.run(o, System.out);
         return 0;
     }
