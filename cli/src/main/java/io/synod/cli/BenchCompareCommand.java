@@ -137,6 +137,7 @@ public final class BenchCompareCommand implements Callable<Integer> {
             for (Process p : etcdProcs) {
                 if (!p.waitFor(10, TimeUnit.SECONDS)) p.destroyForcibly();
             }
+            if (dir == null) deleteTree(work); // a directory we made ourselves; with --dir the data stays for inspection
         }
     }
 
@@ -204,5 +205,13 @@ public final class BenchCompareCommand implements Callable<Integer> {
             }
         }
         throw new IllegalStateException(hostPort + " did not accept connections within " + seconds + " s");
+    }
+
+    private static void deleteTree(Path root) {
+        try (var tree = Files.walk(root)) {
+            for (Path p : tree.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (IOException e) {
+            System.err.println("compare: could not delete " + root + ": " + e.getMessage());
+        }
     }
 }
