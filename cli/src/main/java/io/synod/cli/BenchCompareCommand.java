@@ -53,7 +53,7 @@ public final class BenchCompareCommand implements Callable<Integer> {
     @Option(names = "--report", description = "markdown file to write the table to (default: none)")
     Path report;
 
-    private record Setting(int clients, int keys, double warmup, double seconds) {}
+    private record Setting(int clients, int keys, double warmup, double seconds, double warmupTotalSeconds) {}
 
     @Override
     public Integer call() throws Exception {
@@ -65,7 +65,7 @@ public final class BenchCompareCommand implements Callable<Integer> {
                 : full ? List.of("put", "get-linearizable", "get-serializable", "txn-cas", "range-prefix", "mixed")
                 : List.of("put", "get-linearizable", "get-serializable");
         for (String w : names) ws.add(Workload.parse(w.trim()));
-        Setting s = full ? new Setting(64, 10_000, 2, 10) : new Setting(16, 2_000, 1, 3);
+        Setting s = full ? new Setting(64, 10_000, 2, 10, 20) : new Setting(16, 2_000, 1, 3, 3);
         String etcd = findEtcd();
         Path work = dir != null ? dir : Files.createTempDirectory("synod-compare");
         PrintStream out = System.out;
@@ -88,6 +88,10 @@ public final class BenchCompareCommand implements Callable<Integer> {
                 synodEndpoints.add(f[2].replace("http://", ""));
             }
 
+            // Both servers get the same untimed warm-up first; the JVM's JIT needs it, etcd does not mind it.
+            out.println("  warming up both clusters (" + (int) s.warmupTotalSeconds + " s each, not measured)");
+            warmUp(synodEndpoints, s);
+            warmUp(etcdEndpoints, s);
             var rows = new LinkedHashMap<Workload, List<LoadResult[]>>();
             boolean preloaded = false; // both clusters keep their data across workloads: load the key space once
             for (Workload w : ws) {
@@ -144,6 +148,13 @@ public final class BenchCompareCommand implements Callable<Integer> {
     private static double median(List<LoadResult[]> rounds, int side, java.util.function.ToDoubleFunction<LoadResult> f) {
         double[] v = rounds.stream().mapToDouble(r -> f.applyAsDouble(r[side])).sorted().toArray();
         return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
+    private void warmUp(List<String> endpoints, Setting s) throws InterruptedException {
+        for (Workload w : List.of(Workload.PUT, Workload.MIXED)) {
+            LoadGenerator.run(new LoadOptions(endpoints, w, s.clients, 4, s.keys, 256, 0, s.warmupTotalSeconds / 2, 0, List.of(), false),
+                    System.err);
+        }
     }
 
     private LoadResult run(Workload w, List<String> endpoints, List<Long> pids, Setting s, boolean preload) throws InterruptedException {
