@@ -11,7 +11,8 @@ import java.util.TreeMap;
  * serializable into snapshot bytes.
  */
 final class KvMachine {
-    static final long ABSENT = Long.MIN_VALUE;
+    /** A key never written reads as the checker model's ABSENT, so histories compare directly. */
+    static final long ABSENT = io.synod.check.kv.KvModel.ABSENT;
     private final TreeMap<String, Long> values = new TreeMap<>();
 
     /** Applies a command; returns 1 for a successful put/CAS, 0 for a failed CAS. */
