@@ -7,8 +7,8 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 
 /**
- * The gRPC method that carries Raft traffic between members: one unary call per frame of
- * {@link RaftMessageCodec}-encoded messages, answered with an empty frame. Declared by hand with a
+ * The gRPC method that carries Raft traffic between members: a client stream of frames of
+ * {@link RaftMessageCodec}-encoded messages. Declared by hand with a
  * raw-bytes marshaller, so no protobuf schema is involved; the frame format is ours.
  */
 public final class PeerProtocol {
@@ -33,9 +33,14 @@ public final class PeerProtocol {
         }
     };
 
-    public static final MethodDescriptor<byte[], byte[]> SEND = MethodDescriptor.<byte[], byte[]>newBuilder()
-            .setType(MethodDescriptor.MethodType.UNARY)
-            .setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE, "Send"))
+    /**
+     * One long-lived client stream per sending member and peer: frames arrive in order, and the sender
+     * never waits for a round trip between frames (so the leader's in-flight window is used). The peer
+     * answers with one empty frame when the sender closes the stream.
+     */
+    public static final MethodDescriptor<byte[], byte[]> STREAM = MethodDescriptor.<byte[], byte[]>newBuilder()
+            .setType(MethodDescriptor.MethodType.CLIENT_STREAMING)
+            .setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE, "Stream"))
             .setRequestMarshaller(BYTES)
             .setResponseMarshaller(BYTES)
             .build();

@@ -3,6 +3,7 @@ package io.synod.server.transport;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
 import io.synod.raft.RaftMessage;
 import java.util.function.Predicate;
 
@@ -18,17 +19,33 @@ public final class PeerService {
 
     public static ServerServiceDefinition definition(long localId, Predicate<RaftMessage> deliver) {
         return ServerServiceDefinition.builder(PeerProtocol.SERVICE)
-                .addMethod(PeerProtocol.SEND, ServerCalls.asyncUnaryCall((frame, response) -> {
-                    try {
-                        for (RaftMessage m : RaftMessageCodec.decodeBatch(frame)) {
-                            if (m.to() == localId) deliver.test(m);
+                .addMethod(PeerProtocol.STREAM, ServerCalls.asyncClientStreamingCall(response -> new StreamObserver<byte[]>() {
+                    private boolean failed;
+
+                    @Override
+                    public void onNext(byte[] frame) {
+                        if (failed) return;
+                        try {
+                            for (RaftMessage m : RaftMessageCodec.decodeBatch(frame)) {
+                                if (m.to() == localId) deliver.test(m);
+                            }
+                        } catch (IllegalArgumentException e) {
+                            failed = true;
+                            response.onError(Status.INVALID_ARGUMENT.withDescription("bad peer frame: " + e.getMessage()).asRuntimeException());
                         }
-                    } catch (IllegalArgumentException e) {
-                        response.onError(Status.INVALID_ARGUMENT.withDescription("bad peer frame: " + e.getMessage()).asRuntimeException());
-                        return;
                     }
-                    response.onNext(EMPTY);
-                    response.onCompleted();
+
+                    @Override
+                    public void onError(Throwable t) {
+                        // The sender went away; it opens a new stream when it can reach us again.
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        if (failed) return;
+                        response.onNext(EMPTY);
+                        response.onCompleted();
+                    }
                 }))
                 .build();
     }

@@ -1,9 +1,12 @@
 package io.synod.server.transport;
 
 import io.grpc.CallOptions;
+import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientCalls;
+import io.grpc.stub.ClientResponseObserver;
 import io.synod.consensus.Message;
 import io.synod.raft.RaftMessage;
 import io.synod.replica.ReplicaTransport;
@@ -13,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
@@ -22,7 +26,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Sends Raft messages to the other members over gRPC. Each peer has one channel (gRPC reconnects
  * it by itself), one bounded queue and one sender thread that batches what is queued into a frame
- * and delivers it with a deadline. A failed delivery drops the frame, reports the peer unreachable
+ * and writes it to a long-lived client stream: frames stay in order and the sender never waits a
+ * round trip between them, so a leader's pipelined appends really are in flight together. A stream
+ * that breaks, or that flow control keeps closed past the send timeout, drops the frame, reports the
+ * peer unreachable
  * (so the leader falls back from pipelining to probing) and backs off; Raft's own retransmission
  * recovers the loss. The channels are also used to forward client writes to the leader.
  */
@@ -71,20 +78,81 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
             }
         }
 
+        // The stream to this peer, used by the sender thread only; the callbacks flag it broken.
+        private ClientCallStreamObserver<byte[]> stream;
+        private volatile boolean streamBroken;
+        private final Semaphore readySignal = new Semaphore(0);
+
         private void deliver(List<RaftMessage> batch) throws InterruptedException {
-            try {
-                ClientCalls.blockingUnaryCall(channel, PeerProtocol.SEND,
-                        CallOptions.DEFAULT.withDeadlineAfter(limits.sendTimeoutMillis(), TimeUnit.MILLISECONDS),
-                        RaftMessageCodec.encodeBatch(batch));
-                if (!reachable) log.info("peer {} reachable again", Long.toUnsignedString(id, 16));
-                reachable = true;
-            } catch (RuntimeException e) {
-                if (closed) return;
-                if (reachable) log.warn("peer {} unreachable: {}", Long.toUnsignedString(id, 16), e.getMessage());
-                reachable = false;
-                unreachable.accept(id);
-                Thread.sleep(limits.retryBackoffMillis());
+            if (stream != null && streamBroken) {
+                stream = null;
+                Thread.sleep(limits.retryBackoffMillis()); // do not spin reconnecting to a dead peer
             }
+            if (stream == null) openStream();
+            if (!awaitReady()) {
+                fail("no frame accepted within " + limits.sendTimeoutMillis() + " ms");
+                return;
+            }
+            try {
+                stream.onNext(RaftMessageCodec.encodeBatch(batch));
+            } catch (RuntimeException e) {
+                fail(e.getMessage());
+                return;
+            }
+            if (!reachable) log.info("peer {} reachable again", Long.toUnsignedString(id, 16));
+            reachable = true;
+        }
+
+        private void openStream() {
+            streamBroken = false;
+            readySignal.drainPermits();
+            ClientCall<byte[], byte[]> call = channel.newCall(PeerProtocol.STREAM, CallOptions.DEFAULT);
+            stream = (ClientCallStreamObserver<byte[]>) ClientCalls.asyncClientStreamingCall(call, new ClientResponseObserver<byte[], byte[]>() {
+                @Override
+                public void beforeStart(ClientCallStreamObserver<byte[]> requests) {
+                    requests.setOnReadyHandler(readySignal::release);
+                }
+
+                @Override
+                public void onNext(byte[] value) {}
+
+                @Override
+                public void onError(Throwable t) {
+                    streamBroken = true;
+                    readySignal.release();
+                    if (closed) return;
+                    if (reachable) log.warn("peer {} unreachable: {}", Long.toUnsignedString(id, 16), t.getMessage());
+                    reachable = false;
+                    unreachable.accept(id);
+                }
+
+                @Override
+                public void onCompleted() {
+                    streamBroken = true;
+                    readySignal.release();
+                }
+            });
+        }
+
+        /** Waits (bounded) until gRPC's flow control lets the stream take another frame. */
+        private boolean awaitReady() throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(limits.sendTimeoutMillis());
+            while (!stream.isReady()) {
+                long left = deadline - System.nanoTime();
+                if (streamBroken || left <= 0) return false;
+                readySignal.tryAcquire(left, TimeUnit.NANOSECONDS);
+            }
+            return !streamBroken;
+        }
+
+        private void fail(String reason) throws InterruptedException {
+            if (stream != null) stream.cancel("peer send failed: " + reason, null);
+            stream = null;
+            if (closed) return;
+            if (reachable) log.warn("peer {} unreachable: {}", Long.toUnsignedString(id, 16), reason);
+            reachable = false;
+            unreachable.accept(id);
+            Thread.sleep(limits.retryBackoffMillis());
         }
     }
 
