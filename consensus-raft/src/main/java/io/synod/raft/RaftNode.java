@@ -46,6 +46,8 @@ import java.util.random.RandomGenerator;
  */
 public final class RaftNode implements ConsensusNode {
     private static final long NONE = 0;
+    /** Safety margin, in ticks, by which the leader's read lease is shorter than its followers' election timeout. */
+    private static final int LEASE_MARGIN_TICKS = 2;
 
     private final RaftConfig cfg;
     private final long id;
@@ -716,7 +718,9 @@ public final class RaftNode implements ConsensusNode {
      */
     private boolean leaseValid() {
         if (leadTransferee != NONE) return false;
-        long since = Math.max(leaderTicks - cfg.electionTicks(), leaseValidAfterTick);
+        // Two ticks shorter than a follower's lease: a follower's tick phase may differ from ours by up to a
+        // tick, and the round's send tick is only known to a tick's precision.
+        long since = Math.max(leaderTicks - cfg.electionTicks() + LEASE_MARGIN_TICKS, leaseValidAfterTick);
         return Quorum.voteResult(conf.voters(), conf.votersOutgoing(),
                 v -> v == id || leaseAckTick.getOrDefault(v, Long.MIN_VALUE) > since, v -> false) == Quorum.VoteResult.WON;
     }
