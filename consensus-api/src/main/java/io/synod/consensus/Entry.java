@@ -34,10 +34,6 @@ public record Entry(long term, long index, EntryType type, byte[] data) {
         return data.length + 24L;
     }
 
-    public Entry withTermAndIndex(long newTerm, long newIndex) {
-        return new Entry(newTerm, newIndex, type, data);
-    }
-
     @Override
     public boolean equals(Object o) {
         return o instanceof Entry e && e.term == term && e.index == index && e.type == type && Arrays.equals(e.data, data);

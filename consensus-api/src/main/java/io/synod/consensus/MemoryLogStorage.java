@@ -79,13 +79,6 @@ public final class MemoryLogStorage implements LogStorage {
         }
     }
 
-    /** Drops every entry after {@code lastKept} (used to model a torn write that lost a tail). */
-    public void truncateAfter(long lastKept) {
-        long offset = snapshot.meta().index() + 1;
-        int keep = (int) Math.max(0, lastKept - offset + 1);
-        while (entries.size() > keep) entries.remove(entries.size() - 1);
-    }
-
     /** Installs a snapshot, discarding the log it covers (or the whole log if it conflicts). */
     public void applySnapshot(Snapshot snap) {
         long idx = snap.meta().index();

@@ -70,12 +70,6 @@ final class SafetyChecker {
         maxApplied = Math.max(maxApplied, e.index());
     }
 
-    /** The term an applied (hence committed) entry had at {@code index}, or 0 if unknown. */
-    long appliedTerm(long index) {
-        Applied a = appliedAt.get(index);
-        return a == null ? 0 : a.term;
-    }
-
     long maxApplied() {
         return maxApplied;
     }
