@@ -2,7 +2,6 @@ package io.synod.mvcc;
 
 /**
  * A committed write the state machine applies, replicated as opaque bytes through
- * {@link CommandCodec}. Lease commands (grant, revoke, keep-alive checkpoints) will join this
- * hierarchy; the codec reserves tags for them.
+ * {@link CommandCodec}: key-value writes, compaction, and the {@link LeaseCommand}s.
  */
-public sealed interface Command permits PutRequest, DeleteRangeRequest, TxnRequest, CompactRequest {}
+public sealed interface Command permits PutRequest, DeleteRangeRequest, TxnRequest, CompactRequest, LeaseCommand {}

@@ -9,7 +9,7 @@ import java.util.List;
  * The compact binary form in which commands travel through the replicated log. Layout: a format
  * byte ({@value #FORMAT}), then the command. Each request starts with a tag byte; byte strings
  * are an unsigned varint length then the bytes; signed numbers are zig-zag varints; booleans are
- * packed into a flags byte. Tags 16..31 are reserved for lease commands. Decoding checks every
+ * packed into a flags byte. Tags 16..31 are lease commands. Decoding checks every
  * length against {@link Limits} and against what is left of the input, rejects unknown tags and
  * trailing bytes and non-minimal varints (so each command has one encoding), and reports the
  * offset of the problem, so a corrupt entry fails loudly instead
@@ -22,13 +22,18 @@ public final class CommandCodec {
     private static final int TAG_TXN = 3;
     private static final int TAG_COMPACT = 4;
     private static final int TAG_RANGE = 5;
+    private static final int TAG_LEASE_GRANT = 16;
+    private static final int TAG_LEASE_REVOKE = 17;
+    private static final int TAG_LEASE_RENEW = 18;
+    private static final int TAG_LEASE_EXPIRE = 19;
+    private static final int TAG_LEASE_CHECKPOINT = 20;
 
     /**
      * Bounds on what a decoded command may contain.
      *
      * @param maxKeyBytes   longest key or range end
      * @param maxValueBytes longest value (compare operands included)
-     * @param maxOps        most compares or ops in one txn list
+     * @param maxOps        most compares or ops in one txn list, or leases in one checkpoint
      * @param maxDepth      deepest txn nesting
      */
     public record Limits(int maxKeyBytes, int maxValueBytes, int maxOps, int maxDepth) {
@@ -72,6 +77,7 @@ public final class CommandCodec {
                 out.write(TAG_COMPACT);
                 zigzag(out, k.revision());
             }
+            case LeaseCommand l -> lease(out, l);
         }
         return out.toByteArray();
     }
@@ -82,6 +88,38 @@ public final class CommandCodec {
         bytes(out, p.value());
         zigzag(out, p.lease());
         out.write(flags(p.prevKv(), p.ignoreValue(), p.ignoreLease()));
+    }
+
+    private static void lease(ByteArrayOutputStream out, LeaseCommand l) {
+        switch (l) {
+            case LeaseCommand.Grant g -> {
+                out.write(TAG_LEASE_GRANT);
+                zigzag(out, g.id());
+                zigzag(out, g.ttlSeconds());
+            }
+            case LeaseCommand.Revoke r -> {
+                out.write(TAG_LEASE_REVOKE);
+                zigzag(out, r.id());
+            }
+            case LeaseCommand.Renew r -> {
+                out.write(TAG_LEASE_RENEW);
+                zigzag(out, r.id());
+            }
+            case LeaseCommand.Expire e -> {
+                out.write(TAG_LEASE_EXPIRE);
+                zigzag(out, e.id());
+                zigzag(out, e.epoch());
+            }
+            case LeaseCommand.Checkpoint c -> {
+                out.write(TAG_LEASE_CHECKPOINT);
+                varint(out, c.leases().size());
+                for (LeaseCommand.Remaining r : c.leases()) {
+                    zigzag(out, r.id());
+                    zigzag(out, r.epoch());
+                    zigzag(out, r.remainingMillis());
+                }
+            }
+        }
     }
 
     private static void delete(ByteArrayOutputStream out, DeleteRangeRequest d) {
@@ -170,9 +208,12 @@ public final class CommandCodec {
             case TAG_DELETE_RANGE -> r.delete();
             case TAG_TXN -> r.txn(1);
             case TAG_COMPACT -> new CompactRequest(r.zigzag("compact revision"));
-            default -> throw r.error(tag >= 16 && tag <= 31
-                    ? "lease command tag " + tag + " is reserved but not supported yet"
-                    : "unknown command tag " + tag);
+            case TAG_LEASE_GRANT -> r.grant();
+            case TAG_LEASE_REVOKE -> new LeaseCommand.Revoke(r.zigzag("revoke lease id"));
+            case TAG_LEASE_RENEW -> new LeaseCommand.Renew(r.zigzag("renew lease id"));
+            case TAG_LEASE_EXPIRE -> new LeaseCommand.Expire(r.zigzag("expire lease id"), r.zigzag("expire epoch"));
+            case TAG_LEASE_CHECKPOINT -> r.checkpoint();
+            default -> throw r.error("unknown command tag " + tag);
         };
         if (r.pos != data.length) throw r.error((data.length - r.pos) + " trailing bytes");
         return c;
@@ -242,6 +283,27 @@ public final class CommandCodec {
             int i = u8(what);
             if (i >= values.length) throw error("unknown " + what + " " + i);
             return values[i];
+        }
+
+        LeaseCommand.Grant grant() {
+            long id = zigzag("grant lease id");
+            long ttl = zigzag("grant ttl");
+            if (id == 0) throw error("grant of lease id 0");
+            if (ttl <= 0) throw error("grant ttl " + ttl + " is not positive");
+            return new LeaseCommand.Grant(id, ttl);
+        }
+
+        LeaseCommand.Checkpoint checkpoint() {
+            int n = count("checkpoint lease");
+            List<LeaseCommand.Remaining> leases = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                long id = zigzag("checkpoint lease id");
+                long epoch = zigzag("checkpoint epoch");
+                long remaining = zigzag("checkpoint remaining");
+                if (remaining < 0) throw error("checkpoint remaining " + remaining + " is negative");
+                leases.add(new LeaseCommand.Remaining(id, epoch, remaining));
+            }
+            return new LeaseCommand.Checkpoint(leases);
         }
 
         PutRequest put() {

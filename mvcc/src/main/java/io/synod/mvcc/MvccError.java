@@ -22,6 +22,9 @@ public record MvccError(Code code, String message) {
             new MvccError(Code.INVALID_ARGUMENT, "etcdserver: duplicate key given in txn request");
     public static final MvccError TOO_MANY_OPS =
             new MvccError(Code.INVALID_ARGUMENT, "etcdserver: too many operations in txn request");
+    public static final MvccError LEASE_NOT_FOUND = new MvccError(Code.NOT_FOUND, "etcdserver: requested lease not found");
+    public static final MvccError LEASE_EXISTS = new MvccError(Code.FAILED_PRECONDITION, "etcdserver: lease already exists");
+    public static final MvccError LEASE_TTL_TOO_LARGE = new MvccError(Code.OUT_OF_RANGE, "etcdserver: too large lease TTL");
     /** Synod-specific: nesting beyond {@link MvccOptions#maxTxnDepth()}; etcd bounds this only by request size. */
     public static final MvccError TXN_TOO_DEEP =
             new MvccError(Code.INVALID_ARGUMENT, "synod: txn request nested too deeply");

@@ -61,8 +61,13 @@ import org.rocksdb.WriteOptions;
  * <p>Known differences from etcd, all deliberate: catch-up from exactly the compaction revision
  * is refused (see {@link #changesSince}); a NONE sort order with a non-key target sorts the
  * whole range before the limit (see the range code); compacting at revision 0 or below is
- * refused as already compacted; lease ids are stored but not checked against live leases (the
- * lease state machine does not exist yet, so "requested lease not found" is never returned).
+ * refused as already compacted.
+ *
+ * <p>Leases. Column family {@code lease}: row key = lease id (8 bytes), value = granted TTL,
+ * remaining milliseconds at the last grant/renewal/checkpoint, and epoch (see
+ * {@link LeaseCommand}). Which keys are attached to which lease is not stored: it follows from
+ * each key's latest live version, so it is rebuilt from the key index on open. The store only
+ * applies lease commands; deciding when a lease has run out is the leader's job, outside.
  *
  * <p>Threads. One thread applies; any threads may read. A read-write lock keeps reads off the
  * index while it changes; compaction steps are bounded so they hold the lock only briefly.
@@ -74,6 +79,7 @@ public final class MvccStore implements AutoCloseable {
 
     private static final byte[] CF_REV = "rev".getBytes(StandardCharsets.UTF_8);
     private static final byte[] CF_META = "meta".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] CF_LEASE = "lease".getBytes(StandardCharsets.UTF_8);
     private static final byte[] META_APPLIED = "applied".getBytes(StandardCharsets.UTF_8);
     private static final byte[] META_REVISION = "revision".getBytes(StandardCharsets.UTF_8);
     private static final byte[] META_COMPACT = "compact".getBytes(StandardCharsets.UTF_8);
@@ -103,10 +109,16 @@ public final class MvccStore implements AutoCloseable {
     private final RocksDB db;
     private final ColumnFamilyHandle revCf;
     private final ColumnFamilyHandle metaCf;
+    private final ColumnFamilyHandle leaseCf;
 
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final KeyIndex index = new KeyIndex();
     private final CopyOnWriteArrayList<ChangeListener> listeners = new CopyOnWriteArrayList<>();
+    private final CopyOnWriteArrayList<LeaseListener> leaseListeners = new CopyOnWriteArrayList<>();
+    /** Live leases by id; mirrors column family {@code lease}. */
+    private final java.util.TreeMap<Long, Lease> leases = new java.util.TreeMap<>();
+    /** Keys whose latest live version is attached to each lease; rebuilt from the index on open. */
+    private final Map<Long, java.util.TreeSet<Bytes>> leaseKeys = new HashMap<>();
 
     private long appliedIndex;
     private long currentRevision;
@@ -125,7 +137,8 @@ public final class MvccStore implements AutoCloseable {
         List<ColumnFamilyDescriptor> descriptors = List.of(
                 new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
                 new ColumnFamilyDescriptor(CF_REV, cfOptions),
-                new ColumnFamilyDescriptor(CF_META, cfOptions));
+                new ColumnFamilyDescriptor(CF_META, cfOptions),
+                new ColumnFamilyDescriptor(CF_LEASE, cfOptions));
         this.handles = new ArrayList<>();
         RocksDB opened;
         try {
@@ -140,6 +153,7 @@ public final class MvccStore implements AutoCloseable {
         this.db = opened;
         this.revCf = handles.get(1);
         this.metaCf = handles.get(2);
+        this.leaseCf = handles.get(3);
     }
 
     /** Opens (creating if needed) the store in {@code dir} and rebuilds the key index from it. */
@@ -195,6 +209,41 @@ public final class MvccStore implements AutoCloseable {
             }
             it.status();
         }
+        try (RocksIterator it = db.newIterator(leaseCf)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                Lease l = decodeLease(it.key(), it.value());
+                leases.put(l.id(), l);
+            }
+            it.status();
+        }
+        for (Map.Entry<Bytes, KeyIndex.History> e : index.tailFrom(Bytes.EMPTY).entrySet()) {
+            e.getValue().latestLive().filter(live -> live.lease() != 0).ifPresent(live -> attach(live.lease(), e.getKey()));
+        }
+    }
+
+    private static byte[] leaseKey(long id) {
+        return RecordCodec.longBytes(id);
+    }
+
+    private static byte[] encodeLease(Lease l) {
+        return ByteBuffer.allocate(24).putLong(l.ttlSeconds()).putLong(l.remainingMillis()).putLong(l.epoch()).array();
+    }
+
+    private static Lease decodeLease(byte[] key, byte[] value) {
+        Assert.that(key.length == 8 && value.length == 24, "lease row has key of %d and value of %d bytes", key.length, value.length);
+        ByteBuffer v = ByteBuffer.wrap(value);
+        return new Lease(RecordCodec.bytesLong(key), v.getLong(), v.getLong(), v.getLong());
+    }
+
+    private void attach(long lease, Bytes key) {
+        leaseKeys.computeIfAbsent(lease, k -> new java.util.TreeSet<>()).add(key);
+    }
+
+    private void detach(long lease, Bytes key) {
+        var keys = leaseKeys.get(lease);
+        if (keys == null) return;
+        keys.remove(key);
+        if (keys.isEmpty()) leaseKeys.remove(lease);
     }
 
     private long readMeta(byte[] key, long absent) throws RocksDBException {
@@ -247,6 +296,51 @@ public final class MvccStore implements AutoCloseable {
         listeners.remove(l);
     }
 
+    public void addLeaseListener(LeaseListener l) {
+        leaseListeners.add(l);
+    }
+
+    public void removeLeaseListener(LeaseListener l) {
+        leaseListeners.remove(l);
+    }
+
+    /** A change to a lease made by the command being applied, announced once the write has landed. */
+    private record LeaseChange(LeaseListener.Change change, long id, Optional<Lease> lease) {}
+
+    /** The lease as last replicated, if it exists. */
+    public Optional<Lease> lease(long id) {
+        lock.readLock().lock();
+        try {
+            checkUsable();
+            return Optional.ofNullable(leases.get(id));
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Every live lease, by id. */
+    public List<Lease> leases() {
+        lock.readLock().lock();
+        try {
+            checkUsable();
+            return List.copyOf(leases.values());
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** The keys currently attached to lease {@code id}, in key order. */
+    public List<Bytes> leaseKeys(long id) {
+        lock.readLock().lock();
+        try {
+            checkUsable();
+            var keys = leaseKeys.get(id);
+            return keys == null ? List.of() : List.copyOf(keys);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
     // ---------------------------------------------------------------- apply
 
     /**
@@ -257,6 +351,7 @@ public final class MvccStore implements AutoCloseable {
     public Result apply(long index, Command command) {
         Result result;
         List<Event> events;
+        List<LeaseChange> leaseChanges;
         long revision;
         lock.writeLock().lock();
         try {
@@ -264,13 +359,14 @@ public final class MvccStore implements AutoCloseable {
             if (index <= appliedIndex) return new Result.AlreadyApplied(appliedIndex);
             try (WriteBatch batch = new WriteBatch()) {
                 Writer w = new Writer(batch);
-                result = execute(command, w, batch);
+                result = execute(index, command, w, batch);
                 batch.put(metaCf, META_APPLIED, RecordCodec.longBytes(index));
                 if (w.changed()) batch.put(metaCf, META_REVISION, RecordCodec.longBytes(w.main));
                 write(batch);
                 appliedIndex = index;
                 if (w.changed()) currentRevision = w.main;
                 events = List.copyOf(w.events);
+                leaseChanges = w.leaseChanges;
                 revision = w.main;
             } catch (RocksDBException e) {
                 throw fail(e);
@@ -285,6 +381,9 @@ public final class MvccStore implements AutoCloseable {
         }
         if (!events.isEmpty()) {
             for (ChangeListener l : listeners) l.onChanges(revision, events);
+        }
+        for (LeaseChange c : leaseChanges) {
+            for (LeaseListener l : leaseListeners) l.onLease(c.change(), c.id(), c.lease());
         }
         return result;
     }
@@ -327,7 +426,7 @@ public final class MvccStore implements AutoCloseable {
         });
     }
 
-    private Result execute(Command command, Writer w, WriteBatch batch) {
+    private Result execute(long index, Command command, Writer w, WriteBatch batch) {
         try {
             return switch (command) {
                 case PutRequest p -> {
@@ -358,6 +457,7 @@ public final class MvccStore implements AutoCloseable {
                     scheduled = Optional.of(s);
                     yield new Result.Applied(new CompactResponse(currentRevision), List.of());
                 }
+                case LeaseCommand l -> executeLease(index, l, w);
             };
         } catch (RocksDBException e) {
             throw fail(e);
@@ -368,7 +468,52 @@ public final class MvccStore implements AutoCloseable {
         if ((p.ignoreValue() || p.ignoreLease()) && latestLive(p.key()).isEmpty()) {
             return Optional.of(MvccError.KEY_NOT_FOUND);
         }
+        if (!p.ignoreLease() && p.lease() != 0 && !leases.containsKey(p.lease())) {
+            return Optional.of(MvccError.LEASE_NOT_FOUND);
+        }
         return Optional.empty();
+    }
+
+    private Result executeLease(long index, LeaseCommand command, Writer w) throws RocksDBException {
+        return switch (command) {
+            case LeaseCommand.Grant g -> {
+                if (leases.containsKey(g.id())) yield new Result.Rejected(MvccError.LEASE_EXISTS);
+                Lease l = new Lease(g.id(), g.ttlSeconds(), Math.multiplyExact(g.ttlSeconds(), 1000L), index);
+                w.saveLease(l, LeaseListener.Change.GRANTED);
+                yield new Result.Applied(new LeaseResponse(w.now(), g.id(), g.ttlSeconds(), true), List.of());
+            }
+            case LeaseCommand.Revoke r -> {
+                if (!leases.containsKey(r.id())) yield new Result.Rejected(MvccError.LEASE_NOT_FOUND);
+                long ttl = leases.get(r.id()).ttlSeconds();
+                w.revoke(r.id());
+                yield new Result.Applied(new LeaseResponse(w.now(), r.id(), ttl, true), w.events);
+            }
+            case LeaseCommand.Renew r -> {
+                Lease old = leases.get(r.id());
+                if (old == null) yield new Result.Applied(new LeaseResponse(w.now(), r.id(), 0, false), List.of());
+                w.saveLease(new Lease(old.id(), old.ttlSeconds(), old.ttlSeconds() * 1000L, index), LeaseListener.Change.RENEWED);
+                yield new Result.Applied(new LeaseResponse(w.now(), r.id(), old.ttlSeconds(), true), List.of());
+            }
+            case LeaseCommand.Expire e -> {
+                Lease l = leases.get(e.id());
+                if (l == null || l.epoch() != e.epoch()) {
+                    yield new Result.Applied(new LeaseResponse(w.now(), e.id(), 0, false), List.of());
+                }
+                w.revoke(e.id());
+                yield new Result.Applied(new LeaseResponse(w.now(), e.id(), l.ttlSeconds(), true), w.events);
+            }
+            case LeaseCommand.Checkpoint c -> {
+                int applied = 0;
+                for (LeaseCommand.Remaining r : c.leases()) {
+                    Lease l = leases.get(r.id());
+                    if (l == null || l.epoch() != r.epoch()) continue;
+                    w.saveLease(new Lease(l.id(), l.ttlSeconds(), Math.min(r.remainingMillis(), l.ttlSeconds() * 1000L), l.epoch()),
+                            LeaseListener.Change.CHECKPOINTED);
+                    applied++;
+                }
+                yield new Result.Applied(new LeaseResponse(w.now(), 0, 0, applied > 0), List.of());
+            }
+        };
     }
 
     private Optional<KeyIndex.Entry> latestLive(Bytes key) {
@@ -454,6 +599,7 @@ public final class MvccStore implements AutoCloseable {
         int nextSub;
         final Map<Revision, Bytes> pendingValues = new HashMap<>();
         final List<Event> events = new ArrayList<>();
+        final List<LeaseChange> leaseChanges = new ArrayList<>();
 
         Writer(WriteBatch batch) {
             this.batch = batch;
@@ -468,6 +614,24 @@ public final class MvccStore implements AutoCloseable {
             return changed() ? main : begin;
         }
 
+        void saveLease(Lease l, LeaseListener.Change change) throws RocksDBException {
+            batch.put(leaseCf, leaseKey(l.id()), encodeLease(l));
+            leases.put(l.id(), l);
+            leaseChanges.add(new LeaseChange(change, l.id(), Optional.of(l)));
+        }
+
+        /** Deletes every key attached to the lease (all at this command's revision) and the lease itself. */
+        void revoke(long id) throws RocksDBException {
+            var keys = leaseKeys.get(id);
+            for (Bytes key : keys == null ? List.<Bytes>of() : List.copyOf(keys)) {
+                delete(new DeleteRangeRequest(key, Bytes.EMPTY, false));
+            }
+            Assert.that(!leaseKeys.containsKey(id), "lease %d still has keys %s after revoke", id, leaseKeys.get(id));
+            batch.delete(leaseCf, leaseKey(id));
+            leases.remove(id);
+            leaseChanges.add(new LeaseChange(LeaseListener.Change.REVOKED, id, Optional.empty()));
+        }
+
         PutResponse put(PutRequest p) throws RocksDBException {
             Optional<KeyIndex.Entry> prev = latestLive(p.key());
             Optional<KeyValue> prevKv = prev.isEmpty() ? Optional.empty()
@@ -480,6 +644,10 @@ public final class MvccStore implements AutoCloseable {
                     prev.map(x -> x.version() + 1).orElse(1L), lease, false);
             batch.put(revCf, RecordCodec.revKey(main, sub), RecordCodec.encode(p.key(), e, value));
             index.append(p.key(), e);
+            prev.ifPresent(x -> {
+                if (x.lease() != 0) detach(x.lease(), p.key());
+            });
+            if (lease != 0) attach(lease, p.key());
             pendingValues.put(e.revision(), value);
             KeyValue kv = keyValue(p.key(), e, value);
             events.add(new Event(Event.Type.PUT, kv, prevKv, e.revision()));
@@ -498,6 +666,7 @@ public final class MvccStore implements AutoCloseable {
                 KeyIndex.Entry tomb = new KeyIndex.Entry(main, sub, 0, 0, 0, true);
                 batch.put(revCf, RecordCodec.revKey(main, sub), RecordCodec.encode(v.getKey(), tomb, Bytes.EMPTY));
                 index.append(v.getKey(), tomb);
+                if (v.getValue().lease() != 0) detach(v.getValue().lease(), v.getKey());
                 events.add(new Event(Event.Type.DELETE, new KeyValue(v.getKey(), 0, main, 0, Bytes.EMPTY, 0),
                         Optional.of(prevKv), tomb.revision()));
                 if (d.prevKv()) prevKvs.add(prevKv);
@@ -768,7 +937,7 @@ public final class MvccStore implements AutoCloseable {
         lock.writeLock().lock();
         try (FlushOptions fo = new FlushOptions().setWaitForFlush(true)) {
             checkUsable();
-            db.flush(fo, List.of(revCf, metaCf));
+            db.flush(fo, List.of(revCf, metaCf, leaseCf));
             return appliedIndex;
         } catch (RocksDBException e) {
             throw fail(e);
@@ -818,7 +987,7 @@ public final class MvccStore implements AutoCloseable {
             if (closed) return;
             if (failure.isEmpty()) {
                 try (FlushOptions fo = new FlushOptions().setWaitForFlush(true)) {
-                    db.flush(fo, List.of(revCf, metaCf));
+                    db.flush(fo, List.of(revCf, metaCf, leaseCf));
                 } catch (RocksDBException e) {
                     failure = Optional.of(e);
                 }

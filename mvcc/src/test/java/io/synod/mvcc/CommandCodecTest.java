@@ -57,11 +57,24 @@ class CommandCodecTest {
     }
 
     @Test
+    void leaseCommandsRoundTrip() {
+        List<Command> cs = List.of(new LeaseCommand.Grant(Long.MIN_VALUE, Lease.MAX_TTL_SECONDS), new LeaseCommand.Grant(-1, 1),
+                new LeaseCommand.Revoke(Long.MAX_VALUE), new LeaseCommand.Renew(7), new LeaseCommand.Expire(7, Long.MAX_VALUE),
+                new LeaseCommand.Checkpoint(List.of()),
+                new LeaseCommand.Checkpoint(List.of(new LeaseCommand.Remaining(1, 2, 0), new LeaseCommand.Remaining(-5, 9, 123_456))));
+        for (Command c : cs) assertThat(codec.decode(codec.encode(c))).isEqualTo(c);
+    }
+
+    @Test
     void clearErrors() {
         assertThatThrownBy(() -> codec.decode(new byte[0])).hasMessageContaining("truncated reading format");
         assertThatThrownBy(() -> codec.decode(new byte[] {9, 1})).hasMessageContaining("unknown command format 9");
         assertThatThrownBy(() -> codec.decode(new byte[] {1, 77})).hasMessageContaining("unknown command tag 77");
-        assertThatThrownBy(() -> codec.decode(new byte[] {1, 16})).hasMessageContaining("lease command tag 16 is reserved");
+        assertThatThrownBy(() -> codec.decode(new byte[] {1, 16})).hasMessageContaining("truncated reading grant lease id");
+        assertThatThrownBy(() -> codec.decode(new byte[] {1, 16, 0, 2})).hasMessageContaining("grant of lease id 0");
+        assertThatThrownBy(() -> codec.decode(new byte[] {1, 16, 2, 0})).hasMessageContaining("grant ttl 0 is not positive");
+        assertThatThrownBy(() -> codec.decode(new byte[] {1, 20, 1, 2, 2, 1})).hasMessageContaining("checkpoint remaining -1 is negative");
+        assertThatThrownBy(() -> codec.decode(new byte[] {1, 31})).hasMessageContaining("unknown command tag 31");
         byte[] ok = codec.encode(new CompactRequest(5));
         byte[] trailing = Arrays.copyOf(ok, ok.length + 1);
         assertThatThrownBy(() -> codec.decode(trailing)).hasMessageContaining("1 trailing bytes");

@@ -61,6 +61,7 @@ class ModelComparisonTest {
                 .withMaxEventsPerCatchUp(1 + rnd.nextInt(5));
         RandomCommands gen = new RandomCommands(rnd);
         ModelStore model = new ModelStore(options);
+        gen.epochOf = id -> model.leases.containsKey(id) ? model.leases.get(id).epoch() : 1 + rnd.nextInt(40);
         List<Event> heard = new ArrayList<>();
         CommandCodec codec = new CommandCodec(CommandCodec.Limits.defaults());
         try (StoreFixture f = new StoreFixture(dir, options)) {
@@ -73,7 +74,7 @@ class ModelComparisonTest {
                     // Everything goes through the codec, as it would through the log.
                     Command replicated = codec.decode(codec.encode(c));
                     assertThat(replicated).as(ctx).isEqualTo(c);
-                    Result expected = model.apply(c);
+                    Result expected = model.apply(f.nextIndex, c);
                     Result actual = f.apply(replicated);
                     assertThat(actual).as(ctx + " apply " + c).isEqualTo(expected);
                     if (actual instanceof Result.Applied a) heard.removeAll(a.events()); // listener got exactly these
@@ -98,6 +99,10 @@ class ModelComparisonTest {
                             .isEqualTo(new Result.AlreadyApplied(f.store.appliedIndex()));
                 }
                 assertThat(f.store.currentRevision()).as(ctx).isEqualTo(model.current());
+                assertThat(f.store.leases()).as(ctx + " leases").containsExactlyElementsOf(model.leases.values());
+                for (long id = 1; id <= 3; id++) {
+                    assertThat(f.store.leaseKeys(id)).as(ctx + " keys of lease " + id).isEqualTo(model.leaseKeys(id));
+                }
                 assertThat(f.store.compactRevision()).as(ctx).isEqualTo(model.compactRevision);
             }
             // Full state at every retained revision, before and after finishing compaction and a restart.

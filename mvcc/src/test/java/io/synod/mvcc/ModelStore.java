@@ -20,6 +20,8 @@ final class ModelStore {
     private final Map<Long, List<Event>> events = new HashMap<>();
     private final MvccOptions options;
     long compactRevision;
+    /** Live leases; which keys belong to one is read off the current keyspace. */
+    final TreeMap<Long, Lease> leases = new TreeMap<>();
 
     ModelStore(MvccOptions options) {
         this.options = options;
@@ -102,6 +104,7 @@ final class ModelStore {
         PutResponse put(PutRequest p) {
             KeyValue prev = work.get(p.key());
             if ((p.ignoreValue() || p.ignoreLease()) && prev == null) throw new Refused(MvccError.KEY_NOT_FOUND);
+            if (!p.ignoreLease() && p.lease() != 0 && !leases.containsKey(p.lease())) throw new Refused(MvccError.LEASE_NOT_FOUND);
             Bytes value = p.ignoreValue() ? prev.value() : p.value();
             long lease = p.ignoreLease() ? prev.lease() : p.lease();
             KeyValue kv = new KeyValue(p.key(), prev == null ? main : prev.createRevision(), main,
@@ -169,12 +172,69 @@ final class ModelStore {
         }
     }
 
-    Result apply(Command c) {
+    /** Keys whose current version is attached to lease {@code id}, in key order. */
+    List<Bytes> leaseKeys(long id) {
+        List<Bytes> out = new ArrayList<>();
+        for (KeyValue kv : states.get((int) current()).values()) if (kv.lease() == id) out.add(kv.key());
+        return out;
+    }
+
+    private Result revoke(long id) {
+        Lease l = leases.remove(id);
+        Tx tx = new Tx();
+        for (Bytes k : leaseKeys(id)) tx.delete(new DeleteRangeRequest(k, Bytes.EMPTY, false));
+        if (tx.sub > 0) {
+            states.add(tx.work);
+            events.put(tx.main, List.copyOf(tx.evs));
+        }
+        return new Result.Applied(new LeaseResponse(tx.now(), id, l.ttlSeconds(), true), tx.evs);
+    }
+
+    private Result applyLease(long index, LeaseCommand c) {
+        switch (c) {
+            case LeaseCommand.Grant g -> {
+                if (leases.containsKey(g.id())) return new Result.Rejected(MvccError.LEASE_EXISTS);
+                leases.put(g.id(), new Lease(g.id(), g.ttlSeconds(), g.ttlSeconds() * 1000, index));
+                return new Result.Applied(new LeaseResponse(current(), g.id(), g.ttlSeconds(), true), List.of());
+            }
+            case LeaseCommand.Revoke r -> {
+                if (!leases.containsKey(r.id())) return new Result.Rejected(MvccError.LEASE_NOT_FOUND);
+                return revoke(r.id());
+            }
+            case LeaseCommand.Renew r -> {
+                Lease l = leases.get(r.id());
+                if (l == null) return new Result.Applied(new LeaseResponse(current(), r.id(), 0, false), List.of());
+                leases.put(r.id(), new Lease(l.id(), l.ttlSeconds(), l.ttlSeconds() * 1000, index));
+                return new Result.Applied(new LeaseResponse(current(), r.id(), l.ttlSeconds(), true), List.of());
+            }
+            case LeaseCommand.Expire e -> {
+                Lease l = leases.get(e.id());
+                if (l == null || l.epoch() != e.epoch()) {
+                    return new Result.Applied(new LeaseResponse(current(), e.id(), 0, false), List.of());
+                }
+                return revoke(e.id());
+            }
+            case LeaseCommand.Checkpoint cp -> {
+                boolean any = false;
+                for (LeaseCommand.Remaining r : cp.leases()) {
+                    Lease l = leases.get(r.id());
+                    if (l == null || l.epoch() != r.epoch()) continue;
+                    leases.put(l.id(), new Lease(l.id(), l.ttlSeconds(), Math.min(r.remainingMillis(), l.ttlSeconds() * 1000), l.epoch()));
+                    any = true;
+                }
+                return new Result.Applied(new LeaseResponse(current(), 0, 0, any), List.of());
+            }
+        }
+    }
+
+    Result apply(long index, Command c) {
+        if (c instanceof LeaseCommand l) return applyLease(index, l);
         Optional<MvccError> shape = switch (c) {
             case PutRequest p -> Requests.checkPut(p);
             case DeleteRangeRequest d -> d.key().isEmpty() ? Optional.of(MvccError.EMPTY_KEY) : Optional.empty();
             case TxnRequest t -> Requests.checkTxn(t, options);
             case CompactRequest k -> Optional.empty();
+            case LeaseCommand l -> throw new AssertionError(l);
         };
         if (shape.isPresent()) return new Result.Rejected(shape.get());
         if (c instanceof CompactRequest k) {
@@ -191,6 +251,7 @@ final class ModelStore {
                 case DeleteRangeRequest d -> tx.delete(d);
                 case TxnRequest t -> tx.txn(t);
                 case CompactRequest k -> throw new AssertionError(k);
+                case LeaseCommand l -> throw new AssertionError(l);
             };
         } catch (Refused r) {
             return new Result.Rejected(r.error);

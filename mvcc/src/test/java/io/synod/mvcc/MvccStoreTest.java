@@ -98,6 +98,7 @@ class MvccStoreTest {
 
     @Test
     void putPrevKvAndLease() {
+        f.ok(new LeaseCommand.Grant(7, 60));
         PutResponse first = (PutResponse) f.ok(PutRequest.of(b("a"), b("1")).withPrevKv().withLease(7));
         assertThat(first.prevKv()).isEmpty();
         PutResponse second = (PutResponse) f.ok(PutRequest.of(b("a"), b("2")).withPrevKv());
@@ -107,6 +108,8 @@ class MvccStoreTest {
 
     @Test
     void ignoreValueAndIgnoreLease() {
+        f.ok(new LeaseCommand.Grant(5, 60));
+        f.ok(new LeaseCommand.Grant(8, 60));
         assertThat(f.rejected(new PutRequest(b("a"), Bytes.EMPTY, 0, false, true, false))).isEqualTo(MvccError.KEY_NOT_FOUND);
         assertThat(f.rejected(new PutRequest(b("a"), Bytes.EMPTY, 0, false, false, true))).isEqualTo(MvccError.KEY_NOT_FOUND);
         assertThat(f.store.currentRevision()).isEqualTo(1);
@@ -309,6 +312,7 @@ class MvccStoreTest {
 
     @Test
     void compareTargetsOnMissingKeysAndRanges() {
+        f.ok(new LeaseCommand.Grant(4, 60));
         f.put("k1", "a");
         f.put("k2", "b");
         f.ok(PutRequest.of(b("k3"), b("c")).withLease(4));

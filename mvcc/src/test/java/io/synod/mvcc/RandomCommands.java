@@ -14,9 +14,34 @@ final class RandomCommands {
     private static final Bytes[] VALUES = {Bytes.EMPTY, Bytes.utf8("x"), Bytes.utf8("y"), Bytes.utf8("xy"), Bytes.utf8("z")};
 
     private final SplittableRandom rnd;
+    /**
+     * The epoch an expiry or checkpoint names for a lease id; tests that hold a model point it at
+     * the model so that some of them match, by default a small random index.
+     */
+    java.util.function.LongUnaryOperator epochOf;
 
     RandomCommands(SplittableRandom rnd) {
         this.rnd = rnd;
+        this.epochOf = id -> 1 + rnd.nextInt(40);
+    }
+
+    LeaseCommand leaseCommand() {
+        long id = 1 + rnd.nextInt(3);
+        return switch (rnd.nextInt(6)) {
+            case 0, 1 -> new LeaseCommand.Grant(id, 1 + rnd.nextInt(100));
+            case 2 -> new LeaseCommand.Revoke(id);
+            case 3 -> new LeaseCommand.Renew(id);
+            case 4 -> new LeaseCommand.Expire(id, rnd.nextInt(3) == 0 ? 1 + rnd.nextInt(40) : epochOf.applyAsLong(id));
+            default -> {
+                List<LeaseCommand.Remaining> rs = new ArrayList<>();
+                for (int i = rnd.nextInt(4); i > 0; i--) {
+                    long lid = 1 + rnd.nextInt(3);
+                    rs.add(new LeaseCommand.Remaining(lid, rnd.nextInt(3) == 0 ? 1 + rnd.nextInt(40) : epochOf.applyAsLong(lid),
+                            rnd.nextInt(200_000)));
+                }
+                yield new LeaseCommand.Checkpoint(rs);
+            }
+        };
     }
 
     Bytes key() {
@@ -107,10 +132,11 @@ final class RandomCommands {
     }
 
     Command command(long currentRevision, long compactRevision) {
-        int kind = rnd.nextInt(20);
+        int kind = rnd.nextInt(23);
         if (kind < 8) return put();
         if (kind < 11) return delete();
         if (kind < 18) return txn(currentRevision, 1);
+        if (kind >= 20) return leaseCommand();
         return new CompactRequest(compactRevision - 1 + rnd.nextLong(currentRevision - compactRevision + 3));
     }
 }

@@ -1,0 +1,12 @@
+package io.synod.mvcc;
+
+/**
+ * The replicated state of one lease: its granted TTL in seconds, the time that was left when the
+ * leader last recorded it (the full TTL after a grant or renewal, less after a checkpoint), and
+ * the epoch (log index of the grant or latest renewal) that orders renewals against expiries.
+ * Keys attached to the lease are tracked separately, see {@link MvccStore#leaseKeys(long)}.
+ */
+public record Lease(long id, long ttlSeconds, long remainingMillis, long epoch) {
+    /** etcd's upper bound on a lease TTL, in seconds. */
+    public static final long MAX_TTL_SECONDS = 9_000_000_000L;
+}
