@@ -163,6 +163,7 @@ final class EtcdProto {
                 case DeleteRangeResponse dr -> ResponseOp.newBuilder().setResponseDeleteRange(delete(dr, header)).build();
                 case TxnResponse tr -> ResponseOp.newBuilder().setResponseTxn(txn(tr, header)).build();
                 case CompactResponse cr -> throw new IllegalStateException("a txn cannot contain a compaction");
+                case io.synod.mvcc.LeaseResponse lr -> throw new IllegalStateException("a txn cannot contain a lease operation");
             });
         }
         return b.build();

@@ -33,8 +33,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One Synod member as a running process: the durable Raft log ({@code <data-dir>/wal}), the MVCC
  * store ({@code <data-dir>/mvcc}), the Raft member driven by a {@link ReplicaDriver} on its own
- * thread, a ticker, the peer transport, and two gRPC listeners: the client URL serves etcd's KV
- * service, the peer URL serves Raft traffic and writes forwarded by followers.
+ * thread, a ticker (Raft ticks and the leader's lease timers, see {@link Lessor}), the peer
+ * transport, and two gRPC listeners: the client URL serves etcd's KV, Lease and Maintenance
+ * services, the peer URL serves Raft traffic and the requests followers forward to the leader.
  *
  * <p>Start-up. A data directory without a log is bootstrapped as a founding member: the log gets
  * the committed entry that adds every member of {@code --initial-cluster} as a voter. On restart
@@ -96,18 +97,25 @@ public final class SynodServer implements AutoCloseable {
                     Long.toHexString(id), raftLog.firstIndex(), raftLog.lastIndex(), raftLog.hardState().commit(), store.appliedIndex(),
                     store.currentRevision());
 
-            var kv = new KvService(config, driver, store, codec, transport);
-            var kvService = ServerInterceptors.intercept(kv, KvService.forwardedInterceptor());
+            var proposer = new Proposer(config, driver, codec, transport);
+            var kv = new KvService(config, proposer, store);
+            var kvService = ServerInterceptors.intercept(kv, Proposer.forwardedInterceptor());
+            var lessor = new Lessor(id, driver, store, codec, LeaseOptions.DEFAULTS, System::nanoTime);
+            store.addLeaseListener(lessor);
+            var leaseService = ServerInterceptors.intercept(new LeaseService(config, proposer, kv, store, lessor).definition(),
+                    Proposer.forwardedInterceptor());
             var maintenance = new MaintenanceService(kv, driver, store);
             peerServer = grpcServer(config, ServerConfig.address(config.peerUrl()))
                     .maxInboundMessageSize(TransportLimits.DEFAULTS.frameBytesMax())
                     .addService(PeerService.definition(id, m -> driver.deliver((RaftMessage) m)))
                     .addService(kvService)
+                    .addService(leaseService)
                     .addService(maintenance)
                     .build().start();
             Server clientServer;
             try {
-                clientServer = grpcServer(config, ServerConfig.address(config.clientUrl())).addService(kvService).addService(maintenance)
+                clientServer = grpcServer(config, ServerConfig.address(config.clientUrl())).addService(kvService).addService(leaseService)
+                        .addService(maintenance)
                         .build().start();
             } catch (IOException e) {
                 peerServer.shutdownNow();
@@ -130,6 +138,13 @@ public final class SynodServer implements AutoCloseable {
                     log.info("member {}: leader is now {} (term {})", config.name(), Long.toHexString(leader), driver.term());
                 }
             }, config.tickMillis(), config.tickMillis(), TimeUnit.MILLISECONDS);
+            ticker.scheduleAtFixedRate(() -> {
+                try {
+                    lessor.check();
+                } catch (RuntimeException e) {
+                    log.warn("lease check failed", e);
+                }
+            }, LeaseOptions.DEFAULTS.checkIntervalMillis(), LeaseOptions.DEFAULTS.checkIntervalMillis(), TimeUnit.MILLISECONDS);
             log.info("member {} serving clients on {} and peers on {}", config.name(), config.clientUrl(), config.peerUrl());
             return new SynodServer(config, raftLog, store, driver, transport, raftThread, ticker, peerServer, clientServer);
         } catch (IOException | RuntimeException e) {

@@ -1,0 +1,122 @@
+package io.synod.server;
+
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.CodedOutputStream;
+import io.etcd.jetcd.api.ResponseHeader;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
+import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * etcd's {@code Lease/LeaseLeases} call, which {@code etcdctl lease list} uses but the published
+ * {@code jetcd-grpc} stubs do not include. The method is described here by hand: an empty request,
+ * and a response of the standard header (field 1) and repeated {@code LeaseStatus{int64 ID = 1}}
+ * (field 2), encoded with protobuf's wire primitives so it is byte-compatible with etcd's.
+ */
+final class LeaseLeases {
+    private LeaseLeases() {}
+
+    static final String FULL_METHOD_NAME = "etcdserverpb.Lease/LeaseLeases";
+
+    /** The (empty) request. */
+    record Request() {}
+
+    /** The response: header and lease IDs. */
+    record Response(ResponseHeader header, List<Long> ids) {
+        Response {
+            ids = List.copyOf(ids);
+        }
+    }
+
+    static final MethodDescriptor<Request, Response> METHOD = MethodDescriptor.<Request, Response>newBuilder()
+            .setType(MethodDescriptor.MethodType.UNARY)
+            .setFullMethodName(FULL_METHOD_NAME)
+            .setRequestMarshaller(new MethodDescriptor.Marshaller<>() {
+                @Override
+                public InputStream stream(Request value) {
+                    return new ByteArrayInputStream(new byte[0]);
+                }
+
+                @Override
+                public Request parse(InputStream stream) {
+                    return new Request(); // no fields; unknown ones are skipped, as protobuf would
+                }
+            })
+            .setResponseMarshaller(new MethodDescriptor.Marshaller<>() {
+                @Override
+                public InputStream stream(Response value) {
+                    return new ByteArrayInputStream(encode(value));
+                }
+
+                @Override
+                public Response parse(InputStream stream) {
+                    try {
+                        return decode(stream.readAllBytes());
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }
+            })
+            .build();
+
+    static byte[] encode(Response r) {
+        try {
+            var bytes = new ByteArrayOutputStream();
+            CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+            out.writeMessage(1, r.header());
+            for (long id : r.ids()) {
+                out.writeTag(2, com.google.protobuf.WireFormat.WIRETYPE_LENGTH_DELIMITED);
+                out.writeUInt32NoTag(CodedOutputStream.computeInt64Size(1, id));
+                out.writeInt64(1, id);
+            }
+            out.flush();
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static Response decode(byte[] data) throws IOException {
+        CodedInputStream in = CodedInputStream.newInstance(data);
+        ResponseHeader header = ResponseHeader.getDefaultInstance();
+        List<Long> ids = new ArrayList<>();
+        for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+            switch (tag >>> 3) {
+                case 1 -> header = ResponseHeader.parseFrom(in.readBytes());
+                case 2 -> {
+                    CodedInputStream status = in.readBytes().newCodedInput();
+                    long id = 0;
+                    for (int t = status.readTag(); t != 0; t = status.readTag()) {
+                        if (t >>> 3 == 1) id = status.readInt64();
+                        else status.skipField(t);
+                    }
+                    ids.add(id);
+                }
+                default -> in.skipField(tag);
+            }
+        }
+        return new Response(header, ids);
+    }
+
+    /** {@code lease} (the stub-generated Lease service) with {@code LeaseLeases} served by {@code handler}. */
+    static ServerServiceDefinition extend(ServerServiceDefinition lease, Consumer<StreamObserver<Response>> handler) {
+        var descriptor = ServiceDescriptor.newBuilder(lease.getServiceDescriptor().getName());
+        for (MethodDescriptor<?, ?> m : lease.getServiceDescriptor().getMethods()) descriptor.addMethod(m);
+        descriptor.addMethod(METHOD);
+        var def = ServerServiceDefinition.builder(descriptor.build());
+        for (ServerMethodDefinition<?, ?> m : lease.getMethods()) def.addMethod(m);
+        def.addMethod(METHOD, ServerCalls.asyncUnaryCall((Request req, StreamObserver<Response> out) -> handler.accept(out)));
+        return def.build();
+    }
+}

@@ -1,0 +1,203 @@
+package io.synod.server;
+
+import io.etcd.jetcd.api.LeaseGrantRequest;
+import io.etcd.jetcd.api.LeaseGrantResponse;
+import io.etcd.jetcd.api.LeaseGrpc;
+import io.etcd.jetcd.api.LeaseKeepAliveRequest;
+import io.etcd.jetcd.api.LeaseKeepAliveResponse;
+import io.etcd.jetcd.api.LeaseRevokeRequest;
+import io.etcd.jetcd.api.LeaseRevokeResponse;
+import io.etcd.jetcd.api.LeaseTimeToLiveRequest;
+import io.etcd.jetcd.api.LeaseTimeToLiveResponse;
+import io.grpc.Channel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.synod.mvcc.Bytes;
+import io.synod.mvcc.Lease;
+import io.synod.mvcc.LeaseCommand;
+import io.synod.mvcc.LeaseResponse;
+import io.synod.mvcc.MvccError;
+import io.synod.mvcc.MvccStore;
+import io.synod.replica.ReplicaDriver;
+import java.security.SecureRandom;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * etcd's Lease service. Grant, revoke and every keep-alive are replicated commands (a keep-alive
+ * is a {@link LeaseCommand.Renew} through the log, answered once applied, so that a renewal the
+ * client was told about survives any leader change); followers forward them to the leader like
+ * writes. Time-to-live is answered by the leader from its {@link Lessor}; the lease list is a
+ * linearizable read of the replicated state.
+ *
+ * <p>As in etcd: a TTL below the minimum (one and a half election timeouts, whole seconds) is
+ * raised to it, a TTL above {@link Lease#MAX_TTL_SECONDS} is refused, ID 0 asks the server to
+ * pick an ID, a keep-alive of an unknown lease answers TTL 0 and a time-to-live of one answers
+ * TTL -1.
+ */
+final class LeaseService extends LeaseGrpc.LeaseImplBase {
+    private final Proposer proposer;
+    private final KvService kv;
+    private final MvccStore store;
+    private final Lessor lessor;
+    private final ReplicaDriver driver;
+    private final long minTtlSeconds;
+    private final SecureRandom random = new SecureRandom();
+
+    LeaseService(ServerConfig config, Proposer proposer, KvService kv, MvccStore store, Lessor lessor) {
+        this.proposer = proposer;
+        this.kv = kv;
+        this.store = store;
+        this.lessor = lessor;
+        this.driver = proposer.driver();
+        this.minTtlSeconds = minTtlSeconds(config);
+    }
+
+    /** etcd's minimum lease TTL: 1.5 election timeouts, rounded up to whole seconds. */
+    static long minTtlSeconds(ServerConfig config) {
+        long electionMillis = config.electionTicks() * config.tickMillis();
+        return Math.max(1, (3 * electionMillis / 2 + 999) / 1000);
+    }
+
+    @Override
+    public void leaseGrant(LeaseGrantRequest request, StreamObserver<LeaseGrantResponse> out) {
+        proposer.respond(out, () -> {
+            if (request.getTTL() > Lease.MAX_TTL_SECONDS) throw EtcdProto.error(MvccError.LEASE_TTL_TOO_LARGE);
+            long ttl = Math.max(request.getTTL(), minTtlSeconds);
+            boolean pick = request.getID() == 0;
+            for (int attempt = 0; ; attempt++) {
+                // IDs are positive, as etcd's are, so they print the same way everywhere.
+                long id = pick ? 1 + (random.nextLong() & (Long.MAX_VALUE - 1)) : request.getID();
+                var forwarded = request.toBuilder().setID(id).build();
+                try {
+                    return proposer.write(new LeaseCommand.Grant(id, ttl), ch -> LeaseGrpc.newBlockingStub(ch).leaseGrant(forwarded), res -> {
+                        var l = (LeaseResponse) res;
+                        return LeaseGrantResponse.newBuilder().setHeader(kv.header(l.revision())).setID(l.id()).setTTL(l.ttlSeconds()).build();
+                    }, r -> r.toBuilder().setHeader(kv.localHeader(r.getHeader())).build());
+                } catch (StatusRuntimeException e) {
+                    boolean clash = e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION
+                            && MvccError.LEASE_EXISTS.message().equals(e.getStatus().getDescription());
+                    if (!pick || !clash || attempt >= 3) throw e;
+                }
+            }
+        });
+    }
+
+    @Override
+    public void leaseRevoke(LeaseRevokeRequest request, StreamObserver<LeaseRevokeResponse> out) {
+        proposer.respond(out, () -> proposer.write(new LeaseCommand.Revoke(request.getID()), ch -> LeaseGrpc.newBlockingStub(ch).leaseRevoke(request),
+                res -> LeaseRevokeResponse.newBuilder().setHeader(kv.header(res.revision())).build(),
+                r -> r.toBuilder().setHeader(kv.localHeader(r.getHeader())).build()));
+    }
+
+    @Override
+    public StreamObserver<LeaseKeepAliveRequest> leaseKeepAlive(StreamObserver<LeaseKeepAliveResponse> out) {
+        return new StreamObserver<>() {
+            private boolean failed;
+
+            @Override
+            public void onNext(LeaseKeepAliveRequest request) {
+                if (failed) return;
+                LeaseKeepAliveResponse response;
+                try {
+                    response = renew(request);
+                } catch (RuntimeException e) {
+                    failed = true;
+                    out.onError(Proposer.toStatus(e));
+                    return;
+                }
+                synchronized (out) {
+                    out.onNext(response);
+                }
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                // The client went away; nothing to clean up, its leases run out on their own.
+            }
+
+            @Override
+            public void onCompleted() {
+                if (!failed) out.onCompleted();
+            }
+        };
+    }
+
+    private LeaseKeepAliveResponse renew(LeaseKeepAliveRequest request) {
+        return proposer.write(new LeaseCommand.Renew(request.getID()), ch -> forwardKeepAlive(ch, request), res -> {
+            var l = (LeaseResponse) res;
+            return LeaseKeepAliveResponse.newBuilder().setHeader(kv.header(l.revision())).setID(l.id()).setTTL(l.found() ? l.ttlSeconds() : 0)
+                    .build();
+        }, r -> r.toBuilder().setHeader(kv.localHeader(r.getHeader())).build());
+    }
+
+    /** Sends one keep-alive to the leader on a stream of its own and waits for the one answer. */
+    private static LeaseKeepAliveResponse forwardKeepAlive(Channel leader, LeaseKeepAliveRequest request) {
+        var answer = new CompletableFuture<LeaseKeepAliveResponse>();
+        StreamObserver<LeaseKeepAliveRequest> requests = LeaseGrpc.newStub(leader).leaseKeepAlive(new StreamObserver<>() {
+            @Override
+            public void onNext(LeaseKeepAliveResponse r) {
+                answer.complete(r);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                answer.completeExceptionally(t);
+            }
+
+            @Override
+            public void onCompleted() {
+                answer.completeExceptionally(Status.UNAVAILABLE.withDescription("etcdserver: leader ended the keep-alive stream")
+                        .asRuntimeException());
+            }
+        });
+        requests.onNext(request);
+        requests.onCompleted();
+        try {
+            // The channel carries the request deadline, so the call itself ends by then.
+            return answer.get(1, TimeUnit.HOURS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof StatusRuntimeException s) throw s;
+            throw Status.fromThrowable(e.getCause()).asRuntimeException();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw Status.CANCELLED.withDescription("interrupted").asRuntimeException();
+        } catch (TimeoutException e) {
+            throw Proposer.timedOut();
+        }
+    }
+
+    @Override
+    public void leaseTimeToLive(LeaseTimeToLiveRequest request, StreamObserver<LeaseTimeToLiveResponse> out) {
+        proposer.respond(out, () -> proposer.onLeader(deadline -> {
+            // The leader's own view, but only once it has confirmed it still leads and applied everything acknowledged.
+            proposer.awaitReadIndex(deadline);
+            var b = LeaseTimeToLiveResponse.newBuilder().setHeader(kv.header(store.currentRevision())).setID(request.getID());
+            Optional<Lease> lease = store.lease(request.getID());
+            if (lease.isEmpty()) return b.setTTL(-1).build();
+            long remaining = lessor.remainingMillis(request.getID()).orElse(lease.get().remainingMillis());
+            b.setTTL(remaining / 1000).setGrantedTTL(lease.get().ttlSeconds());
+            if (request.getKeys()) {
+                for (Bytes k : store.leaseKeys(request.getID())) b.addKeys(EtcdProto.byteString(k));
+            }
+            return b.build();
+        }, ch -> LeaseGrpc.newBlockingStub(ch).leaseTimeToLive(request), r -> r.toBuilder().setHeader(kv.localHeader(r.getHeader())).build()));
+    }
+
+    /** The IDs of all live leases, read linearizably from the replicated state (etcd 3.4's {@code LeaseLeases}). */
+    void leaseLeases(StreamObserver<LeaseLeases.Response> out) {
+        proposer.respond(out, () -> {
+            proposer.awaitReadIndex(proposer.deadlineNanos());
+            return new LeaseLeases.Response(kv.header(store.currentRevision()), store.leases().stream().map(Lease::id).toList());
+        });
+    }
+
+    /** This service with {@code LeaseLeases} added, which the published stubs predate. */
+    io.grpc.ServerServiceDefinition definition() {
+        return LeaseLeases.extend(bindService(), this::leaseLeases);
+    }
+}

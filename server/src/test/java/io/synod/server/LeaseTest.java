@@ -1,0 +1,226 @@
+package io.synod.server;
+
+import static io.synod.server.ClusterTest.b;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.api.LeaseGrantRequest;
+import io.etcd.jetcd.api.LeaseGrpc;
+import io.etcd.jetcd.api.LeaseKeepAliveRequest;
+import io.etcd.jetcd.api.LeaseRevokeRequest;
+import io.etcd.jetcd.api.LeaseTimeToLiveRequest;
+import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
+import io.etcd.jetcd.options.LeaseOption;
+import io.etcd.jetcd.options.PutOption;
+import io.grpc.CallOptions;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.StreamObserver;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * etcd's Lease API on a three-member cluster: grant (chosen and given IDs), attach keys, time to
+ * live with keys, list, revoke, keep-alive through a follower, expiry after the holder goes away,
+ * and the guarantee etcd does not give: a lease never expires before its TTL has passed, even
+ * when the leader fails in between.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class LeaseTest {
+    @TempDir Path dir;
+
+    static ManagedChannel channel(TestCluster c, int member) {
+        URI u = c.configs.get(member).clientUrl();
+        return ManagedChannelBuilder.forAddress(u.getHost(), u.getPort()).usePlaintext().build();
+    }
+
+    static LeaseGrpc.LeaseBlockingStub lease(ManagedChannel ch) {
+        return LeaseGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS);
+    }
+
+    static boolean present(Client c, String key) throws Exception {
+        return c.getKVClient().get(b(key)).get(10, TimeUnit.SECONDS).getCount() == 1;
+    }
+
+    private static void assertStatus(Throwable t, Status.Code code, String description) {
+        assertThat(t).isInstanceOf(StatusRuntimeException.class);
+        var s = ((StatusRuntimeException) t).getStatus();
+        assertThat(s.getCode()).isEqualTo(code);
+        assertThat(s.getDescription()).isEqualTo(description);
+    }
+
+    @Test
+    void grantAttachTimeToLiveListAndRevoke() throws Exception {
+        try (var cluster = new TestCluster(dir, 3)) {
+            int leader = cluster.awaitLeader(10_000);
+            int follower = (leader + 1) % 3;
+            ManagedChannel fch = channel(cluster, follower);
+            try (Client c = ClusterTest.client(cluster, (leader + 2) % 3)) {
+                var granted = lease(fch).leaseGrant(LeaseGrantRequest.newBuilder().setTTL(30).build());
+                long id = granted.getID();
+                assertThat(id).isPositive();
+                assertThat(granted.getTTL()).isEqualTo(30);
+                assertThat(granted.getHeader().getMemberId()).isEqualTo(cluster.servers[follower].memberId());
+                c.getKVClient().put(b("a"), b("1"), PutOption.builder().withLeaseId(id).build()).get(10, TimeUnit.SECONDS);
+                c.getKVClient().put(b("b"), b("2"), PutOption.builder().withLeaseId(id).build()).get(10, TimeUnit.SECONDS);
+                c.getKVClient().put(b("c"), b("3")).get(10, TimeUnit.SECONDS);
+                assertThat(c.getKVClient().get(b("a")).get(10, TimeUnit.SECONDS).getKvs().get(0).getLease()).isEqualTo(id);
+
+                var ttl = lease(fch).leaseTimeToLive(LeaseTimeToLiveRequest.newBuilder().setID(id).setKeys(true).build());
+                assertThat(ttl.getID()).isEqualTo(id);
+                assertThat(ttl.getGrantedTTL()).isEqualTo(30);
+                assertThat(ttl.getTTL()).isBetween(1L, 30L);
+                assertThat(ttl.getKeysList()).extracting(k -> k.toStringUtf8()).containsExactly("a", "b");
+
+                var list = ClientCalls.blockingUnaryCall(fch, LeaseLeases.METHOD, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
+                        new LeaseLeases.Request());
+                assertThat(list.ids()).containsExactly(id);
+                assertThat(list.header().getRevision()).isEqualTo(4);
+
+                long before = c.getKVClient().get(b("c")).get(10, TimeUnit.SECONDS).getHeader().getRevision();
+                var revoked = lease(fch).leaseRevoke(LeaseRevokeRequest.newBuilder().setID(id).build());
+                assertThat(revoked.getHeader().getRevision()).isEqualTo(before + 1); // both keys go at one revision
+                assertThat(present(c, "a")).isFalse();
+                assertThat(present(c, "b")).isFalse();
+                assertThat(present(c, "c")).isTrue();
+                assertThat(lease(fch).leaseTimeToLive(LeaseTimeToLiveRequest.newBuilder().setID(id).build()).getTTL()).isEqualTo(-1);
+                assertThatThrownBy(() -> lease(fch).leaseRevoke(LeaseRevokeRequest.newBuilder().setID(id).build()))
+                        .satisfies(t -> assertStatus(t, Status.Code.NOT_FOUND, "etcdserver: requested lease not found"));
+                assertThatThrownBy(() -> c.getKVClient().put(b("d"), b("4"), PutOption.builder().withLeaseId(id).build()).get(10, TimeUnit.SECONDS))
+                        .hasMessageContaining("requested lease not found");
+            } finally {
+                fch.shutdownNow();
+            }
+        }
+    }
+
+    @Test
+    void givenIdsTtlBoundsAndKeepAliveOfUnknownLease() throws Exception {
+        try (var cluster = new TestCluster(dir, 3)) {
+            int leader = cluster.awaitLeader(10_000);
+            ManagedChannel ch = channel(cluster, (leader + 1) % 3);
+            try {
+                assertThat(lease(ch).leaseGrant(LeaseGrantRequest.newBuilder().setID(777).setTTL(60).build()).getID()).isEqualTo(777);
+                assertThatThrownBy(() -> lease(ch).leaseGrant(LeaseGrantRequest.newBuilder().setID(777).setTTL(60).build()))
+                        .satisfies(t -> assertStatus(t, Status.Code.FAILED_PRECONDITION, "etcdserver: lease already exists"));
+                assertThatThrownBy(() -> lease(ch).leaseGrant(LeaseGrantRequest.newBuilder().setTTL(9_000_000_001L).build()))
+                        .satisfies(t -> assertStatus(t, Status.Code.OUT_OF_RANGE, "etcdserver: too large lease TTL"));
+                // Below the minimum (1.5 election timeouts) is raised to it, in whole seconds.
+                assertThat(lease(ch).leaseGrant(LeaseGrantRequest.newBuilder().setTTL(0).build()).getTTL())
+                        .isEqualTo(LeaseService.minTtlSeconds(cluster.configs.get(0)));
+
+                var unknown = keepAliveOnce(ch, 424242);
+                assertThat(unknown.getID()).isEqualTo(424242);
+                assertThat(unknown.getTTL()).isZero();
+                assertThat(keepAliveOnce(ch, 777).getTTL()).isEqualTo(60);
+            } finally {
+                ch.shutdownNow();
+            }
+        }
+    }
+
+    /** One keep-alive on a stream of its own (through a follower, so it is forwarded), and its reply. */
+    private static io.etcd.jetcd.api.LeaseKeepAliveResponse keepAliveOnce(ManagedChannel ch, long id) throws InterruptedException {
+        var replies = new LinkedBlockingQueue<Object>();
+        StreamObserver<LeaseKeepAliveRequest> req = LeaseGrpc.newStub(ch).leaseKeepAlive(new StreamObserver<>() {
+            @Override
+            public void onNext(io.etcd.jetcd.api.LeaseKeepAliveResponse v) {
+                replies.add(v);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                replies.add(t);
+            }
+
+            @Override
+            public void onCompleted() {}
+        });
+        req.onNext(LeaseKeepAliveRequest.newBuilder().setID(id).build());
+        Object o = replies.poll(10, TimeUnit.SECONDS);
+        req.onCompleted();
+        if (o instanceof Throwable t) throw new AssertionError("keep-alive failed", t);
+        assertThat(o).as("keep-alive reply").isNotNull();
+        return (io.etcd.jetcd.api.LeaseKeepAliveResponse) o;
+    }
+
+    @Test
+    void keepAliveHoldsTheLeaseAndExpiryRemovesItsKeys() throws Exception {
+        try (var cluster = new TestCluster(dir, 3)) {
+            int leader = cluster.awaitLeader(10_000);
+            try (Client c = ClusterTest.client(cluster, (leader + 1) % 3)) {
+                long id = c.getLeaseClient().grant(2).get(10, TimeUnit.SECONDS).getID();
+                c.getKVClient().put(b("held"), b("v"), PutOption.builder().withLeaseId(id).build()).get(10, TimeUnit.SECONDS);
+                var acks = new AtomicInteger();
+                try (var ka = c.getLeaseClient().keepAlive(id, new StreamObserver<LeaseKeepAliveResponse>() {
+                    @Override
+                    public void onNext(LeaseKeepAliveResponse r) {
+                        if (r.getTTL() > 0) acks.incrementAndGet();
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {}
+
+                    @Override
+                    public void onCompleted() {}
+                })) {
+                    // Three TTLs with keep-alives flowing: the key must stay.
+                    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(6);
+                    while (System.nanoTime() < end) {
+                        assertThat(present(c, "held")).as("key of a kept-alive lease").isTrue();
+                        Thread.sleep(300);
+                    }
+                }
+                assertThat(acks.get()).as("keep-alive acknowledgements").isGreaterThanOrEqualTo(2);
+                // The holder went away: the leader expires the lease and the key goes with it.
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (present(c, "held")) {
+                    assertThat(System.nanoTime()).as("lease expired within 30 s").isLessThan(deadline);
+                    Thread.sleep(100);
+                }
+                assertThat(c.getLeaseClient().timeToLive(id, LeaseOption.DEFAULT).get(10, TimeUnit.SECONDS).getTTL()).isEqualTo(-1);
+            }
+        }
+    }
+
+    @Test
+    void leaseNeverExpiresEarlyAcrossLeaderFailure() throws Exception {
+        try (var cluster = new TestCluster(dir, 3)) {
+            int leader = cluster.awaitLeader(10_000);
+            int survivor = (leader + 1) % 3;
+            try (Client c = ClusterTest.client(cluster, survivor)) {
+                long ttlSeconds = 6;
+                long sent = System.nanoTime();
+                long id = c.getLeaseClient().grant(ttlSeconds).get(10, TimeUnit.SECONDS).getID();
+                c.getKVClient().put(b("lk"), b("v"), PutOption.builder().withLeaseId(id).build()).get(10, TimeUnit.SECONDS);
+                Thread.sleep(1500);
+                cluster.stop(leader);
+                int next = cluster.awaitLeader(20_000);
+                assertThat(next).isNotEqualTo(leader);
+                // Until the TTL has passed since the grant was sent, the key must be there (linearizable reads: the new leader's state).
+                long mustLive = sent + TimeUnit.SECONDS.toNanos(ttlSeconds) - TimeUnit.MILLISECONDS.toNanos(300);
+                while (System.nanoTime() < mustLive) {
+                    long asked = System.nanoTime();
+                    boolean there = present(c, "lk");
+                    if (asked < mustLive) assertThat(there).as("lease expired early").isTrue();
+                    Thread.sleep(200);
+                }
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+                while (present(c, "lk")) {
+                    assertThat(System.nanoTime()).as("lease expired eventually under the new leader").isLessThan(deadline);
+                    Thread.sleep(200);
+                }
+            }
+        }
+    }
+}
