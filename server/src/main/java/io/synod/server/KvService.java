@@ -57,43 +57,53 @@ final class KvService extends KVGrpc.KVImplBase {
 
     @Override
     public void range(io.etcd.jetcd.api.RangeRequest request, StreamObserver<io.etcd.jetcd.api.RangeResponse> out) {
-        proposer.respond(out, () -> {
-            RangeRequest r = EtcdProto.range(request);
-            check(Requests.checkRange(r));
-            if (!r.serializable()) proposer.awaitReadIndex(proposer.deadlineNanos());
-            return EtcdProto.range(store.range(r), this::header);
-        });
+        proposer.respond(out, () -> range(request));
     }
 
     @Override
     public void put(io.etcd.jetcd.api.PutRequest request, StreamObserver<io.etcd.jetcd.api.PutResponse> out) {
-        proposer.respond(out, () -> {
-            var p = EtcdProto.put(request);
-            check(Requests.checkPut(p));
-            return proposer.write(p, ch -> KVGrpc.newBlockingStub(ch).put(request), res -> EtcdProto.put((PutResponse) res, this::header),
-                    r -> r.toBuilder().setHeader(localHeader(r.getHeader())).build());
-        });
+        proposer.respond(out, () -> put(request));
     }
 
     @Override
     public void deleteRange(io.etcd.jetcd.api.DeleteRangeRequest request, StreamObserver<io.etcd.jetcd.api.DeleteRangeResponse> out) {
-        proposer.respond(out, () -> {
-            var d = EtcdProto.delete(request);
-            if (d.key().isEmpty()) throw EtcdProto.error(MvccError.EMPTY_KEY);
-            return proposer.write(d, ch -> KVGrpc.newBlockingStub(ch).deleteRange(request),
-                    res -> EtcdProto.delete((DeleteRangeResponse) res, this::header),
-                    r -> r.toBuilder().setHeader(localHeader(r.getHeader())).build());
-        });
+        proposer.respond(out, () -> deleteRange(request));
     }
 
     @Override
     public void txn(io.etcd.jetcd.api.TxnRequest request, StreamObserver<io.etcd.jetcd.api.TxnResponse> out) {
-        proposer.respond(out, () -> {
-            var t = EtcdProto.txn(request);
-            check(Requests.checkTxn(t, mvccOptions));
-            return proposer.write(t, ch -> KVGrpc.newBlockingStub(ch).txn(request), res -> EtcdProto.txn((TxnResponse) res, this::header),
-                    r -> r.toBuilder().setHeader(localHeader(r.getHeader())).build());
-        });
+        proposer.respond(out, () -> txn(request));
+    }
+
+    // ---- the same calls for other services built on KV (lock, election), blocking, errors thrown ----
+
+    io.etcd.jetcd.api.RangeResponse range(io.etcd.jetcd.api.RangeRequest request) {
+        RangeRequest r = EtcdProto.range(request);
+        check(Requests.checkRange(r));
+        if (!r.serializable()) proposer.awaitReadIndex(proposer.deadlineNanos());
+        return EtcdProto.range(store.range(r), this::header);
+    }
+
+    io.etcd.jetcd.api.PutResponse put(io.etcd.jetcd.api.PutRequest request) {
+        var p = EtcdProto.put(request);
+        check(Requests.checkPut(p));
+        return proposer.write(p, ch -> KVGrpc.newBlockingStub(ch).put(request), res -> EtcdProto.put((PutResponse) res, this::header),
+                r -> r.toBuilder().setHeader(localHeader(r.getHeader())).build());
+    }
+
+    io.etcd.jetcd.api.DeleteRangeResponse deleteRange(io.etcd.jetcd.api.DeleteRangeRequest request) {
+        var d = EtcdProto.delete(request);
+        if (d.key().isEmpty()) throw EtcdProto.error(MvccError.EMPTY_KEY);
+        return proposer.write(d, ch -> KVGrpc.newBlockingStub(ch).deleteRange(request),
+                res -> EtcdProto.delete((DeleteRangeResponse) res, this::header),
+                r -> r.toBuilder().setHeader(localHeader(r.getHeader())).build());
+    }
+
+    io.etcd.jetcd.api.TxnResponse txn(io.etcd.jetcd.api.TxnRequest request) {
+        var t = EtcdProto.txn(request);
+        check(Requests.checkTxn(t, mvccOptions));
+        return proposer.write(t, ch -> KVGrpc.newBlockingStub(ch).txn(request), res -> EtcdProto.txn((TxnResponse) res, this::header),
+                r -> r.toBuilder().setHeader(localHeader(r.getHeader())).build());
     }
 
     @Override

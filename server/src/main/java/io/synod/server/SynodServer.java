@@ -34,8 +34,8 @@ import org.slf4j.LoggerFactory;
  * One Synod member as a running process: the durable Raft log ({@code <data-dir>/wal}), the MVCC
  * store ({@code <data-dir>/mvcc}), the Raft member driven by a {@link ReplicaDriver} on its own
  * thread, a ticker (Raft ticks and the leader's lease timers, see {@link Lessor}), the peer
- * transport, and two gRPC listeners: the client URL serves etcd's KV, Lease and Maintenance
- * services, the peer URL serves Raft traffic and the requests followers forward to the leader.
+ * transport, and two gRPC listeners: the client URL serves etcd's KV, Lease, Lock, Election and
+ * Maintenance services, the peer URL serves Raft traffic and the requests followers forward to the leader.
  *
  * <p>Start-up. A data directory without a log is bootstrapped as a founding member: the log gets
  * the committed entry that adds every member of {@code --initial-cluster} as a voter. On restart
@@ -46,6 +46,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class SynodServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SynodServer.class);
+
+    /** Most lock and election waiters (queued contenders and observers) a member holds at once. */
+    static final int WAITERS_MAX = 10_000;
 
     /** How long {@link #close()} waits for each component to stop. */
     public static final long SHUTDOWN_WAIT_MILLIS = 3000;
@@ -104,6 +107,11 @@ public final class SynodServer implements AutoCloseable {
             store.addLeaseListener(lessor);
             var leaseService = ServerInterceptors.intercept(new LeaseService(config, proposer, kv, store, lessor).definition(),
                     Proposer.forwardedInterceptor());
+            var waiters = new KeyWaiters(WAITERS_MAX);
+            store.addListener(waiters);
+            var queue = new KeyQueue(kv, waiters, store::range);
+            var lockService = new LockService(proposer, kv, queue);
+            var electionService = new ElectionService(proposer, kv, queue, waiters);
             var maintenance = new MaintenanceService(kv, driver, store);
             peerServer = grpcServer(config, ServerConfig.address(config.peerUrl()))
                     .maxInboundMessageSize(TransportLimits.DEFAULTS.frameBytesMax())
@@ -115,7 +123,7 @@ public final class SynodServer implements AutoCloseable {
             Server clientServer;
             try {
                 clientServer = grpcServer(config, ServerConfig.address(config.clientUrl())).addService(kvService).addService(leaseService)
-                        .addService(maintenance)
+                        .addService(lockService).addService(electionService).addService(maintenance)
                         .build().start();
             } catch (IOException e) {
                 peerServer.shutdownNow();
