@@ -24,7 +24,12 @@ public sealed interface LeaseCommand extends Command {
         }
     }
 
-    /** Deletes lease {@code id} and every key attached to it, at one revision. */
+    /**
+     * Deletes lease {@code id} and the keys attached to it, all at one revision when there are at
+     * most {@link MvccOptions#leaseRevokeKeysMax()} of them. A lease with more keys is marked
+     * revoking (dead to clients from then on) and each further Revoke deletes the next batch,
+     * until the lease is gone; the leader and the revoking client keep proposing them.
+     */
     record Revoke(long id) implements LeaseCommand {}
 
     /** A keep-alive: restarts the lease's countdown from its full TTL and moves its epoch here. */

@@ -10,8 +10,8 @@ import java.util.Optional;
 @FunctionalInterface
 public interface LeaseListener {
     /** What happened to a lease. */
-    enum Change { GRANTED, RENEWED, CHECKPOINTED, REVOKED }
+    enum Change { GRANTED, RENEWED, CHECKPOINTED, REVOKING, REVOKED }
 
-    /** {@code lease} is the state after the change, empty when revoked. */
+    /** {@code lease} is the state after the change, empty when revoked; REVOKING means keys remain to be deleted. */
     void onLease(Change change, long id, Optional<Lease> lease);
 }

@@ -10,7 +10,8 @@ import java.util.stream.Stream;
 
 /**
  * A small single-threaded throughput benchmark of the state machine alone (no consensus, no
- * network): puts, txn-batched puts, point reads, short ranges, compaction and reopen on N keys,
+ * network): puts, txn-batched puts, point reads, short ranges, revoking a lease with many keys,
+ * compaction and reopen on N keys,
  * and the bytes on disk. It is a sanity figure for regressions, not a claim about the server.
  * Usage: {@code MvccBench [keys=100000] [valueBytes=100] [dir]}.
  */
@@ -78,6 +79,19 @@ public final class MvccBench {
             t0 = System.nanoTime();
             long count = store.range(RangeRequest.all().countOnly(true)).count();
             report("count-only over all " + count + " keys", 1, t0);
+
+            // One lease holding a tenth of the keys: its revoke is a single command (one revision), applied in one batch.
+            long leaseId = 1;
+            store.apply(++index, new LeaseCommand.Grant(leaseId, 3600));
+            int attached = keys / 10;
+            for (int i = 0; i < attached; i += perTxn) {
+                List<RequestOp> ops = new java.util.ArrayList<>(perTxn);
+                for (int j = i; j < Math.min(attached, i + perTxn); j++) ops.add(new PutRequest(names[j], Bytes.utf8("leased"), leaseId, false, false, false));
+                store.apply(++index, new TxnRequest(List.of(), ops, List.of()));
+            }
+            t0 = System.nanoTime();
+            store.apply(++index, new LeaseCommand.Revoke(leaseId));
+            report("revoke a lease with " + attached + " keys", 1, t0);
 
             store.flush();
             System.out.printf("disk after %d revisions: %.1f MiB%n", store.currentRevision(), mib(dir));

@@ -17,6 +17,10 @@ import io.synod.common.Assert;
  *                             (whole revisions are never split, so this may be exceeded by one revision)
  * @param rocksWal             keep RocksDB's own WAL (unsynced); see {@link MvccStore} for why it is off by default
  * @param writeBufferBytes     RocksDB memtable size per column family: memory held before a flush to disk
+ * @param leaseRevokeKeysMax   most keys one lease revoke or expiry deletes; a lease with more is
+ *                             deleted over several commands (see {@link LeaseCommand.Revoke}), so
+ *                             that one revoke never holds up the apply loop for long. Changes
+ *                             results, so it must be identical on all members.
  */
 public record MvccOptions(
         int maxTxnOps,
@@ -25,7 +29,8 @@ public record MvccOptions(
         int compactionStepsPerApply,
         int maxEventsPerCatchUp,
         boolean rocksWal,
-        long writeBufferBytes) {
+        long writeBufferBytes,
+        int leaseRevokeKeysMax) {
     public MvccOptions {
         Assert.that(maxTxnOps > 0, "maxTxnOps must be positive: %d", maxTxnOps);
         Assert.that(maxTxnDepth > 0, "maxTxnDepth must be positive: %d", maxTxnDepth);
@@ -33,29 +38,34 @@ public record MvccOptions(
         Assert.that(compactionStepsPerApply >= 0, "compactionStepsPerApply must be >= 0: %d", compactionStepsPerApply);
         Assert.that(maxEventsPerCatchUp > 0, "maxEventsPerCatchUp must be positive: %d", maxEventsPerCatchUp);
         Assert.that(writeBufferBytes >= 64 * 1024, "writeBufferBytes must be at least 64 KiB: %d", writeBufferBytes);
+        Assert.that(leaseRevokeKeysMax > 0, "leaseRevokeKeysMax must be positive: %d", leaseRevokeKeysMax);
     }
 
     public static MvccOptions defaults() {
-        return new MvccOptions(128, 16, 1000, 1, 10_000, false, 64L << 20);
+        return new MvccOptions(128, 16, 1000, 1, 10_000, false, 64L << 20, 1000);
     }
 
     public MvccOptions withMaxTxnOps(int n) {
-        return new MvccOptions(n, maxTxnDepth, compactionBatch, compactionStepsPerApply, maxEventsPerCatchUp, rocksWal, writeBufferBytes);
+        return new MvccOptions(n, maxTxnDepth, compactionBatch, compactionStepsPerApply, maxEventsPerCatchUp, rocksWal, writeBufferBytes, leaseRevokeKeysMax);
     }
 
     public MvccOptions withCompaction(int batch, int stepsPerApply) {
-        return new MvccOptions(maxTxnOps, maxTxnDepth, batch, stepsPerApply, maxEventsPerCatchUp, rocksWal, writeBufferBytes);
+        return new MvccOptions(maxTxnOps, maxTxnDepth, batch, stepsPerApply, maxEventsPerCatchUp, rocksWal, writeBufferBytes, leaseRevokeKeysMax);
     }
 
     public MvccOptions withMaxEventsPerCatchUp(int n) {
-        return new MvccOptions(maxTxnOps, maxTxnDepth, compactionBatch, compactionStepsPerApply, n, rocksWal, writeBufferBytes);
+        return new MvccOptions(maxTxnOps, maxTxnDepth, compactionBatch, compactionStepsPerApply, n, rocksWal, writeBufferBytes, leaseRevokeKeysMax);
     }
 
     public MvccOptions withRocksWal(boolean on) {
-        return new MvccOptions(maxTxnOps, maxTxnDepth, compactionBatch, compactionStepsPerApply, maxEventsPerCatchUp, on, writeBufferBytes);
+        return new MvccOptions(maxTxnOps, maxTxnDepth, compactionBatch, compactionStepsPerApply, maxEventsPerCatchUp, on, writeBufferBytes, leaseRevokeKeysMax);
     }
 
     public MvccOptions withWriteBufferBytes(long bytes) {
-        return new MvccOptions(maxTxnOps, maxTxnDepth, compactionBatch, compactionStepsPerApply, maxEventsPerCatchUp, rocksWal, bytes);
+        return new MvccOptions(maxTxnOps, maxTxnDepth, compactionBatch, compactionStepsPerApply, maxEventsPerCatchUp, rocksWal, bytes, leaseRevokeKeysMax);
+    }
+
+    public MvccOptions withLeaseRevokeKeysMax(int n) {
+        return new MvccOptions(maxTxnOps, maxTxnDepth, compactionBatch, compactionStepsPerApply, maxEventsPerCatchUp, rocksWal, writeBufferBytes, n);
     }
 }

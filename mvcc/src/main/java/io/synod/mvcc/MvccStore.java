@@ -226,13 +226,14 @@ public final class MvccStore implements AutoCloseable {
     }
 
     private static byte[] encodeLease(Lease l) {
-        return ByteBuffer.allocate(24).putLong(l.ttlSeconds()).putLong(l.remainingMillis()).putLong(l.epoch()).array();
+        return ByteBuffer.allocate(25).putLong(l.ttlSeconds()).putLong(l.remainingMillis()).putLong(l.epoch())
+                .put((byte) (l.revoking() ? 1 : 0)).array();
     }
 
     private static Lease decodeLease(byte[] key, byte[] value) {
-        Assert.that(key.length == 8 && value.length == 24, "lease row has key of %d and value of %d bytes", key.length, value.length);
+        Assert.that(key.length == 8 && value.length == 25, "lease row has key of %d and value of %d bytes", key.length, value.length);
         ByteBuffer v = ByteBuffer.wrap(value);
-        return new Lease(RecordCodec.bytesLong(key), v.getLong(), v.getLong(), v.getLong());
+        return new Lease(RecordCodec.bytesLong(key), v.getLong(), v.getLong(), v.getLong(), v.get() != 0);
     }
 
     private void attach(long lease, Bytes key) {
@@ -307,7 +308,7 @@ public final class MvccStore implements AutoCloseable {
     /** A change to a lease made by the command being applied, announced once the write has landed. */
     private record LeaseChange(LeaseListener.Change change, long id, Optional<Lease> lease) {}
 
-    /** The lease as last replicated, if it exists. */
+    /** The lease as last replicated, if it exists (check {@link Lease#live()}: it may be half-way through a revoke). */
     public Optional<Lease> lease(long id) {
         lock.readLock().lock();
         try {
@@ -318,12 +319,21 @@ public final class MvccStore implements AutoCloseable {
         }
     }
 
-    /** Every live lease, by id. */
+    /** Every live lease (not being revoked), by id. */
     public List<Lease> leases() {
+        return leases(true);
+    }
+
+    /** Leases whose revoke has begun but still have keys to delete, by id. */
+    public List<Lease> revokingLeases() {
+        return leases(false);
+    }
+
+    private List<Lease> leases(boolean live) {
         lock.readLock().lock();
         try {
             checkUsable();
-            return List.copyOf(leases.values());
+            return leases.values().stream().filter(l -> l.live() == live).toList();
         } finally {
             lock.readLock().unlock();
         }
@@ -468,7 +478,7 @@ public final class MvccStore implements AutoCloseable {
         if ((p.ignoreValue() || p.ignoreLease()) && latestLive(p.key()).isEmpty()) {
             return Optional.of(MvccError.KEY_NOT_FOUND);
         }
-        if (!p.ignoreLease() && p.lease() != 0 && !leases.containsKey(p.lease())) {
+        if (!p.ignoreLease() && p.lease() != 0 && (!leases.containsKey(p.lease()) || !leases.get(p.lease()).live())) {
             return Optional.of(MvccError.LEASE_NOT_FOUND);
         }
         return Optional.empty();
@@ -485,12 +495,12 @@ public final class MvccStore implements AutoCloseable {
             case LeaseCommand.Revoke r -> {
                 if (!leases.containsKey(r.id())) yield new Result.Rejected(MvccError.LEASE_NOT_FOUND);
                 long ttl = leases.get(r.id()).ttlSeconds();
-                w.revoke(r.id());
-                yield new Result.Applied(new LeaseResponse(w.now(), r.id(), ttl, true), w.events);
+                boolean complete = w.revoke(r.id());
+                yield new Result.Applied(new LeaseResponse(w.now(), r.id(), ttl, true, complete), w.events);
             }
             case LeaseCommand.Renew r -> {
                 Lease old = leases.get(r.id());
-                if (old == null) yield new Result.Applied(new LeaseResponse(w.now(), r.id(), 0, false), List.of());
+                if (old == null || !old.live()) yield new Result.Applied(new LeaseResponse(w.now(), r.id(), 0, false), List.of());
                 w.saveLease(new Lease(old.id(), old.ttlSeconds(), old.ttlSeconds() * 1000L, index), LeaseListener.Change.RENEWED);
                 yield new Result.Applied(new LeaseResponse(w.now(), r.id(), old.ttlSeconds(), true), List.of());
             }
@@ -499,14 +509,14 @@ public final class MvccStore implements AutoCloseable {
                 if (l == null || l.epoch() != e.epoch()) {
                     yield new Result.Applied(new LeaseResponse(w.now(), e.id(), 0, false), List.of());
                 }
-                w.revoke(e.id());
-                yield new Result.Applied(new LeaseResponse(w.now(), e.id(), l.ttlSeconds(), true), w.events);
+                boolean complete = w.revoke(e.id());
+                yield new Result.Applied(new LeaseResponse(w.now(), e.id(), l.ttlSeconds(), true, complete), w.events);
             }
             case LeaseCommand.Checkpoint c -> {
                 int applied = 0;
                 for (LeaseCommand.Remaining r : c.leases()) {
                     Lease l = leases.get(r.id());
-                    if (l == null || l.epoch() != r.epoch()) continue;
+                    if (l == null || l.epoch() != r.epoch() || !l.live()) continue;
                     w.saveLease(new Lease(l.id(), l.ttlSeconds(), Math.min(r.remainingMillis(), l.ttlSeconds() * 1000L), l.epoch()),
                             LeaseListener.Change.CHECKPOINTED);
                     applied++;
@@ -620,16 +630,24 @@ public final class MvccStore implements AutoCloseable {
             leaseChanges.add(new LeaseChange(change, l.id(), Optional.of(l)));
         }
 
-        /** Deletes every key attached to the lease (all at this command's revision) and the lease itself. */
-        void revoke(long id) throws RocksDBException {
+        /**
+         * Deletes the lease's keys, in key order and all at this command's revision, up to the
+         * per-command limit; then the lease itself if none are left (true), else marks it revoking (false).
+         */
+        boolean revoke(long id) throws RocksDBException {
             var keys = leaseKeys.get(id);
-            for (Bytes key : keys == null ? List.<Bytes>of() : List.copyOf(keys)) {
-                delete(new DeleteRangeRequest(key, Bytes.EMPTY, false));
+            List<Bytes> batchKeys = keys == null ? List.of() : keys.stream().limit(options.leaseRevokeKeysMax()).toList();
+            for (Bytes key : batchKeys) delete(new DeleteRangeRequest(key, Bytes.EMPTY, false));
+            if (leaseKeys.containsKey(id)) {
+                Lease l = leases.get(id);
+                Assert.that(batchKeys.size() == options.leaseRevokeKeysMax(), "lease %d kept keys after deleting only %d", id, batchKeys.size());
+                saveLease(new Lease(l.id(), l.ttlSeconds(), l.remainingMillis(), l.epoch(), true), LeaseListener.Change.REVOKING);
+                return false;
             }
-            Assert.that(!leaseKeys.containsKey(id), "lease %d still has keys %s after revoke", id, leaseKeys.get(id));
             batch.delete(leaseCf, leaseKey(id));
             leases.remove(id);
             leaseChanges.add(new LeaseChange(LeaseListener.Change.REVOKED, id, Optional.empty()));
+            return true;
         }
 
         PutResponse put(PutRequest p) throws RocksDBException {

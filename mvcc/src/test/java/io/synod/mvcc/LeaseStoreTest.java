@@ -118,6 +118,30 @@ class LeaseStoreTest {
     }
 
     @Test
+    void aLeaseWithManyKeysIsRevokedInBoundedSteps() throws IOException {
+        f.close();
+        f = new StoreFixture(tmp.resolve("small"), MvccOptions.defaults().withLeaseRevokeKeysMax(2));
+        listen();
+        f.ok(new LeaseCommand.Grant(1, 60));
+        for (String k : List.of("a", "b", "c", "d", "e")) putWithLease(k, "v", 1);
+        long rev = f.store.currentRevision();
+        assertThat(f.ok(new LeaseCommand.Revoke(1))).isEqualTo(new LeaseResponse(rev + 1, 1, 60, true, false));
+        // Dead to clients from the first step: no new keys, no renewal, not listed.
+        assertThat(f.rejected(new PutRequest(b("z"), b("v"), 1, false, false, false))).isEqualTo(MvccError.LEASE_NOT_FOUND);
+        assertThat(f.ok(new LeaseCommand.Renew(1))).isEqualTo(new LeaseResponse(rev + 1, 1, 0, false));
+        assertThat(f.store.leases()).isEmpty();
+        assertThat(f.store.revokingLeases()).extracting(Lease::id).containsExactly(1L);
+        f.reopen(); // the revoking mark is durable
+        assertThat(f.store.revokingLeases()).extracting(Lease::id).containsExactly(1L);
+        assertThat(f.store.leaseKeys(1)).containsExactly(b("c"), b("d"), b("e"));
+        assertThat(f.ok(new LeaseCommand.Revoke(1))).isEqualTo(new LeaseResponse(rev + 2, 1, 60, true, false));
+        assertThat(f.ok(new LeaseCommand.Revoke(1))).isEqualTo(new LeaseResponse(rev + 3, 1, 60, true, true));
+        assertThat(f.store.range(RangeRequest.all()).kvs()).isEmpty();
+        assertThat(f.store.lease(1)).isEmpty();
+        assertThat(f.rejected(new LeaseCommand.Revoke(1))).isEqualTo(MvccError.LEASE_NOT_FOUND);
+    }
+
+    @Test
     void leasesAndAttachmentsSurviveRestart() throws IOException {
         f.ok(new LeaseCommand.Grant(3, 100));
         f.ok(new LeaseCommand.Grant(-4, 5));

@@ -58,7 +58,8 @@ class ModelComparisonTest {
         int rejections = 0;
         MvccOptions options = MvccOptions.defaults()
                 .withCompaction(1 + rnd.nextInt(6), rnd.nextInt(2))
-                .withMaxEventsPerCatchUp(1 + rnd.nextInt(5));
+                .withMaxEventsPerCatchUp(1 + rnd.nextInt(5))
+                .withLeaseRevokeKeysMax(1 + rnd.nextInt(4));
         RandomCommands gen = new RandomCommands(rnd);
         ModelStore model = new ModelStore(options);
         gen.epochOf = id -> model.leases.containsKey(id) ? model.leases.get(id).epoch() : 1 + rnd.nextInt(40);
@@ -99,7 +100,10 @@ class ModelComparisonTest {
                             .isEqualTo(new Result.AlreadyApplied(f.store.appliedIndex()));
                 }
                 assertThat(f.store.currentRevision()).as(ctx).isEqualTo(model.current());
-                assertThat(f.store.leases()).as(ctx + " leases").containsExactlyElementsOf(model.leases.values());
+                assertThat(f.store.leases()).as(ctx + " leases").containsExactlyElementsOf(
+                        model.leases.values().stream().filter(Lease::live).toList());
+                assertThat(f.store.revokingLeases()).as(ctx + " revoking leases").containsExactlyElementsOf(
+                        model.leases.values().stream().filter(l -> !l.live()).toList());
                 for (long id = 1; id <= 3; id++) {
                     assertThat(f.store.leaseKeys(id)).as(ctx + " keys of lease " + id).isEqualTo(model.leaseKeys(id));
                 }

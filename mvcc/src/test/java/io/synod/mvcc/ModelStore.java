@@ -104,7 +104,9 @@ final class ModelStore {
         PutResponse put(PutRequest p) {
             KeyValue prev = work.get(p.key());
             if ((p.ignoreValue() || p.ignoreLease()) && prev == null) throw new Refused(MvccError.KEY_NOT_FOUND);
-            if (!p.ignoreLease() && p.lease() != 0 && !leases.containsKey(p.lease())) throw new Refused(MvccError.LEASE_NOT_FOUND);
+            if (!p.ignoreLease() && p.lease() != 0 && (!leases.containsKey(p.lease()) || leases.get(p.lease()).revoking())) {
+                throw new Refused(MvccError.LEASE_NOT_FOUND);
+            }
             Bytes value = p.ignoreValue() ? prev.value() : p.value();
             long lease = p.ignoreLease() ? prev.lease() : p.lease();
             KeyValue kv = new KeyValue(p.key(), prev == null ? main : prev.createRevision(), main,
@@ -180,14 +182,19 @@ final class ModelStore {
     }
 
     private Result revoke(long id) {
-        Lease l = leases.remove(id);
+        Lease l = leases.get(id);
+        List<Bytes> keys = leaseKeys(id);
         Tx tx = new Tx();
-        for (Bytes k : leaseKeys(id)) tx.delete(new DeleteRangeRequest(k, Bytes.EMPTY, false));
+        int n = Math.min(keys.size(), options.leaseRevokeKeysMax());
+        for (Bytes k : keys.subList(0, n)) tx.delete(new DeleteRangeRequest(k, Bytes.EMPTY, false));
         if (tx.sub > 0) {
             states.add(tx.work);
             events.put(tx.main, List.copyOf(tx.evs));
         }
-        return new Result.Applied(new LeaseResponse(tx.now(), id, l.ttlSeconds(), true), tx.evs);
+        boolean complete = n == keys.size();
+        if (complete) leases.remove(id);
+        else leases.put(id, new Lease(l.id(), l.ttlSeconds(), l.remainingMillis(), l.epoch(), true));
+        return new Result.Applied(new LeaseResponse(tx.now(), id, l.ttlSeconds(), true, complete), tx.evs);
     }
 
     private Result applyLease(long index, LeaseCommand c) {
@@ -203,7 +210,7 @@ final class ModelStore {
             }
             case LeaseCommand.Renew r -> {
                 Lease l = leases.get(r.id());
-                if (l == null) return new Result.Applied(new LeaseResponse(current(), r.id(), 0, false), List.of());
+                if (l == null || l.revoking()) return new Result.Applied(new LeaseResponse(current(), r.id(), 0, false), List.of());
                 leases.put(r.id(), new Lease(l.id(), l.ttlSeconds(), l.ttlSeconds() * 1000, index));
                 return new Result.Applied(new LeaseResponse(current(), r.id(), l.ttlSeconds(), true), List.of());
             }
@@ -218,7 +225,7 @@ final class ModelStore {
                 boolean any = false;
                 for (LeaseCommand.Remaining r : cp.leases()) {
                     Lease l = leases.get(r.id());
-                    if (l == null || l.epoch() != r.epoch()) continue;
+                    if (l == null || l.epoch() != r.epoch() || l.revoking()) continue;
                     leases.put(l.id(), new Lease(l.id(), l.ttlSeconds(), Math.min(r.remainingMillis(), l.ttlSeconds() * 1000), l.epoch()));
                     any = true;
                 }

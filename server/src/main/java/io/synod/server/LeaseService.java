@@ -87,11 +87,39 @@ final class LeaseService extends LeaseGrpc.LeaseImplBase {
         });
     }
 
+    /**
+     * Revokes and, when the lease has more keys than one command deletes, keeps revoking until
+     * they are all gone, so that when the call returns no key of the lease is left (as in etcd).
+     * The leader continues an unfinished revoke by itself too, so a continuation may find the
+     * lease already gone, which then means done.
+     */
     @Override
     public void leaseRevoke(LeaseRevokeRequest request, StreamObserver<LeaseRevokeResponse> out) {
-        proposer.respond(out, () -> proposer.write(new LeaseCommand.Revoke(request.getID()), ch -> LeaseGrpc.newBlockingStub(ch).leaseRevoke(request),
-                res -> LeaseRevokeResponse.newBuilder().setHeader(kv.header(res.revision())).build(),
-                r -> r.toBuilder().setHeader(kv.localHeader(r.getHeader())).build()));
+        proposer.respond(out, () -> {
+            boolean[] complete = {false};
+            LeaseRevokeResponse last = revokeStep(request, complete);
+            while (!complete[0]) {
+                try {
+                    last = revokeStep(request, complete);
+                } catch (StatusRuntimeException e) {
+                    if (e.getStatus().getCode() != Status.Code.NOT_FOUND) throw e;
+                    complete[0] = true;
+                }
+            }
+            return last;
+        });
+    }
+
+    /** One revoke command; sets {@code complete[0]} when no key of the lease is left. */
+    private LeaseRevokeResponse revokeStep(LeaseRevokeRequest request, boolean[] complete) {
+        return proposer.write(new LeaseCommand.Revoke(request.getID()), ch -> {
+            LeaseRevokeResponse r = LeaseGrpc.newBlockingStub(ch).leaseRevoke(request);
+            complete[0] = true; // the leader's handler ran the whole revoke
+            return r;
+        }, res -> {
+            complete[0] = ((LeaseResponse) res).complete();
+            return LeaseRevokeResponse.newBuilder().setHeader(kv.header(res.revision())).build();
+        }, r -> r.toBuilder().setHeader(kv.localHeader(r.getHeader())).build());
     }
 
     @Override
@@ -177,7 +205,7 @@ final class LeaseService extends LeaseGrpc.LeaseImplBase {
             // The leader's own view, but only once it has confirmed it still leads and applied everything acknowledged.
             proposer.awaitReadIndex(deadline);
             var b = LeaseTimeToLiveResponse.newBuilder().setHeader(kv.header(store.currentRevision())).setID(request.getID());
-            Optional<Lease> lease = store.lease(request.getID());
+            Optional<Lease> lease = store.lease(request.getID()).filter(Lease::live);
             if (lease.isEmpty()) return b.setTTL(-1).build();
             long remaining = lessor.remainingMillis(request.getID()).orElse(lease.get().remainingMillis());
             b.setTTL(remaining / 1000).setGrantedTTL(lease.get().ttlSeconds());

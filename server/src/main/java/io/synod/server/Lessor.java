@@ -65,6 +65,8 @@ final class Lessor implements LeaseListener {
     private final Map<Long, Timer> timers = new HashMap<>();
     /** Leases with an expiry in flight, by id and the epoch it names, so it is not proposed twice. */
     private final Set<Long> expiring = new HashSet<>();
+    /** Leases half-way through a revoke (more keys than one command deletes): the leader finishes them. */
+    private final Set<Long> revoking = new HashSet<>();
     private boolean active;
     private long activeTerm;
     private CompletableFuture<Long> activation;
@@ -105,9 +107,14 @@ final class Lessor implements LeaseListener {
                 Timer t = timers.get(id);
                 if (t != null) t.recordedMillis = lease.orElseThrow().remainingMillis();
             }
+            case REVOKING -> {
+                timers.remove(id);
+                revoking.add(id);
+            }
             case REVOKED -> {
                 timers.remove(id);
                 expiring.remove(id);
+                revoking.remove(id);
             }
         }
     }
@@ -116,12 +123,14 @@ final class Lessor implements LeaseListener {
     void check() {
         List<byte[]> proposals = new ArrayList<>();
         List<Long> expiringIds = new ArrayList<>();
+        int checkpoints = 0;
         synchronized (this) {
             if (driver.leader() != memberId || (active && driver.term() != activeTerm)) {
                 if (active) log.info("lease timers stopped: no longer leader of term {}", activeTerm);
                 active = false;
                 timers.clear();
                 expiring.clear();
+                revoking.clear();
                 activation = null;
                 return;
             }
@@ -130,6 +139,8 @@ final class Lessor implements LeaseListener {
                 return;
             }
             long now = clock.getAsLong();
+            // Continue revokes in progress: one more batch of keys per lease per check (each batch is bounded).
+            for (long id : revoking) proposals.add(codec.encode(new LeaseCommand.Revoke(id)));
             for (Map.Entry<Long, Timer> e : timers.entrySet()) {
                 if (expiringIds.size() >= options.expiriesPerCheckMax()) break;
                 Timer t = e.getValue();
@@ -150,16 +161,21 @@ final class Lessor implements LeaseListener {
                     t.recordedMillis = remaining;
                     if (batch.size() == options.checkpointBatchMax()) {
                         proposals.add(codec.encode(new LeaseCommand.Checkpoint(batch)));
+                        checkpoints++;
                         batch = new ArrayList<>();
                     }
                 }
-                if (!batch.isEmpty()) proposals.add(codec.encode(new LeaseCommand.Checkpoint(batch)));
+                if (!batch.isEmpty()) {
+                    proposals.add(codec.encode(new LeaseCommand.Checkpoint(batch)));
+                    checkpoints++;
+                }
             }
         }
+        int firstExpiry = proposals.size() - expiringIds.size() - checkpoints;
         for (int i = 0; i < proposals.size(); i++) {
             CompletableFuture<Object> f = driver.propose(proposals.get(i));
-            if (i < expiringIds.size()) {
-                long id = expiringIds.get(i);
+            if (i >= firstExpiry && i < firstExpiry + expiringIds.size()) {
+                long id = expiringIds.get(i - firstExpiry);
                 f.whenComplete((r, err) -> {
                     synchronized (this) {
                         expiring.remove(id);
@@ -185,7 +201,9 @@ final class Lessor implements LeaseListener {
         long now = clock.getAsLong();
         timers.clear();
         expiring.clear();
+        revoking.clear();
         for (Lease l : store.leases()) timers.put(l.id(), new Timer(now + l.remainingMillis() * 1_000_000, l));
+        for (Lease l : store.revokingLeases()) revoking.add(l.id());
         active = true;
         activeTerm = term;
         lastCheckpointNanos = now;

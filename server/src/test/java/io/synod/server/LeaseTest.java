@@ -193,6 +193,47 @@ class LeaseTest {
         }
     }
 
+    /** Attaches {@code n} keys {@code prefix%05d} to the lease, 100 per txn. */
+    private static void attach(Client c, long lease, String prefix, int n) throws Exception {
+        for (int i = 0; i < n; i += 100) {
+            var txn = c.getKVClient().txn();
+            var ops = new java.util.ArrayList<io.etcd.jetcd.op.Op>();
+            for (int j = i; j < Math.min(n, i + 100); j++) {
+                ops.add(io.etcd.jetcd.op.Op.put(b(String.format("%s%05d", prefix, j)), b("v"), PutOption.builder().withLeaseId(lease).build()));
+            }
+            txn.Then(ops.toArray(new io.etcd.jetcd.op.Op[0])).commit().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static long count(Client c, String prefix) throws Exception {
+        return c.getKVClient().get(b(prefix), io.etcd.jetcd.options.GetOption.builder().isPrefix(true).withCountOnly(true).build())
+                .get(10, TimeUnit.SECONDS).getCount();
+    }
+
+    @Test
+    void leasesWithMoreKeysThanOneCommandDeletesAreRevokedAndExpiredCompletely() throws Exception {
+        int n = 2 * io.synod.mvcc.MvccOptions.defaults().leaseRevokeKeysMax() + 500;
+        try (var cluster = new TestCluster(dir, 3)) {
+            int leader = cluster.awaitLeader(10_000);
+            try (Client c = ClusterTest.client(cluster, (leader + 1) % 3)) {
+                long revoked = c.getLeaseClient().grant(600).get(10, TimeUnit.SECONDS).getID();
+                attach(c, revoked, "r/", n);
+                assertThat(count(c, "r/")).isEqualTo(n);
+                c.getLeaseClient().revoke(revoked).get(30, TimeUnit.SECONDS);
+                assertThat(count(c, "r/")).as("keys left when revoke returned").isZero();
+
+                long expiring = c.getLeaseClient().grant(3).get(10, TimeUnit.SECONDS).getID();
+                attach(c, expiring, "x/", n);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (count(c, "x/") > 0) {
+                    assertThat(System.nanoTime()).as("all keys of the expired lease deleted").isLessThan(deadline);
+                    Thread.sleep(200);
+                }
+                assertThat(c.getLeaseClient().timeToLive(expiring, LeaseOption.DEFAULT).get(10, TimeUnit.SECONDS).getTTL()).isEqualTo(-1);
+            }
+        }
+    }
+
     @Test
     void leaseNeverExpiresEarlyAcrossLeaderFailure() throws Exception {
         try (var cluster = new TestCluster(dir, 3)) {
