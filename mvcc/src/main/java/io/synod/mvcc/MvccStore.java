@@ -768,7 +768,8 @@ public final class MvccStore implements AutoCloseable {
         lock.writeLock().lock();
         try (FlushOptions fo = new FlushOptions().setWaitForFlush(true)) {
             checkUsable();
-            db.flush(fo, List.of(revCf, metaCf));
+            // Every column family (leases, for one, live in their own): a snapshot or a compacted log relies on all of them.
+            db.flush(fo, handles);
             return appliedIndex;
         } catch (RocksDBException e) {
             throw fail(e);
@@ -818,7 +819,7 @@ public final class MvccStore implements AutoCloseable {
             if (closed) return;
             if (failure.isEmpty()) {
                 try (FlushOptions fo = new FlushOptions().setWaitForFlush(true)) {
-                    db.flush(fo, List.of(revCf, metaCf));
+                    db.flush(fo, handles);
                 } catch (RocksDBException e) {
                     failure = Optional.of(e);
                 }

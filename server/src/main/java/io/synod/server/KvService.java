@@ -71,7 +71,7 @@ final class KvService extends KVGrpc.KVImplBase {
 
     private final ServerConfig config;
     private final ReplicaDriver driver;
-    private final MvccStore store;
+    private final StoreHolder store;
     private final MvccOptions mvccOptions;
     private final CommandCodec codec;
     private final PeerTransport transport;
@@ -79,11 +79,11 @@ final class KvService extends KVGrpc.KVImplBase {
     private final long clusterId;
     private final Semaphore inFlight;
 
-    KvService(ServerConfig config, ReplicaDriver driver, MvccStore store, CommandCodec codec, PeerTransport transport) {
+    KvService(ServerConfig config, ReplicaDriver driver, StoreHolder store, CommandCodec codec, PeerTransport transport) {
         this.config = config;
         this.driver = driver;
         this.store = store;
-        this.mvccOptions = store.options();
+        this.mvccOptions = store.read(MvccStore::options);
         this.codec = codec;
         this.transport = transport;
         this.memberId = config.memberId();
@@ -120,7 +120,7 @@ final class KvService extends KVGrpc.KVImplBase {
             RangeRequest r = EtcdProto.range(request);
             check(Requests.checkRange(r));
             if (!r.serializable()) awaitReadIndex(deadlineNanos());
-            return EtcdProto.range(store.range(r), this::header);
+            return EtcdProto.range(store.read(s -> s.range(r)), this::header);
         });
     }
 
@@ -159,7 +159,7 @@ final class KvService extends KVGrpc.KVImplBase {
         respond(out, () -> write(new CompactRequest(request.getRevision()), stub -> stub.compact(request), res -> {
             if (request.getPhysical()) {
                 // etcd returns a physical compaction only once old versions are gone from this member.
-                while (store.runCompactionStep()) {
+                while (store.read(MvccStore::runCompactionStep)) {
                     if (Context.current().isCancelled()) break;
                 }
             }
