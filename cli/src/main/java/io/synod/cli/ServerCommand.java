@@ -1,7 +1,9 @@
 package io.synod.cli;
 
 import io.synod.server.ServerConfig;
+import io.synod.replica.SnapshotPolicy;
 import io.synod.server.ServerMain;
+import io.synod.server.transport.SnapshotLimits;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -57,6 +59,19 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--synod-requests-in-flight-max", description = "client requests handled at once (default: ${DEFAULT-VALUE})")
     int requestsInFlightMax = ServerConfig.DEFAULT_REQUESTS_IN_FLIGHT_MAX;
 
+    @Option(names = "--snapshot-count", description = "applied entries between two log compactions (default: ${DEFAULT-VALUE})")
+    long snapshotCount = SnapshotPolicy.DEFAULT_SNAPSHOT_COUNT;
+
+    @Option(names = "--snapshot-catchup-entries",
+            description = "entries kept behind a compaction for slow followers (default: ${DEFAULT-VALUE})")
+    long snapshotCatchupEntries = SnapshotPolicy.DEFAULT_CATCHUP_ENTRIES;
+
+    @Option(names = "--synod-snapshot-chunk-bytes", description = "bytes per snapshot chunk sent to a follower (default: ${DEFAULT-VALUE})")
+    int snapshotChunkBytes = SnapshotLimits.DEFAULT_CHUNK_BYTES;
+
+    @Option(names = "--synod-snapshot-sends-max", description = "snapshots sent to followers at once (default: ${DEFAULT-VALUE})")
+    int snapshotSendsMax = SnapshotLimits.DEFAULT_SENDS_MAX;
+
     @Override
     public Integer call() throws Exception {
         var args = new ArrayList<String>();
@@ -73,6 +88,10 @@ public final class ServerCommand implements Callable<Integer> {
         add(args, "synod-request-timeout-ms", Long.toString(requestTimeoutMillis));
         add(args, "max-request-bytes", Integer.toString(requestBytesMax));
         add(args, "synod-requests-in-flight-max", Integer.toString(requestsInFlightMax));
+        add(args, "snapshot-count", Long.toString(snapshotCount));
+        add(args, "snapshot-catchup-entries", Long.toString(snapshotCatchupEntries));
+        add(args, "synod-snapshot-chunk-bytes", Integer.toString(snapshotChunkBytes));
+        add(args, "synod-snapshot-sends-max", Integer.toString(snapshotSendsMax));
         ServerConfig config;
         try {
             config = ServerConfig.fromArgs(args.toArray(String[]::new));

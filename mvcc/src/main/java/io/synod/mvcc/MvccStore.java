@@ -955,7 +955,8 @@ public final class MvccStore implements AutoCloseable {
         lock.writeLock().lock();
         try (FlushOptions fo = new FlushOptions().setWaitForFlush(true)) {
             checkUsable();
-            db.flush(fo, List.of(revCf, metaCf, leaseCf));
+            // Every column family (leases, for one, live in their own): a snapshot or a compacted log relies on all of them.
+            db.flush(fo, handles);
             return appliedIndex;
         } catch (RocksDBException e) {
             throw fail(e);
@@ -1005,7 +1006,7 @@ public final class MvccStore implements AutoCloseable {
             if (closed) return;
             if (failure.isEmpty()) {
                 try (FlushOptions fo = new FlushOptions().setWaitForFlush(true)) {
-                    db.flush(fo, List.of(revCf, metaCf, leaseCf));
+                    db.flush(fo, handles);
                 } catch (RocksDBException e) {
                     failure = Optional.of(e);
                 }

@@ -5,10 +5,13 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.zip.CRC32C;
 
 /**
@@ -94,17 +97,20 @@ public final class SnapshotReceiver implements AutoCloseable {
                     throw new SnapshotException("unsafe file name in snapshot: " + name);
                 }
                 long size = in.readLong();
-                total.update(java.nio.ByteBuffer.allocate(8).putLong(size).array());
+                total.update(ByteBuffer.allocate(8).putLong(size).array());
                 if (size < 0 || size > received) throw new SnapshotException("bad size " + size + " for " + name);
-                try (OutputStream f = Files.newOutputStream(unpacking.resolve(name))) {
+                try (FileChannel f = FileChannel.open(unpacking.resolve(name), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                     long left = size;
                     while (left > 0) {
                         int n = in.read(buf, 0, (int) Math.min(buf.length, left));
                         if (n < 0) throw new EOFException("snapshot ends inside " + name);
-                        f.write(buf, 0, n);
+                        ByteBuffer b = ByteBuffer.wrap(buf, 0, n);
+                        while (b.hasRemaining()) f.write(b);
                         total.update(buf, 0, n);
                         left -= n;
                     }
+                    // Durable before the directory is published: an installed store must never hold a torn file.
+                    f.force(true);
                 }
             }
             int expected = in.readInt();
@@ -113,9 +119,17 @@ public final class SnapshotReceiver implements AutoCloseable {
         } catch (EOFException e) {
             throw new SnapshotException("snapshot stream truncated: " + e.getMessage());
         }
+        syncDir(unpacking);
         Files.move(unpacking, target, StandardCopyOption.ATOMIC_MOVE);
+        syncDir(target.toAbsolutePath().getParent());
         Files.deleteIfExists(spool);
         return appliedIndex;
+    }
+
+    private static void syncDir(Path dir) throws IOException {
+        try (FileChannel c = FileChannel.open(dir, StandardOpenOption.READ)) {
+            c.force(true);
+        }
     }
 
     @Override

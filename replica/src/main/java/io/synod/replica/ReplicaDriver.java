@@ -1,6 +1,8 @@
 package io.synod.replica;
 
+import io.synod.common.Assert;
 import io.synod.consensus.ConfChange;
+import io.synod.consensus.ConfState;
 import io.synod.consensus.ConsensusNode;
 import io.synod.consensus.Entry;
 import io.synod.consensus.EntryType;
@@ -9,6 +11,7 @@ import io.synod.consensus.ProposeResult;
 import io.synod.consensus.ReadState;
 import io.synod.consensus.Ready;
 import io.synod.consensus.Role;
+import io.synod.consensus.Snapshot;
 import io.synod.consensus.SoftState;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -21,6 +24,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -39,6 +43,14 @@ import java.util.concurrent.TimeUnit;
  * Membership changes in committed entries are handed back to the core as they are applied, also
  * when replaying entries the state machine already holds after a restart, which is how the core
  * rebuilds its membership from the log.
+ *
+ * <p>Snapshots. Every {@link SnapshotPolicy#snapshotCount()} applied entries the driver flushes the
+ * state machine and compacts the log up to the durable index minus the catch-up entries, recording
+ * the membership in force at that index (kept per conf-change index since the last compaction).
+ * A Ready carrying a snapshot from the leader is installed into the state machine <em>before</em>
+ * it is persisted in the log, so a crash in between leaves the state machine ahead of the log
+ * (harmless: replayed entries it already holds are skipped), never the log ahead of the state.
+ * Sending a snapshot is the transport's job; it reports the outcome with {@link #reportSnapshot}.
  */
 public final class ReplicaDriver implements Runnable {
     private sealed interface Event {}
@@ -55,6 +67,8 @@ public final class ReplicaDriver implements Runnable {
 
     private record Stop() implements Event {}
 
+    private record SnapshotReport(long peer, boolean success) {}
+
     private record PendingProposal(long term, CompletableFuture<Object> future) {}
 
     /** A read handed to the core while {@code leader} led (as this member saw it). */
@@ -68,6 +82,12 @@ public final class ReplicaDriver implements Runnable {
     private final StateMachine stateMachine;
     private final ReplicaLimits limits;
     private final ArrayBlockingQueue<Event> inbox;
+    private final SnapshotPolicy snapshotPolicy;
+    /**
+     * Outcomes of snapshot sends. Separate from the inbox because one must never be dropped: the
+     * leader keeps the follower paused until it hears it. Bounded by the sends in progress.
+     */
+    private final ConcurrentLinkedQueue<SnapshotReport> snapshotReports = new ConcurrentLinkedQueue<>();
 
     // Loop-thread state.
     /** Accepted proposals by log index. */
@@ -79,6 +99,19 @@ public final class ReplicaDriver implements Runnable {
     private long readSeq;
     // Invariant: appliedIndex only grows; entries at or below it are in the state machine.
     private long appliedIndex;
+    /**
+     * Last log index handed to the core as applied (entries, or an installed snapshot's index).
+     * Invariant: logAppliedIndex <= appliedIndex; it trails only while replaying entries the state
+     * machine already holds (after a restart or a snapshot install).
+     */
+    private long logAppliedIndex;
+    /** logAppliedIndex when the log was last compacted (or at start): counts toward the snapshot count. */
+    private long lastSnapshotTriggerIndex;
+    /**
+     * Membership after each applied conf change since the last compaction point, by index; the
+     * lowest key is that point. The floor entry of an index is the membership in force there.
+     */
+    private final TreeMap<Long, ConfState> confHistory = new TreeMap<>();
     private volatile boolean stopped;
 
     // Published for other threads.
@@ -90,7 +123,13 @@ public final class ReplicaDriver implements Runnable {
 
     public ReplicaDriver(ConsensusNode node, ReplicaStorage storage, ReplicaTransport transport, StateMachine stateMachine,
             ReplicaLimits limits) {
+        this(node, storage, transport, stateMachine, limits, SnapshotPolicy.DEFAULTS);
+    }
+
+    public ReplicaDriver(ConsensusNode node, ReplicaStorage storage, ReplicaTransport transport, StateMachine stateMachine,
+            ReplicaLimits limits, SnapshotPolicy snapshotPolicy) {
         this.node = node;
+        this.snapshotPolicy = snapshotPolicy;
         this.storage = storage;
         this.transport = transport;
         this.stateMachine = stateMachine;
@@ -99,6 +138,12 @@ public final class ReplicaDriver implements Runnable {
         this.appliedIndex = stateMachine.appliedIndex();
         this.publishedAppliedIndex = appliedIndex;
         this.term = node.status().term();
+        // The core starts from the log's snapshot: its applied index and membership are the snapshot's.
+        this.logAppliedIndex = node.status().appliedIndex();
+        this.lastSnapshotTriggerIndex = logAppliedIndex;
+        this.confHistory.put(logAppliedIndex, node.status().confState());
+        Assert.that(logAppliedIndex == storage.snapshotIndex(), "core starts at %d but the log's snapshot is at %d",
+                logAppliedIndex, storage.snapshotIndex());
     }
 
     public long id() {
@@ -143,6 +188,14 @@ public final class ReplicaDriver implements Runnable {
         inbox.offer(new Unreachable(peer));
     }
 
+    /**
+     * Tells the core how sending a snapshot to {@code peer} ended; never dropped (the leader keeps
+     * that follower paused until it hears), handled at the loop's next iteration.
+     */
+    public void reportSnapshot(long peer, boolean success) {
+        snapshotReports.add(new SnapshotReport(peer, success));
+    }
+
     /** Proposes a command; the future completes with the state machine's result once it is applied here. */
     public CompletableFuture<Object> propose(byte[] command) {
         var f = new CompletableFuture<Object>();
@@ -185,6 +238,8 @@ public final class ReplicaDriver implements Runnable {
                     for (Event e : batch) handle(e);
                     batch.clear();
                 }
+                SnapshotReport report;
+                while ((report = snapshotReports.poll()) != null) node.reportSnapshot(report.peer(), report.success());
                 while (!stopped && node.hasReady()) handleReady(node.ready());
             }
         } catch (InterruptedException e) {
@@ -257,16 +312,15 @@ public final class ReplicaDriver implements Runnable {
         if (!rd.hardState().isEmpty()) term = rd.hardState().term();
         // A leader's appends leave before its own fsync: the two disk writes of a commit overlap.
         if (!rd.earlyMessages().isEmpty()) transport.send(rd.earlyMessages());
+        // The state first, then the log: a crash in between must not leave a log whose entries before
+        // the snapshot are gone while the state machine still lacks them.
+        if (!rd.snapshot().isEmpty()) installSnapshot(rd.snapshot());
         try {
             storage.persist(rd);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot persist Ready; stopping this member", e);
         }
         if (!rd.messages().isEmpty()) transport.send(rd.messages());
-        if (!rd.snapshot().isEmpty()) {
-            // Snapshots are not produced yet (the log is never compacted), so none can arrive.
-            throw new IllegalStateException("snapshot install is not supported yet: " + rd.snapshot());
-        }
         for (Entry e : rd.committedEntries()) apply(e);
         publishedAppliedIndex = appliedIndex;
         for (ReadState rs : rd.readStates()) {
@@ -280,6 +334,54 @@ public final class ReplicaDriver implements Runnable {
         serveReads();
         node.advance(rd);
         if (leaderChanged) abortReadsOfOtherLeaders();
+        maybeCompact();
+    }
+
+    /**
+     * Hands the received state to the state machine and restarts the bookkeeping at the
+     * snapshot's index. Proposals at or below it may or may not be in that state: their fate is
+     * unknown here, so they fail as such (never as "lost", which promises they did not happen).
+     */
+    private void installSnapshot(Snapshot snap) {
+        long index = snap.meta().index();
+        Assert.that(index > logAppliedIndex, "snapshot at %d not after applied %d", index, logAppliedIndex);
+        long held = stateMachine.restore(snap);
+        Assert.that(held >= index, "state machine holds %d after installing snapshot %d", held, index);
+        appliedIndex = Math.max(appliedIndex, held);
+        logAppliedIndex = index;
+        lastSnapshotTriggerIndex = index;
+        confHistory.clear();
+        confHistory.put(index, snap.meta().confState());
+        var covered = proposals.headMap(index, true);
+        for (PendingProposal p : covered.values()) {
+            p.future().completeExceptionally(new ReplicaException(ReplicaException.Kind.STOPPED,
+                    "outcome unknown: the entry's index " + index + " is covered by a snapshot installed from the leader"));
+        }
+        covered.clear();
+    }
+
+    /**
+     * Compacts the log once {@link SnapshotPolicy#snapshotCount()} entries were applied since the
+     * last time: only up to what the state machine reports durable (the log is the only other copy
+     * of the rest), and keeping {@link SnapshotPolicy#catchupEntries()} behind that point.
+     */
+    private void maybeCompact() {
+        if (logAppliedIndex - lastSnapshotTriggerIndex < snapshotPolicy.snapshotCount()) return;
+        lastSnapshotTriggerIndex = logAppliedIndex;
+        long durable = stateMachine.flush();
+        Assert.that(durable >= logAppliedIndex, "state machine durable at %d below applied %d", durable, logAppliedIndex);
+        long target = Math.min(durable, logAppliedIndex) - snapshotPolicy.catchupEntries();
+        if (target <= storage.snapshotIndex()) return;
+        Map.Entry<Long, ConfState> conf = confHistory.floorEntry(target);
+        Assert.that(conf != null, "no membership known at %d (history starts at %d)", target, confHistory.firstKey());
+        ConfState cs = conf.getValue();
+        try {
+            storage.compact(target, cs);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot compact the log at " + target + "; stopping this member", e);
+        }
+        confHistory.headMap(target, true).clear();
+        confHistory.put(target, cs);
     }
 
     /**
@@ -299,8 +401,9 @@ public final class ReplicaDriver implements Runnable {
     private void apply(Entry e) {
         long index = e.index();
         if (e.type() == EntryType.CONF_CHANGE) {
-            node.applyConfChange(ConfChange.decode(e.data()));
+            confHistory.put(index, node.applyConfChange(ConfChange.decode(e.data())));
         }
+        logAppliedIndex = index;
         Object result = null;
         if (index > appliedIndex) {
             if (e.type() == EntryType.NORMAL && e.data().length > 0) result = stateMachine.apply(index, e.data());

@@ -23,7 +23,10 @@ public final class ReplicaException extends RuntimeException {
         OVERLOADED,
         /** The core refused the request for another reason (too large, removed member, ...). */
         REJECTED,
-        /** The driver stopped before the request finished. */
+        /**
+         * The driver stopped before the request finished, or the request's outcome cannot be known
+         * here (its entry was covered by a snapshot installed from the leader): it may have happened.
+         */
         STOPPED
     }
 

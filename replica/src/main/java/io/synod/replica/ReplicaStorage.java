@@ -1,5 +1,6 @@
 package io.synod.replica;
 
+import io.synod.consensus.ConfState;
 import io.synod.consensus.Ready;
 import java.io.IOException;
 
@@ -10,4 +11,13 @@ import java.io.IOException;
  */
 public interface ReplicaStorage {
     void persist(Ready ready) throws IOException;
+
+    /** Index of the latest snapshot recorded in the log (0 if none): entries up to it are gone. */
+    long snapshotIndex();
+
+    /**
+     * Records a snapshot at {@code index} (applied, and durable in the state machine) with the
+     * membership in force there, durably, and discards the entries up to it.
+     */
+    void compact(long index, ConfState confState) throws IOException;
 }

@@ -1,10 +1,17 @@
 package io.synod.replica;
 
+import io.synod.consensus.Snapshot;
+
 /**
  * The application the log drives. Entries arrive in index order, each at most once per process;
  * after a restart the driver skips entries at or below {@link #appliedIndex()} (the state
  * machine already holds them), so the state machine must record its applied index atomically
  * with each change.
+ *
+ * <p>Snapshots. The driver compacts the log only up to what {@link #flush()} reports durable, and
+ * when the leader sent this member a snapshot it calls {@link #restore(Snapshot)} before the
+ * snapshot's metadata is persisted in the log: a crash in between leaves the state machine ahead
+ * of the log, which the skip-what-is-applied rule above already handles.
  */
 public interface StateMachine {
     /** The last log index whose effect the state machine holds (0 for a new one). */
@@ -15,4 +22,19 @@ public interface StateMachine {
 
     /** Records that an entry without a command (leader no-op, membership change) was applied. */
     void markApplied(long index);
+
+    /**
+     * Makes everything applied so far durable and returns the applied index that now survives a
+     * crash; the driver discards log entries only up to there.
+     */
+    long flush();
+
+    /**
+     * Replaces the whole state with the one received for {@code snapshot} (its {@code data} names
+     * the received state; how is the implementation's business), atomically across crashes: after
+     * a crash at any point the old state or the new one is found, never a mix. If this machine
+     * already holds at least as much as the received state it keeps its own. Returns the applied
+     * index held afterwards, which is at least the snapshot's index.
+     */
+    long restore(Snapshot snapshot);
 }

@@ -71,7 +71,11 @@ class ReplicaDriverFateTest {
     };
 
     ReplicaDriver start() {
-        ReplicaStorage storage = rd -> node.trace.add("persist");
+        ReplicaStorage storage = new ReplicaStorage() {
+            @Override public void persist(Ready rd) { node.trace.add("persist"); }
+            @Override public long snapshotIndex() { return 0; }
+            @Override public void compact(long index, ConfState confState) { throw new AssertionError("no compaction expected"); }
+        };
         ReplicaTransport transport = msgs -> node.trace.add("send");
         var d = new ReplicaDriver(node, storage, transport, machine, ReplicaLimits.DEFAULTS);
         var t = new Thread(d, "driver");

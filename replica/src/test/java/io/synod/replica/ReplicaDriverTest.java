@@ -3,9 +3,11 @@ package io.synod.replica;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.synod.consensus.ConfState;
 import io.synod.consensus.MemoryLogStorage;
 import io.synod.consensus.Message;
 import io.synod.consensus.Ready;
+import io.synod.consensus.Snapshot;
 import io.synod.consensus.SoftState;
 import io.synod.raft.RaftBootstrap;
 import io.synod.raft.RaftConfig;
@@ -60,6 +62,21 @@ class ReplicaDriverTest {
         public void markApplied(long index) {
             appliedIndex = index;
         }
+
+        @Override
+        public long flush() {
+            return appliedIndex;
+        }
+
+        /** Indices of the snapshots installed; the "state" installed is only the applied index. */
+        final List<Long> restored = new CopyOnWriteArrayList<>();
+
+        @Override
+        public long restore(Snapshot snapshot) {
+            restored.add(snapshot.meta().index());
+            appliedIndex = Math.max(appliedIndex, snapshot.meta().index());
+            return appliedIndex;
+        }
     }
 
     static final class MemStorage implements ReplicaStorage {
@@ -74,6 +91,16 @@ class ReplicaDriverTest {
             if (!rd.snapshot().isEmpty()) log.applySnapshot(rd.snapshot());
             if (!rd.entries().isEmpty()) log.append(rd.entries());
             if (!rd.hardState().isEmpty()) log.setHardState(rd.hardState());
+        }
+
+        @Override
+        public long snapshotIndex() {
+            return log.snapshot().meta().index();
+        }
+
+        @Override
+        public void compact(long index, ConfState confState) {
+            log.createSnapshot(index, confState, new byte[0]);
         }
     }
 

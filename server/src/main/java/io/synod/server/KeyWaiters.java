@@ -59,6 +59,11 @@ final class KeyWaiters implements ChangeListener {
         };
     }
 
+    /** Wakes every subscription, for when the state jumped without events (a snapshot was installed). */
+    void wakeAll() {
+        for (Subscription s : subscriptions) s.wake().run();
+    }
+
     int size() {
         return count.get();
     }

@@ -28,17 +28,17 @@ import java.util.Optional;
  */
 final class KvService extends KVGrpc.KVImplBase {
     private final ReplicaDriver driver;
-    private final MvccStore store;
+    private final StoreHolder store;
     private final MvccOptions mvccOptions;
     private final Proposer proposer;
     private final long memberId;
     private final long clusterId;
 
-    KvService(ServerConfig config, Proposer proposer, MvccStore store) {
+    KvService(ServerConfig config, Proposer proposer, StoreHolder store) {
         this.driver = proposer.driver();
         this.proposer = proposer;
         this.store = store;
-        this.mvccOptions = store.options();
+        this.mvccOptions = store.read(MvccStore::options);
         this.memberId = config.memberId();
         this.clusterId = config.clusterId();
     }
@@ -81,7 +81,7 @@ final class KvService extends KVGrpc.KVImplBase {
         RangeRequest r = EtcdProto.range(request);
         check(Requests.checkRange(r));
         if (!r.serializable()) proposer.awaitReadIndex(proposer.deadlineNanos());
-        return EtcdProto.range(store.range(r), this::header);
+        return EtcdProto.range(store.read(s -> s.range(r)), this::header);
     }
 
     io.etcd.jetcd.api.PutResponse put(io.etcd.jetcd.api.PutRequest request) {
@@ -112,7 +112,7 @@ final class KvService extends KVGrpc.KVImplBase {
                 res -> {
                     if (request.getPhysical()) {
                         // etcd returns a physical compaction only once old versions are gone from this member.
-                        while (store.runCompactionStep()) {
+                        while (store.read(MvccStore::runCompactionStep)) {
                             if (Context.current().isCancelled()) break;
                         }
                     }

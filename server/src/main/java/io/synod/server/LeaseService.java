@@ -42,13 +42,13 @@ import java.util.concurrent.TimeoutException;
 final class LeaseService extends LeaseGrpc.LeaseImplBase {
     private final Proposer proposer;
     private final KvService kv;
-    private final MvccStore store;
+    private final StoreHolder store;
     private final Lessor lessor;
     private final ReplicaDriver driver;
     private final long minTtlSeconds;
     private final SecureRandom random = new SecureRandom();
 
-    LeaseService(ServerConfig config, Proposer proposer, KvService kv, MvccStore store, Lessor lessor) {
+    LeaseService(ServerConfig config, Proposer proposer, KvService kv, StoreHolder store, Lessor lessor) {
         this.proposer = proposer;
         this.kv = kv;
         this.store = store;
@@ -204,13 +204,13 @@ final class LeaseService extends LeaseGrpc.LeaseImplBase {
         proposer.respond(out, () -> proposer.onLeader(deadline -> {
             // The leader's own view, but only once it has confirmed it still leads and applied everything acknowledged.
             proposer.awaitReadIndex(deadline);
-            var b = LeaseTimeToLiveResponse.newBuilder().setHeader(kv.header(store.currentRevision())).setID(request.getID());
-            Optional<Lease> lease = store.lease(request.getID()).filter(Lease::live);
+            var b = LeaseTimeToLiveResponse.newBuilder().setHeader(kv.header(store.read(MvccStore::currentRevision))).setID(request.getID());
+            Optional<Lease> lease = store.read(s -> s.lease(request.getID())).filter(Lease::live);
             if (lease.isEmpty()) return b.setTTL(-1).build();
             long remaining = lessor.remainingMillis(request.getID()).orElse(lease.get().remainingMillis());
             b.setTTL(remaining / 1000).setGrantedTTL(lease.get().ttlSeconds());
             if (request.getKeys()) {
-                for (Bytes k : store.leaseKeys(request.getID())) b.addKeys(EtcdProto.byteString(k));
+                for (Bytes k : store.read(s -> s.leaseKeys(request.getID()))) b.addKeys(EtcdProto.byteString(k));
             }
             return b.build();
         }, ch -> LeaseGrpc.newBlockingStub(ch).leaseTimeToLive(request), r -> r.toBuilder().setHeader(kv.localHeader(r.getHeader())).build()));
@@ -220,7 +220,7 @@ final class LeaseService extends LeaseGrpc.LeaseImplBase {
     void leaseLeases(StreamObserver<LeaseLeases.Response> out) {
         proposer.respond(out, () -> {
             proposer.awaitReadIndex(proposer.deadlineNanos());
-            return new LeaseLeases.Response(kv.header(store.currentRevision()), store.leases().stream().map(Lease::id).toList());
+            return store.read(s -> new LeaseLeases.Response(kv.header(s.currentRevision()), s.leases().stream().map(Lease::id).toList()));
         });
     }
 

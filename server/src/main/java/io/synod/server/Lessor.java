@@ -56,7 +56,7 @@ final class Lessor implements LeaseListener {
     }
 
     private final ReplicaDriver driver;
-    private final MvccStore store;
+    private final StoreHolder store;
     private final CommandCodec codec;
     private final LeaseOptions options;
     private final long memberId;
@@ -73,7 +73,7 @@ final class Lessor implements LeaseListener {
     private long activationTerm;
     private long lastCheckpointNanos;
 
-    Lessor(long memberId, ReplicaDriver driver, MvccStore store, CommandCodec codec, LeaseOptions options, LongSupplier clock) {
+    Lessor(long memberId, ReplicaDriver driver, StoreHolder store, CommandCodec codec, LeaseOptions options, LongSupplier clock) {
         this.memberId = memberId;
         this.driver = driver;
         this.store = store;
@@ -202,8 +202,8 @@ final class Lessor implements LeaseListener {
         timers.clear();
         expiring.clear();
         revoking.clear();
-        for (Lease l : store.leases()) timers.put(l.id(), new Timer(now + l.remainingMillis() * 1_000_000, l));
-        for (Lease l : store.revokingLeases()) revoking.add(l.id());
+        for (Lease l : store.read(MvccStore::leases)) timers.put(l.id(), new Timer(now + l.remainingMillis() * 1_000_000, l));
+        for (Lease l : store.read(MvccStore::revokingLeases)) revoking.add(l.id());
         active = true;
         activeTerm = term;
         lastCheckpointNanos = now;

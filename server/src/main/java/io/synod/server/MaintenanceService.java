@@ -18,9 +18,9 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
 
     private final KvService kv;
     private final ReplicaDriver driver;
-    private final MvccStore store;
+    private final StoreHolder store;
 
-    MaintenanceService(KvService kv, ReplicaDriver driver, MvccStore store) {
+    MaintenanceService(KvService kv, ReplicaDriver driver, StoreHolder store) {
         this.kv = kv;
         this.driver = driver;
         this.store = store;
@@ -29,7 +29,7 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
     @Override
     public void status(StatusRequest request, StreamObserver<StatusResponse> out) {
         out.onNext(StatusResponse.newBuilder()
-                .setHeader(kv.header(store.currentRevision()))
+                .setHeader(kv.header(store.read(MvccStore::currentRevision)))
                 .setVersion(API_VERSION)
                 .setLeader(driver.leader())
                 .setRaftIndex(driver.appliedIndex())

@@ -1,36 +1,66 @@
 package io.synod.server;
 
+import io.synod.consensus.Snapshot;
 import io.synod.mvcc.CommandCodec;
-import io.synod.mvcc.MvccStore;
 import io.synod.replica.StateMachine;
+import io.synod.server.transport.SnapshotInbox;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 
 /**
  * Connects the replica's apply step to the MVCC store: a committed entry's bytes are decoded with
  * {@link CommandCodec} and applied at the entry's index; the store keeps the applied index in the
  * same write as the change, which is what lets a restarted member skip what it already holds.
- * The {@link io.synod.mvcc.Result} becomes the proposal's outcome.
+ * The {@link io.synod.mvcc.Result} becomes the proposal's outcome. A snapshot from the leader is
+ * installed from the state the {@link SnapshotInbox} received and verified, by switching the
+ * store's directory ({@link StoreHolder#install}).
  */
 public final class MvccStateMachine implements StateMachine {
-    private final MvccStore store;
+    private final StoreHolder store;
+    private final SnapshotInbox inbox;
     private final CommandCodec codec;
 
-    public MvccStateMachine(MvccStore store, CommandCodec codec) {
+    public MvccStateMachine(StoreHolder store, SnapshotInbox inbox, CommandCodec codec) {
         this.store = store;
+        this.inbox = inbox;
         this.codec = codec;
     }
 
     @Override
     public long appliedIndex() {
-        return store.appliedIndex();
+        return store.current().appliedIndex();
     }
 
     @Override
     public Object apply(long index, byte[] command) {
-        return store.apply(index, codec.decode(command));
+        return store.current().apply(index, codec.decode(command));
     }
 
     @Override
     public void markApplied(long index) {
-        store.markApplied(index);
+        store.current().markApplied(index);
+    }
+
+    @Override
+    public long flush() {
+        return store.current().flush();
+    }
+
+    @Override
+    public long restore(Snapshot snapshot) {
+        long index = snapshot.meta().index();
+        long held = store.current().appliedIndex();
+        if (held >= index) {
+            // Already holds everything the snapshot covers (e.g. a crash after an earlier switch, before the log recorded it).
+            inbox.discardUpTo(held);
+            return held;
+        }
+        var staged = inbox.take(index).orElseThrow(() -> new IllegalStateException(
+                "the Raft member accepted snapshot " + index + " but no received state holds it"));
+        try {
+            return store.install(staged.dir());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot install snapshot state " + staged.dir() + "; stopping this member", e);
+        }
     }
 }

@@ -1,5 +1,8 @@
 package io.synod.server;
 
+import io.synod.replica.SnapshotPolicy;
+import io.synod.server.transport.SnapshotLimits;
+import io.synod.storage.raftlog.RaftLogOptions;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -29,6 +32,11 @@ import java.util.Map;
  * @param retryBackoffMillis   pause between attempts while no leader is known
  * @param requestsInFlightMax  client requests (forwarded ones included) handled at once; more are refused
  *                             with RESOURCE_EXHAUSTED, since each one holds a thread while it waits
+ * @param snapshotCount        applied entries between two log compactions (etcd's {@code --snapshot-count})
+ * @param snapshotCatchupEntries entries kept behind a compaction point for slow followers
+ *                             (etcd's {@code --snapshot-catchup-entries})
+ * @param snapshotLimits       bounds of snapshot transfer to and from peers
+ * @param raftLogOptions       the Raft log's WAL (segment size, record size, sync mode) and entry cache
  */
 public record ServerConfig(
         String name,
@@ -44,7 +52,11 @@ public record ServerConfig(
         long requestTimeoutMillis,
         int requestBytesMax,
         long retryBackoffMillis,
-        int requestsInFlightMax) {
+        int requestsInFlightMax,
+        long snapshotCount,
+        long snapshotCatchupEntries,
+        SnapshotLimits snapshotLimits,
+        RaftLogOptions raftLogOptions) {
 
     public static final long DEFAULT_TICK_MILLIS = 100;
     public static final int DEFAULT_ELECTION_TICKS = 10;
@@ -54,8 +66,22 @@ public record ServerConfig(
     public static final long DEFAULT_RETRY_BACKOFF_MILLIS = 20;
     public static final int DEFAULT_REQUESTS_IN_FLIGHT_MAX = 1024;
 
+    /** The configuration without the snapshot and log settings, which take their defaults. */
+    public ServerConfig(String name, Path dataDir, URI clientUrl, List<String> advertiseClientUrls, URI peerUrl,
+            Map<String, URI> initialCluster, String initialClusterState, long tickMillis, int electionTicks, int heartbeatTicks,
+            long requestTimeoutMillis, int requestBytesMax, long retryBackoffMillis, int requestsInFlightMax) {
+        this(name, dataDir, clientUrl, advertiseClientUrls, peerUrl, initialCluster, initialClusterState, tickMillis, electionTicks,
+                heartbeatTicks, requestTimeoutMillis, requestBytesMax, retryBackoffMillis, requestsInFlightMax,
+                SnapshotPolicy.DEFAULT_SNAPSHOT_COUNT, SnapshotPolicy.DEFAULT_CATCHUP_ENTRIES, SnapshotLimits.DEFAULTS,
+                RaftLogOptions.DEFAULTS);
+    }
+
     public ServerConfig {
         require(!name.isEmpty(), "--name must not be empty");
+        require(snapshotCount >= 1, "--snapshot-count must be >= 1, got " + snapshotCount);
+        require(snapshotCatchupEntries >= 0, "--snapshot-catchup-entries must be >= 0, got " + snapshotCatchupEntries);
+        java.util.Objects.requireNonNull(snapshotLimits, "snapshotLimits");
+        java.util.Objects.requireNonNull(raftLogOptions, "raftLogOptions");
         initialCluster = Collections.unmodifiableMap(new LinkedHashMap<>(initialCluster));
         advertiseClientUrls = List.copyOf(advertiseClientUrls);
         require(initialCluster.containsKey(name), "--initial-cluster must contain this member's name '" + name + "'");
@@ -87,6 +113,18 @@ public record ServerConfig(
 
     public long memberId() {
         return memberId(name);
+    }
+
+    /** When the log is compacted, for the replica. */
+    public SnapshotPolicy snapshotPolicy() {
+        return new SnapshotPolicy(snapshotCount, snapshotCatchupEntries);
+    }
+
+    /** This configuration with other snapshot and log settings (tests use small ones). */
+    public ServerConfig withSnapshots(long count, long catchupEntries, SnapshotLimits limits, RaftLogOptions logOptions) {
+        return new ServerConfig(name, dataDir, clientUrl, advertiseClientUrls, peerUrl, initialCluster, initialClusterState, tickMillis,
+                electionTicks, heartbeatTicks, requestTimeoutMillis, requestBytesMax, retryBackoffMillis, requestsInFlightMax, count,
+                catchupEntries, limits, logOptions);
     }
 
     /** The cluster id every member derives from the founding membership (names and peer URLs, in name order). */
@@ -149,7 +187,15 @@ public record ServerConfig(
                 Long.parseLong(flags.getOrDefault("synod-request-timeout-ms", Long.toString(DEFAULT_REQUEST_TIMEOUT_MILLIS))),
                 Integer.parseInt(flags.getOrDefault("max-request-bytes", Integer.toString(DEFAULT_REQUEST_BYTES_MAX))),
                 DEFAULT_RETRY_BACKOFF_MILLIS,
-                Integer.parseInt(flags.getOrDefault("synod-requests-in-flight-max", Integer.toString(DEFAULT_REQUESTS_IN_FLIGHT_MAX))));
+                Integer.parseInt(flags.getOrDefault("synod-requests-in-flight-max", Integer.toString(DEFAULT_REQUESTS_IN_FLIGHT_MAX))),
+                Long.parseLong(flags.getOrDefault("snapshot-count", Long.toString(SnapshotPolicy.DEFAULT_SNAPSHOT_COUNT))),
+                Long.parseLong(flags.getOrDefault("snapshot-catchup-entries", Long.toString(SnapshotPolicy.DEFAULT_CATCHUP_ENTRIES))),
+                SnapshotLimits.DEFAULTS
+                        .withChunkBytes(Integer.parseInt(flags.getOrDefault("synod-snapshot-chunk-bytes",
+                                Integer.toString(SnapshotLimits.DEFAULT_CHUNK_BYTES))))
+                        .withSendsMax(Integer.parseInt(flags.getOrDefault("synod-snapshot-sends-max",
+                                Integer.toString(SnapshotLimits.DEFAULT_SENDS_MAX)))),
+                RaftLogOptions.DEFAULTS);
         for (String f : flags.keySet()) require(KNOWN_FLAGS.contains(f), "unknown flag --" + f);
         return cfg;
     }
@@ -157,7 +203,8 @@ public record ServerConfig(
     private static final List<String> KNOWN_FLAGS = List.of("name", "data-dir", "listen-client-urls", "advertise-client-urls",
             "listen-peer-urls", "initial-advertise-peer-urls", "initial-cluster", "initial-cluster-state", "initial-cluster-token",
             "synod-tick-ms", "synod-election-ticks", "synod-heartbeat-ticks", "synod-request-timeout-ms", "max-request-bytes",
-            "synod-requests-in-flight-max");
+            "synod-requests-in-flight-max", "snapshot-count", "snapshot-catchup-entries", "synod-snapshot-chunk-bytes",
+            "synod-snapshot-sends-max");
 
     private static URI firstUrl(String urls) {
         return URI.create(urls.split(",")[0].trim());

@@ -15,9 +15,10 @@ import io.synod.replica.ReplicaDriver;
 import io.synod.replica.ReplicaLimits;
 import io.synod.server.transport.PeerService;
 import io.synod.server.transport.PeerTransport;
+import io.synod.server.transport.SnapshotInbox;
+import io.synod.server.transport.SnapshotSender;
 import io.synod.server.transport.TransportLimits;
 import io.synod.storage.raftlog.DurableRaftLog;
-import io.synod.storage.raftlog.RaftLogOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,8 +42,11 @@ import org.slf4j.LoggerFactory;
  * the committed entry that adds every member of {@code --initial-cluster} as a voter. On restart
  * the Raft member is rebuilt from the log: it hands out the committed entries again from the
  * start, the driver re-applies the membership changes among them and skips commands the MVCC
- * store already holds ({@link MvccStore#appliedIndex()}). Replaying membership from the first
- * entry is correct because the log is never compacted yet; snapshots will shorten it.
+ * store already holds ({@link MvccStore#appliedIndex()}). The log starts at its latest snapshot
+ * (compaction every {@code --snapshot-count} entries), whose metadata carries the membership.
+ * Snapshots for lagging followers are streamed by a {@link SnapshotSender}; snapshots from the
+ * leader arrive through a {@link SnapshotInbox} ({@code <data-dir>/snap}) and replace the store via
+ * the {@link StoreHolder} the services read through.
  */
 public final class SynodServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SynodServer.class);
@@ -55,7 +59,8 @@ public final class SynodServer implements AutoCloseable {
 
     private final ServerConfig config;
     private final DurableRaftLog raftLog;
-    private final MvccStore store;
+    private final StoreHolder store;
+    private final SnapshotSender snapshotSender;
     private final ReplicaDriver driver;
     private final PeerTransport transport;
     private final Thread raftThread;
@@ -63,11 +68,12 @@ public final class SynodServer implements AutoCloseable {
     private final Server peerServer;
     private final Server clientServer;
 
-    private SynodServer(ServerConfig config, DurableRaftLog raftLog, MvccStore store, ReplicaDriver driver, PeerTransport transport,
-            Thread raftThread, ScheduledExecutorService ticker, Server peerServer, Server clientServer) {
+    private SynodServer(ServerConfig config, DurableRaftLog raftLog, StoreHolder store, SnapshotSender snapshotSender, ReplicaDriver driver,
+            PeerTransport transport, Thread raftThread, ScheduledExecutorService ticker, Server peerServer, Server clientServer) {
         this.config = config;
         this.raftLog = raftLog;
         this.store = store;
+        this.snapshotSender = snapshotSender;
         this.driver = driver;
         this.transport = transport;
         this.raftThread = raftThread;
@@ -81,26 +87,35 @@ public final class SynodServer implements AutoCloseable {
         long id = config.memberId();
         Path walDir = config.dataDir().resolve("wal");
         Files.createDirectories(walDir);
-        DurableRaftLog raftLog = DurableRaftLog.open(walDir, RaftLogOptions.DEFAULTS, ConfState.EMPTY);
-        MvccStore store = null;
+        DurableRaftLog raftLog = DurableRaftLog.open(walDir, config.raftLogOptions(), ConfState.EMPTY);
+        StoreHolder store = null;
+        SnapshotSender snapshotSender = null;
         PeerTransport transport = null;
         Server peerServer = null;
         try {
             if (raftLog.lastIndex() == 0) bootstrap(config, raftLog);
-            store = MvccStore.open(config.dataDir().resolve("mvcc"), MvccOptions.defaults());
+            store = StoreHolder.open(config.dataDir(), MvccOptions.defaults());
             var codec = new CommandCodec(CommandCodec.Limits.defaults());
             var raftConfig = RaftConfig.builder(id).electionTicks(config.electionTicks()).heartbeatTicks(config.heartbeatTicks()).build();
             var node = new RaftNode(raftConfig, raftLog, new SplittableRandom(id ^ System.nanoTime()));
             var driverRef = new ReplicaDriver[1];
-            transport = new PeerTransport(config.peerAddresses(), TransportLimits.DEFAULTS, peer -> driverRef[0].reportUnreachable(peer));
-            var driver = new ReplicaDriver(node, new DurableReplicaStorage(raftLog), transport, new MvccStateMachine(store, codec),
-                    ReplicaLimits.DEFAULTS);
+            var transportRef = new PeerTransport[1];
+            snapshotSender = new SnapshotSender(config.snapshotLimits(), peer -> transportRef[0].channel(peer),
+                    store::snapshot, (peer, ok) -> driverRef[0].reportSnapshot(peer, ok));
+            transport = new PeerTransport(config.peerAddresses(), TransportLimits.DEFAULTS, peer -> driverRef[0].reportUnreachable(peer),
+                    snapshotSender::send);
+            transportRef[0] = transport;
+            var snapshotInbox = new SnapshotInbox(id, config.dataDir().resolve("snap"), config.snapshotLimits(),
+                    m -> driverRef[0].deliver(m));
+            var driver = new ReplicaDriver(node, new DurableReplicaStorage(raftLog), transport,
+                    new MvccStateMachine(store, snapshotInbox, codec), ReplicaLimits.DEFAULTS, config.snapshotPolicy());
             driverRef[0] = driver;
             log.info("member {} ({}) starting: log [{}..{}], commit {}, mvcc applied {}, revision {}", config.name(),
-                    Long.toHexString(id), raftLog.firstIndex(), raftLog.lastIndex(), raftLog.hardState().commit(), store.appliedIndex(),
-                    store.currentRevision());
+                    Long.toHexString(id), raftLog.firstIndex(), raftLog.lastIndex(), raftLog.hardState().commit(), store.current().appliedIndex(),
+                    store.current().currentRevision());
 
             var proposer = new Proposer(config, driver, codec, transport);
+            StoreHolder finalStore = store;
             var kv = new KvService(config, proposer, store);
             var kvService = ServerInterceptors.intercept(kv, Proposer.forwardedInterceptor());
             var lessor = new Lessor(id, driver, store, codec, LeaseOptions.DEFAULTS, System::nanoTime);
@@ -109,13 +124,15 @@ public final class SynodServer implements AutoCloseable {
                     Proposer.forwardedInterceptor());
             var waiters = new KeyWaiters(WAITERS_MAX);
             store.addListener(waiters);
-            var queue = new KeyQueue(kv, waiters, store::range);
+            store.addSwapListener(next -> waiters.wakeAll());
+            var queue = new KeyQueue(kv, waiters, r -> finalStore.read(s -> s.range(r)));
             var lockService = new LockService(proposer, kv, queue);
             var electionService = new ElectionService(proposer, kv, queue, waiters);
             var maintenance = new MaintenanceService(kv, driver, store);
             peerServer = grpcServer(config, ServerConfig.address(config.peerUrl()))
-                    .maxInboundMessageSize(TransportLimits.DEFAULTS.frameBytesMax())
+                    .maxInboundMessageSize(Math.max(TransportLimits.DEFAULTS.frameBytesMax(), config.snapshotLimits().frameBytesMax()))
                     .addService(PeerService.definition(id, m -> driver.deliver((RaftMessage) m)))
+                    .addService(snapshotInbox.definition())
                     .addService(kvService)
                     .addService(leaseService)
                     .addService(maintenance)
@@ -154,10 +171,11 @@ public final class SynodServer implements AutoCloseable {
                 }
             }, LeaseOptions.DEFAULTS.checkIntervalMillis(), LeaseOptions.DEFAULTS.checkIntervalMillis(), TimeUnit.MILLISECONDS);
             log.info("member {} serving clients on {} and peers on {}", config.name(), config.clientUrl(), config.peerUrl());
-            return new SynodServer(config, raftLog, store, driver, transport, raftThread, ticker, peerServer, clientServer);
+            return new SynodServer(config, raftLog, store, snapshotSender, driver, transport, raftThread, ticker, peerServer, clientServer);
         } catch (IOException | RuntimeException e) {
             if (peerServer != null) peerServer.shutdownNow();
             if (transport != null) transport.close();
+            if (snapshotSender != null) snapshotSender.close();
             if (store != null) store.close();
             raftLog.close();
             throw e;
@@ -196,6 +214,11 @@ public final class SynodServer implements AutoCloseable {
         return driver;
     }
 
+    /** Snapshots this member has delivered to followers (for tests and metrics). */
+    public long snapshotsSent() {
+        return snapshotSender.sentCount();
+    }
+
     public boolean isLeader() {
         return driver.leader() == memberId();
     }
@@ -219,6 +242,7 @@ public final class SynodServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        snapshotSender.close();
         transport.close();
         if (raftThread.isAlive()) {
             log.warn("raft loop of {} did not stop within {} ms; leaving the stores open", config.name(), SHUTDOWN_WAIT_MILLIS);

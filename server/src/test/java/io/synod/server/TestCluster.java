@@ -19,6 +19,11 @@ final class TestCluster implements AutoCloseable {
     final SynodServer[] servers;
 
     TestCluster(Path dir, int size) throws IOException {
+        this(dir, size, c -> c);
+    }
+
+    /** A cluster whose member configurations pass through {@code tweak} (e.g. small snapshot settings). */
+    TestCluster(Path dir, int size, java.util.function.UnaryOperator<ServerConfig> tweak) throws IOException {
         this.dir = dir;
         int[] ports = freePorts(2 * size);
         Map<String, URI> cluster = new LinkedHashMap<>();
@@ -26,9 +31,9 @@ final class TestCluster implements AutoCloseable {
         for (int i = 0; i < size; i++) {
             String name = "m" + (i + 1);
             URI client = URI.create("http://127.0.0.1:" + ports[2 * i]);
-            configs.add(new ServerConfig(name, dir.resolve(name), client, List.of(client.toString()), cluster.get(name), cluster, "new",
-                    TICK_MILLIS, 10, 1, 5000, ServerConfig.DEFAULT_REQUEST_BYTES_MAX, ServerConfig.DEFAULT_RETRY_BACKOFF_MILLIS,
-                    ServerConfig.DEFAULT_REQUESTS_IN_FLIGHT_MAX));
+            configs.add(tweak.apply(new ServerConfig(name, dir.resolve(name), client, List.of(client.toString()), cluster.get(name), cluster,
+                    "new", TICK_MILLIS, 10, 1, 5000, ServerConfig.DEFAULT_REQUEST_BYTES_MAX, ServerConfig.DEFAULT_RETRY_BACKOFF_MILLIS,
+                    ServerConfig.DEFAULT_REQUESTS_IN_FLIGHT_MAX)));
         }
         servers = new SynodServer[size];
         for (int i = 0; i < size; i++) start(i);

@@ -44,4 +44,21 @@ public final class PeerProtocol {
             .setRequestMarshaller(BYTES)
             .setResponseMarshaller(BYTES)
             .build();
+
+    /** The out-of-band snapshot transfer, a service of its own on the peer listener. */
+    public static final String SNAPSHOT_SERVICE = "synod.peer.Snapshot";
+
+    /**
+     * One client stream per snapshot sent: {@link SnapshotFrames} (a header, then chunks). A separate
+     * call, so a large snapshot shares the connection under HTTP/2 flow control per stream and never
+     * holds up Raft frames (heartbeats included) to that or any other peer. The receiver answers
+     * with one empty frame once the snapshot verified and was handed to its Raft member, or fails
+     * the call.
+     */
+    public static final MethodDescriptor<byte[], byte[]> SNAPSHOT = MethodDescriptor.<byte[], byte[]>newBuilder()
+            .setType(MethodDescriptor.MethodType.CLIENT_STREAMING)
+            .setFullMethodName(MethodDescriptor.generateFullMethodName(SNAPSHOT_SERVICE, "Send"))
+            .setRequestMarshaller(BYTES)
+            .setResponseMarshaller(BYTES)
+            .build();
 }

@@ -19,6 +19,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +33,8 @@ import org.slf4j.LoggerFactory;
  * peer unreachable
  * (so the leader falls back from pipelining to probing) and backs off; Raft's own retransmission
  * recovers the loss. The channels are also used to forward client writes to the leader.
+ * Snapshot requests do not travel on the message stream: they go to the snapshot sink (normally
+ * {@link SnapshotSender#send}), which streams the state out of band.
  */
 public final class PeerTransport implements ReplicaTransport, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PeerTransport.class);
@@ -158,6 +161,7 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
 
     private final TransportLimits limits;
     private final LongConsumer unreachable;
+    private final Consumer<RaftMessage.SnapshotRequest> snapshots;
     private final Map<Long, Peer> peers = new TreeMap<>();
     private final AtomicLong dropped = new AtomicLong();
     private volatile boolean closed;
@@ -167,8 +171,19 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
      * @param unreachable   called (on a sender thread) with a peer's id when a delivery to it failed
      */
     public PeerTransport(Map<Long, InetSocketAddress> peerAddresses, TransportLimits limits, LongConsumer unreachable) {
+        this(peerAddresses, limits, unreachable, s -> {
+            throw new IllegalStateException("this transport sends no snapshots: " + s);
+        });
+    }
+
+    /**
+     * @param snapshots takes each snapshot request the core emits (on the Raft loop's thread; must not block)
+     */
+    public PeerTransport(Map<Long, InetSocketAddress> peerAddresses, TransportLimits limits, LongConsumer unreachable,
+            Consumer<RaftMessage.SnapshotRequest> snapshots) {
         this.limits = limits;
         this.unreachable = unreachable;
+        this.snapshots = snapshots;
         peerAddresses.forEach((id, addr) -> peers.put(id, new Peer(id, addr)));
     }
 
@@ -179,6 +194,10 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
     @Override
     public void send(List<Message> messages) {
         for (Message m : messages) {
+            if (m instanceof RaftMessage.SnapshotRequest s) {
+                snapshots.accept(s);
+                continue;
+            }
             Peer p = peers.get(m.to());
             if (p == null || !p.queue.offer((RaftMessage) m)) dropped.incrementAndGet();
         }
