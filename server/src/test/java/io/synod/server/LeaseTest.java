@@ -235,6 +235,35 @@ class LeaseTest {
     }
 
     @Test
+    void leasesTravelInSnapshots() throws Exception {
+        try (var cluster = new TestCluster(dir, 3, SnapshotInstallTest::small)) {
+            int leader = cluster.awaitLeader(10_000);
+            int lagging = (leader + 1) % 3;
+            try (Client c = ClusterTest.client(cluster, leader)) {
+                long id = c.getLeaseClient().grant(600).get(10, TimeUnit.SECONDS).getID();
+                c.getKVClient().put(b("leased/1"), b("v"), PutOption.builder().withLeaseId(id).build()).get(10, TimeUnit.SECONDS);
+                cluster.stop(lagging);
+                // A second lease and its key exist only in the snapshot the lagging member will receive.
+                long later = c.getLeaseClient().grant(600).get(10, TimeUnit.SECONDS).getID();
+                c.getKVClient().put(b("leased/2"), b("v"), PutOption.builder().withLeaseId(later).build()).get(10, TimeUnit.SECONDS);
+                SnapshotInstallTest.putAll(c, 0, 300);
+                long sentBefore = cluster.servers[leader].snapshotsSent();
+                cluster.start(lagging);
+                SnapshotInstallTest.await("a snapshot was sent", () -> cluster.servers[leader].snapshotsSent() > sentBefore);
+                SnapshotInstallTest.assertConverged(cluster, leader);
+                // Revoking must delete the keys on the member that got its leases from the snapshot too.
+                c.getLeaseClient().revoke(later).get(10, TimeUnit.SECONDS);
+                c.getLeaseClient().revoke(id).get(10, TimeUnit.SECONDS);
+                SnapshotInstallTest.assertConverged(cluster, leader);
+                try (Client l = ClusterTest.client(cluster, lagging)) {
+                    assertThat(l.getKVClient().get(b("leased/"), io.etcd.jetcd.options.GetOption.builder().isPrefix(true).withSerializable(true)
+                            .build()).get(10, TimeUnit.SECONDS).getCount()).isZero();
+                }
+            }
+        }
+    }
+
+    @Test
     void leaseNeverExpiresEarlyAcrossLeaderFailure() throws Exception {
         try (var cluster = new TestCluster(dir, 3)) {
             int leader = cluster.awaitLeader(10_000);
