@@ -10,6 +10,7 @@ import io.synod.consensus.ReadState;
 import io.synod.consensus.Ready;
 import io.synod.consensus.Role;
 import io.synod.consensus.SoftState;
+import io.synod.consensus.Status;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -53,6 +54,8 @@ public final class ReplicaDriver implements Runnable {
 
     private record Unreachable(long peer) implements Event {}
 
+    private record Transfer(long transferee, CompletableFuture<ProposeResult> future) implements Event {}
+
     private record Stop() implements Event {}
 
     private record PendingProposal(long term, CompletableFuture<Object> future) {}
@@ -87,6 +90,10 @@ public final class ReplicaDriver implements Runnable {
     private volatile long term;
     private volatile long publishedAppliedIndex;
     private volatile Throwable failure;
+    /** The core's status after the last Ready (commit index, membership), for operators. */
+    private volatile Status status;
+    private volatile int publishedPendingProposals;
+    private volatile ReplicaListener listener = ReplicaListener.NONE;
 
     public ReplicaDriver(ConsensusNode node, ReplicaStorage storage, ReplicaTransport transport, StateMachine stateMachine,
             ReplicaLimits limits) {
@@ -99,6 +106,22 @@ public final class ReplicaDriver implements Runnable {
         this.appliedIndex = stateMachine.appliedIndex();
         this.publishedAppliedIndex = appliedIndex;
         this.term = node.status().term();
+        this.status = node.status();
+    }
+
+    /** Proposals accepted by the core and not yet applied, as of the last handled Ready. */
+    public int pendingProposals() {
+        return publishedPendingProposals;
+    }
+
+    /** Sets the observer of the loop (metrics, logs); call it before {@link #run()} starts. */
+    public void listener(ReplicaListener listener) {
+        this.listener = listener;
+    }
+
+    /** The core's status as of the last handled Ready: commit index, membership (ConfState), role. */
+    public Status status() {
+        return status;
     }
 
     public long id() {
@@ -165,6 +188,21 @@ public final class ReplicaDriver implements Runnable {
         return f;
     }
 
+    /**
+     * Asks the core to hand leadership to {@code transferee} (TimeoutNow once it is caught up). The
+     * future completes with the core's answer: Accepted means the transfer started (or the
+     * transferee already leads), not that it finished; the caller watches {@link #leader()}.
+     */
+    public CompletableFuture<ProposeResult> transferLeadership(long transferee) {
+        var f = new CompletableFuture<ProposeResult>();
+        if (stopped) {
+            f.completeExceptionally(new ReplicaException(ReplicaException.Kind.STOPPED, "replica stopped"));
+        } else if (!inbox.offer(new Transfer(transferee, f))) {
+            f.completeExceptionally(new ReplicaException(ReplicaException.Kind.OVERLOADED, "replica inbox full (" + limits.inboxDepthMax() + ")"));
+        }
+        return f;
+    }
+
     /** Asks the loop to finish after the events already queued; pending requests fail with STOPPED. */
     public void stop() {
         stopped = true; // seen by the loop at its next poll timeout at the latest
@@ -205,6 +243,7 @@ public final class ReplicaDriver implements Runnable {
             case Propose p -> onPropose(p);
             case Read r -> onRead(r);
             case Unreachable u -> node.reportUnreachable(u.peer());
+            case Transfer t -> t.future().complete(node.transferLeadership(t.transferee()));
             case Stop s -> stopped = true;
         }
     }
@@ -218,9 +257,15 @@ public final class ReplicaDriver implements Runnable {
         switch (node.propose(p.data())) {
             case ProposeResult.Accepted a -> {
                 PendingProposal old = proposals.put(a.index(), new PendingProposal(a.term(), p.future()));
-                if (old != null) old.future().completeExceptionally(lost(a.index()));
+                if (old != null) {
+                    old.future().completeExceptionally(lost(a.index()));
+                    listener.proposalFailed();
+                }
             }
-            case ProposeResult.Rejected r -> p.future().completeExceptionally(rejection(r));
+            case ProposeResult.Rejected r -> {
+                p.future().completeExceptionally(rejection(r));
+                listener.proposalFailed();
+            }
         }
     }
 
@@ -255,6 +300,7 @@ public final class ReplicaDriver implements Runnable {
         leader = rd.softState().leader();
         role = rd.softState().role();
         if (!rd.hardState().isEmpty()) term = rd.hardState().term();
+        if (leaderChanged) listener.leaderChanged(leader, term);
         // A leader's appends leave before its own fsync: the two disk writes of a commit overlap.
         if (!rd.earlyMessages().isEmpty()) transport.send(rd.earlyMessages());
         try {
@@ -267,7 +313,10 @@ public final class ReplicaDriver implements Runnable {
             // Snapshots are not produced yet (the log is never compacted), so none can arrive.
             throw new IllegalStateException("snapshot install is not supported yet: " + rd.snapshot());
         }
+        int committed = rd.committedEntries().size();
+        if (committed > 0) listener.applyStarted(committed);
         for (Entry e : rd.committedEntries()) apply(e);
+        if (committed > 0) listener.applyFinished(committed, appliedIndex);
         publishedAppliedIndex = appliedIndex;
         for (ReadState rs : rd.readStates()) {
             IssuedRead r = readsIssued.remove(ByteBuffer.wrap(rs.requestContext()).getLong());
@@ -279,6 +328,8 @@ public final class ReplicaDriver implements Runnable {
         }
         serveReads();
         node.advance(rd);
+        status = node.status();
+        publishedPendingProposals = proposals.size();
         if (leaderChanged) abortReadsOfOtherLeaders();
     }
 
@@ -314,8 +365,12 @@ public final class ReplicaDriver implements Runnable {
         Iterator<Map.Entry<Long, PendingProposal>> it = proposals.headMap(e.index(), true).entrySet().iterator();
         while (it.hasNext()) {
             var p = it.next();
-            if (p.getKey() == e.index() && p.getValue().term() == e.term()) p.getValue().future().complete(result);
-            else p.getValue().future().completeExceptionally(lost(p.getKey()));
+            if (p.getKey() == e.index() && p.getValue().term() == e.term()) {
+                p.getValue().future().complete(result);
+            } else {
+                p.getValue().future().completeExceptionally(lost(p.getKey()));
+                listener.proposalFailed();
+            }
             it.remove();
         }
     }
@@ -342,6 +397,7 @@ public final class ReplicaDriver implements Runnable {
         while ((e = inbox.poll()) != null) {
             if (e instanceof Propose p) p.future().completeExceptionally(stop);
             if (e instanceof Read r) r.future().completeExceptionally(stop);
+            if (e instanceof Transfer t) t.future().completeExceptionally(stop);
         }
     }
 }

@@ -29,6 +29,7 @@ import java.util.Map;
  * @param retryBackoffMillis   pause between attempts while no leader is known
  * @param requestsInFlightMax  client requests (forwarded ones included) handled at once; more are refused
  *                             with RESOURCE_EXHAUSTED, since each one holds a thread while it waits
+ * @param ops                  the operations endpoint ({@code --listen-metrics-urls}) and its limits
  */
 public record ServerConfig(
         String name,
@@ -44,7 +45,8 @@ public record ServerConfig(
         long requestTimeoutMillis,
         int requestBytesMax,
         long retryBackoffMillis,
-        int requestsInFlightMax) {
+        int requestsInFlightMax,
+        OpsConfig ops) {
 
     public static final long DEFAULT_TICK_MILLIS = 100;
     public static final int DEFAULT_ELECTION_TICKS = 10;
@@ -53,6 +55,14 @@ public record ServerConfig(
     public static final int DEFAULT_REQUEST_BYTES_MAX = 1536 * 1024 + 64 * 1024;
     public static final long DEFAULT_RETRY_BACKOFF_MILLIS = 20;
     public static final int DEFAULT_REQUESTS_IN_FLIGHT_MAX = 1024;
+
+    /** A member without an operations endpoint (as before {@code --listen-metrics-urls} existed). */
+    public ServerConfig(String name, Path dataDir, URI clientUrl, List<String> advertiseClientUrls, URI peerUrl,
+            Map<String, URI> initialCluster, String initialClusterState, long tickMillis, int electionTicks, int heartbeatTicks,
+            long requestTimeoutMillis, int requestBytesMax, long retryBackoffMillis, int requestsInFlightMax) {
+        this(name, dataDir, clientUrl, advertiseClientUrls, peerUrl, initialCluster, initialClusterState, tickMillis, electionTicks,
+                heartbeatTicks, requestTimeoutMillis, requestBytesMax, retryBackoffMillis, requestsInFlightMax, OpsConfig.DEFAULTS);
+    }
 
     public ServerConfig {
         require(!name.isEmpty(), "--name must not be empty");
@@ -149,7 +159,8 @@ public record ServerConfig(
                 Long.parseLong(flags.getOrDefault("synod-request-timeout-ms", Long.toString(DEFAULT_REQUEST_TIMEOUT_MILLIS))),
                 Integer.parseInt(flags.getOrDefault("max-request-bytes", Integer.toString(DEFAULT_REQUEST_BYTES_MAX))),
                 DEFAULT_RETRY_BACKOFF_MILLIS,
-                Integer.parseInt(flags.getOrDefault("synod-requests-in-flight-max", Integer.toString(DEFAULT_REQUESTS_IN_FLIGHT_MAX))));
+                Integer.parseInt(flags.getOrDefault("synod-requests-in-flight-max", Integer.toString(DEFAULT_REQUESTS_IN_FLIGHT_MAX))),
+                opsFromFlags(flags));
         for (String f : flags.keySet()) require(KNOWN_FLAGS.contains(f), "unknown flag --" + f);
         return cfg;
     }
@@ -157,7 +168,21 @@ public record ServerConfig(
     private static final List<String> KNOWN_FLAGS = List.of("name", "data-dir", "listen-client-urls", "advertise-client-urls",
             "listen-peer-urls", "initial-advertise-peer-urls", "initial-cluster", "initial-cluster-state", "initial-cluster-token",
             "synod-tick-ms", "synod-election-ticks", "synod-heartbeat-ticks", "synod-request-timeout-ms", "max-request-bytes",
-            "synod-requests-in-flight-max");
+            "synod-requests-in-flight-max", "listen-metrics-urls", "synod-ops-threads", "synod-ops-queue-max",
+            "synod-ops-backlog", "synod-health-timeout-ms", "synod-member-query-timeout-ms");
+
+    /** The operations flags; etcd's {@code --listen-metrics-urls} may list several, only the first is served. */
+    private static OpsConfig opsFromFlags(Map<String, String> flags) {
+        String metrics = flags.getOrDefault("listen-metrics-urls", "").trim();
+        return new OpsConfig(
+                metrics.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(firstUrl(metrics)),
+                Integer.parseInt(flags.getOrDefault("synod-ops-threads", Integer.toString(OpsConfig.DEFAULT_HTTP_THREADS))),
+                Integer.parseInt(flags.getOrDefault("synod-ops-queue-max", Integer.toString(OpsConfig.DEFAULT_HTTP_QUEUE_MAX))),
+                Integer.parseInt(flags.getOrDefault("synod-ops-backlog", Integer.toString(OpsConfig.DEFAULT_HTTP_BACKLOG))),
+                Long.parseLong(flags.getOrDefault("synod-health-timeout-ms", Long.toString(OpsConfig.DEFAULT_HEALTH_TIMEOUT_MILLIS))),
+                Long.parseLong(flags.getOrDefault("synod-member-query-timeout-ms",
+                        Long.toString(OpsConfig.DEFAULT_MEMBER_QUERY_TIMEOUT_MILLIS))));
+    }
 
     private static URI firstUrl(String urls) {
         return URI.create(urls.split(",")[0].trim());

@@ -58,9 +58,10 @@ public final class SynodServer implements AutoCloseable {
     private final ScheduledExecutorService ticker;
     private final Server peerServer;
     private final Server clientServer;
+    private final MemberOps ops;
 
     private SynodServer(ServerConfig config, DurableRaftLog raftLog, MvccStore store, ReplicaDriver driver, PeerTransport transport,
-            Thread raftThread, ScheduledExecutorService ticker, Server peerServer, Server clientServer) {
+            Thread raftThread, ScheduledExecutorService ticker, Server peerServer, Server clientServer, MemberOps ops) {
         this.config = config;
         this.raftLog = raftLog;
         this.store = store;
@@ -70,6 +71,7 @@ public final class SynodServer implements AutoCloseable {
         this.ticker = ticker;
         this.peerServer = peerServer;
         this.clientServer = clientServer;
+        this.ops = ops;
     }
 
     /** Opens (or bootstraps) the data directory and starts serving. */
@@ -81,6 +83,7 @@ public final class SynodServer implements AutoCloseable {
         MvccStore store = null;
         PeerTransport transport = null;
         Server peerServer = null;
+        MemberOps ops = null;
         try {
             if (raftLog.lastIndex() == 0) bootstrap(config, raftLog);
             store = MvccStore.open(config.dataDir().resolve("mvcc"), MvccOptions.defaults());
@@ -89,35 +92,38 @@ public final class SynodServer implements AutoCloseable {
             var node = new RaftNode(raftConfig, raftLog, new SplittableRandom(id ^ System.nanoTime()));
             var driverRef = new ReplicaDriver[1];
             transport = new PeerTransport(config.peerAddresses(), TransportLimits.DEFAULTS, peer -> driverRef[0].reportUnreachable(peer));
-            var driver = new ReplicaDriver(node, new DurableReplicaStorage(raftLog), transport, new MvccStateMachine(store, codec),
-                    ReplicaLimits.DEFAULTS);
+            ops = new MemberOps(config);
+            var driver = new ReplicaDriver(node, ops.metrics().timed(new DurableReplicaStorage(raftLog)), transport,
+                    ops.metrics().timed(new MvccStateMachine(store, codec)), ReplicaLimits.DEFAULTS);
+            driver.listener(ops.metrics());
             driverRef[0] = driver;
             log.info("member {} ({}) starting: log [{}..{}], commit {}, mvcc applied {}, revision {}", config.name(),
                     Long.toHexString(id), raftLog.firstIndex(), raftLog.lastIndex(), raftLog.hardState().commit(), store.appliedIndex(),
                     store.currentRevision());
 
             var kv = new KvService(config, driver, store, codec, transport);
-            var kvService = ServerInterceptors.intercept(kv, KvService.forwardedInterceptor());
-            var maintenance = new MaintenanceService(kv, driver, store);
+            var kvService = ServerInterceptors.intercept(kv, KvService.forwardedInterceptor(), MemberMdc.interceptor(config.name(), driver::term));
+            var raftThread = new Thread(MemberMdc.wrap(config.name(), driver), "synod-raft-" + config.name());
+            ops.start(kv, driver, store, transport, raftThread::isAlive);
             peerServer = grpcServer(config, ServerConfig.address(config.peerUrl()))
                     .maxInboundMessageSize(TransportLimits.DEFAULTS.frameBytesMax())
                     .addService(PeerService.definition(id, m -> driver.deliver((RaftMessage) m)))
                     .addService(kvService)
-                    .addService(maintenance)
+                    .addService(ops.maintenance())
+                    .addService(ops.cluster())
                     .build().start();
             Server clientServer;
             try {
-                clientServer = grpcServer(config, ServerConfig.address(config.clientUrl())).addService(kvService).addService(maintenance)
-                        .build().start();
+                clientServer = grpcServer(config, ServerConfig.address(config.clientUrl())).addService(kvService)
+                        .addService(ops.maintenance()).addService(ops.cluster()).build().start();
             } catch (IOException e) {
                 peerServer.shutdownNow();
                 throw new IOException("cannot listen on client URL " + config.clientUrl() + ": " + e.getMessage(), e);
             }
-            var raftThread = new Thread(driver, "synod-raft-" + config.name());
             raftThread.start();
             transport.start();
             var ticker = Executors.newSingleThreadScheduledExecutor(r -> {
-                var t = new Thread(r, "synod-tick-" + config.name());
+                var t = new Thread(MemberMdc.wrap(config.name(), r), "synod-tick-" + config.name());
                 t.setDaemon(true);
                 return t;
             });
@@ -131,8 +137,9 @@ public final class SynodServer implements AutoCloseable {
                 }
             }, config.tickMillis(), config.tickMillis(), TimeUnit.MILLISECONDS);
             log.info("member {} serving clients on {} and peers on {}", config.name(), config.clientUrl(), config.peerUrl());
-            return new SynodServer(config, raftLog, store, driver, transport, raftThread, ticker, peerServer, clientServer);
+            return new SynodServer(config, raftLog, store, driver, transport, raftThread, ticker, peerServer, clientServer, ops);
         } catch (IOException | RuntimeException e) {
+            if (ops != null) ops.close();
             if (peerServer != null) peerServer.shutdownNow();
             if (transport != null) transport.close();
             if (store != null) store.close();
@@ -173,6 +180,16 @@ public final class SynodServer implements AutoCloseable {
         return driver;
     }
 
+    /** This member's metrics (the watch and lease services register their gauges here). */
+    public ServerMetrics metrics() {
+        return ops.metrics();
+    }
+
+    /** The port of the operations endpoint, if {@code --listen-metrics-urls} is set. */
+    public java.util.Optional<Integer> opsPort() {
+        return ops.httpPort();
+    }
+
     public boolean isLeader() {
         return driver.leader() == memberId();
     }
@@ -185,6 +202,7 @@ public final class SynodServer implements AutoCloseable {
     /** Stops serving and closes the stores; what was acknowledged is durable in the log. */
     @Override
     public void close() {
+        ops.close();
         clientServer.shutdownNow();
         peerServer.shutdownNow();
         ticker.shutdownNow();

@@ -19,16 +19,23 @@ final class TestCluster implements AutoCloseable {
     final SynodServer[] servers;
 
     TestCluster(Path dir, int size) throws IOException {
+        this(dir, size, false);
+    }
+
+    /** With {@code opsEndpoints}, every member also serves /metrics, /health, /livez, /readyz on a port of its own. */
+    TestCluster(Path dir, int size, boolean opsEndpoints) throws IOException {
         this.dir = dir;
-        int[] ports = freePorts(2 * size);
+        int[] ports = freePorts(3 * size);
         Map<String, URI> cluster = new LinkedHashMap<>();
         for (int i = 0; i < size; i++) cluster.put("m" + (i + 1), URI.create("http://127.0.0.1:" + ports[2 * i + 1]));
         for (int i = 0; i < size; i++) {
             String name = "m" + (i + 1);
             URI client = URI.create("http://127.0.0.1:" + ports[2 * i]);
+            OpsConfig ops = opsEndpoints ? OpsConfig.DEFAULTS.withMetricsUrl(URI.create("http://127.0.0.1:" + ports[2 * size + i]))
+                    : OpsConfig.DEFAULTS;
             configs.add(new ServerConfig(name, dir.resolve(name), client, List.of(client.toString()), cluster.get(name), cluster, "new",
                     TICK_MILLIS, 10, 1, 5000, ServerConfig.DEFAULT_REQUEST_BYTES_MAX, ServerConfig.DEFAULT_RETRY_BACKOFF_MILLIS,
-                    ServerConfig.DEFAULT_REQUESTS_IN_FLIGHT_MAX));
+                    ServerConfig.DEFAULT_REQUESTS_IN_FLIGHT_MAX, ops));
         }
         servers = new SynodServer[size];
         for (int i = 0; i < size; i++) start(i);
@@ -41,6 +48,11 @@ final class TestCluster implements AutoCloseable {
     void stop(int i) {
         servers[i].close();
         servers[i] = null;
+    }
+
+    /** The operations endpoint of member {@code i} ({@code http://host:port}), if the cluster has them. */
+    URI opsUrl(int i) {
+        return configs.get(i).ops().metricsUrl().orElseThrow();
     }
 
     String endpoint(int i) {
