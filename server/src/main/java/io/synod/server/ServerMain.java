@@ -23,6 +23,7 @@ public final class ServerMain {
 
     /** Runs a member until it is stopped; returns the process exit code. */
     public static int run(ServerConfig config) throws Exception {
+        org.slf4j.MDC.put(MemberMdc.MEMBER, config.name()); // the start-up lines on this thread too
         SynodServer server = SynodServer.start(config);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "synod-shutdown"));
         server.awaitTermination();
