@@ -795,6 +795,8 @@ public final class MvccStore implements AutoCloseable {
             if (revision > currentRevision) throw MvccError.FUTURE_REVISION.exception();
             if (revision > 0 && revision < compactRevision) throw MvccError.COMPACTED.exception();
             long upTo = revision <= 0 ? currentRevision : revision;
+            Assert.that(upTo >= compactRevision && upTo <= currentRevision, "hash revision %d outside [%d, %d]", upTo, compactRevision,
+                    currentRevision);
             var crc = new CRC32C();
             try (RocksIterator it = db.newIterator(revCf)) {
                 for (it.seekToFirst(); it.isValid(); it.next()) {

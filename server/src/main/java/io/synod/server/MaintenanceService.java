@@ -159,8 +159,9 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
                 case DEACTIVATE -> {
                     // etcdctl's "alarm disarm" sends NONE for "every alarm"; nothing is ever raised yet.
                     for (Alarms.AlarmMember a : alarms.list()) {
-                        boolean matches = request.getAlarmValue() == 0 || Alarms.Alarm.ofWire(request.getAlarmValue()).equals(
-                                java.util.Optional.of(a.alarm()));
+                        boolean matches = (request.getMemberID() == 0 || request.getMemberID() == a.memberId())
+                                && (request.getAlarmValue() == 0 || Alarms.Alarm.ofWire(request.getAlarmValue()).equals(
+                                        java.util.Optional.of(a.alarm())));
                         if (matches && alarms.clear(a)) response.addAlarms(proto(a));
                     }
                 }

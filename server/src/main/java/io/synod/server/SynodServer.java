@@ -102,7 +102,8 @@ public final class SynodServer implements AutoCloseable {
                     store.currentRevision());
 
             var kv = new KvService(config, driver, store, codec, transport);
-            var kvService = ServerInterceptors.intercept(kv, KvService.forwardedInterceptor(), MemberMdc.interceptor(config.name(), driver::term));
+            var kvService = ServerInterceptors.intercept(kv, KvService.forwardedInterceptor(),
+                    MemberMdc.interceptor(config.name(), driver::term));
             var raftThread = new Thread(MemberMdc.wrap(config.name(), driver), "synod-raft-" + config.name());
             ops.start(kv, driver, store, transport, raftThread::isAlive);
             peerServer = grpcServer(config, ServerConfig.address(config.peerUrl()))
