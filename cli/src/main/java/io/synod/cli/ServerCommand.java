@@ -1,5 +1,6 @@
 package io.synod.cli;
 
+import io.synod.server.OpsConfig;
 import io.synod.server.ServerConfig;
 import io.synod.replica.SnapshotPolicy;
 import io.synod.server.ServerMain;
@@ -72,6 +73,26 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--synod-snapshot-sends-max", description = "snapshots sent to followers at once (default: ${DEFAULT-VALUE})")
     int snapshotSendsMax = SnapshotLimits.DEFAULT_SENDS_MAX;
 
+    @Option(names = "--listen-metrics-urls", description = "operations endpoint (/metrics, /health, /livez, /readyz), "
+            + "http://host:port; only the first is used (default: none)")
+    String listenMetricsUrls;
+
+    @Option(names = "--synod-ops-threads", description = "threads serving the operations endpoint (default: ${DEFAULT-VALUE})")
+    int opsThreads = OpsConfig.DEFAULT_HTTP_THREADS;
+
+    @Option(names = "--synod-ops-queue-max", description = "operations requests queued for those threads (default: ${DEFAULT-VALUE})")
+    int opsQueueMax = OpsConfig.DEFAULT_HTTP_QUEUE_MAX;
+
+    @Option(names = "--synod-ops-backlog", description = "operations endpoint's listen backlog (default: ${DEFAULT-VALUE})")
+    int opsBacklog = OpsConfig.DEFAULT_HTTP_BACKLOG;
+
+    @Option(names = "--synod-health-timeout-ms", description = "longest a health probe's read waits (default: ${DEFAULT-VALUE})")
+    long healthTimeoutMillis = OpsConfig.DEFAULT_HEALTH_TIMEOUT_MILLIS;
+
+    @Option(names = "--synod-member-query-timeout-ms",
+            description = "longest MemberList waits for a peer's client URLs (default: ${DEFAULT-VALUE})")
+    long memberQueryTimeoutMillis = OpsConfig.DEFAULT_MEMBER_QUERY_TIMEOUT_MILLIS;
+
     @Override
     public Integer call() throws Exception {
         var args = new ArrayList<String>();
@@ -92,6 +113,12 @@ public final class ServerCommand implements Callable<Integer> {
         add(args, "snapshot-catchup-entries", Long.toString(snapshotCatchupEntries));
         add(args, "synod-snapshot-chunk-bytes", Integer.toString(snapshotChunkBytes));
         add(args, "synod-snapshot-sends-max", Integer.toString(snapshotSendsMax));
+        add(args, "listen-metrics-urls", listenMetricsUrls);
+        add(args, "synod-ops-threads", Integer.toString(opsThreads));
+        add(args, "synod-ops-queue-max", Integer.toString(opsQueueMax));
+        add(args, "synod-ops-backlog", Integer.toString(opsBacklog));
+        add(args, "synod-health-timeout-ms", Long.toString(healthTimeoutMillis));
+        add(args, "synod-member-query-timeout-ms", Long.toString(memberQueryTimeoutMillis));
         ServerConfig config;
         try {
             config = ServerConfig.fromArgs(args.toArray(String[]::new));

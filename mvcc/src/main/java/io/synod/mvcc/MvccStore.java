@@ -15,10 +15,12 @@ import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.zip.CRC32C;
 import org.rocksdb.Checkpoint;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompactRangeOptions;
 import org.rocksdb.DBOptions;
 import org.rocksdb.FlushOptions;
 import org.rocksdb.RocksDB;
@@ -126,6 +128,16 @@ public final class MvccStore implements AutoCloseable {
     private Optional<Scheduled> scheduled;
     private boolean closed;
     private Optional<Throwable> failure = Optional.empty();
+
+    /** Serializes defragmentation, so {@link #close()} can wait for a running one by taking it. */
+    private final Object maintenanceLock = new Object();
+    /** Guards the cancellation state below; never held while RocksDB works. */
+    private final Object cancelLock = new Object();
+    // Guarded by cancelLock: the options of the running defragmentation (its native handle is
+    // open exactly while it is here, so cancelling through it is safe), and whether close() asked
+    // for cancellation.
+    private Optional<CompactRangeOptions> defragmenting = Optional.empty();
+    private boolean defragmentCancelled;
 
     private MvccStore(Path dir, MvccOptions options) throws RocksDBException {
         this.dir = dir;
@@ -945,6 +957,169 @@ public final class MvccStore implements AutoCloseable {
         }
     }
 
+    // ---------------------------------------------------------------- maintenance
+
+    /**
+     * Hashes the key-value history a client can still read, up to {@code revision} (0: the
+     * current revision), as etcd's HashKV does, so operators can compare members. The hash is a
+     * CRC32C over each retained revision row in revision order: its 16-byte revision key
+     * (main, sub, big-endian) followed by its stored record (key, create revision, version,
+     * lease, value, tombstone flag; see {@link RecordCodec}). "Retained" is the logical view:
+     * every revision above the compaction revision, plus the version of each key that was live
+     * at the compaction revision. Rows that physical compaction has not removed yet are skipped,
+     * so members at the same revision and compaction agree even if one is still compacting.
+     *
+     * <p>Cost: one scan of the history up to {@code revision}, under the read lock, so applies
+     * wait for it; it is an operator's call, not a request path.
+     *
+     * @throws MvccException {@link MvccError#COMPACTED} below the compaction revision,
+     *                       {@link MvccError#FUTURE_REVISION} beyond the current one
+     */
+    public KvHash hashKv(long revision) {
+        lock.readLock().lock();
+        try {
+            checkUsable();
+            if (revision > currentRevision) throw MvccError.FUTURE_REVISION.exception();
+            if (revision > 0 && revision < compactRevision) throw MvccError.COMPACTED.exception();
+            long upTo = revision <= 0 ? currentRevision : revision;
+            Assert.that(upTo >= compactRevision && upTo <= currentRevision, "hash revision %d outside [%d, %d]", upTo, compactRevision,
+                    currentRevision);
+            var crc = new CRC32C();
+            try (RocksIterator it = db.newIterator(revCf)) {
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                    byte[] key = it.key();
+                    long main = ByteBuffer.wrap(key).getLong();
+                    if (main > upTo) break;
+                    byte[] value = it.value();
+                    if (main <= compactRevision && !liveAtCompaction(RecordCodec.decode(key, value))) continue;
+                    crc.update(key);
+                    crc.update(value);
+                }
+                it.status();
+            }
+            return new KvHash((int) crc.getValue(), upTo, compactRevision);
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("hash read failed", e);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** True if {@code row} is the version of its key that was live at the compaction revision. */
+    private boolean liveAtCompaction(RecordCodec.Row row) {
+        return index.history(row.key()).flatMap(h -> h.liveAt(compactRevision))
+                .filter(e -> e.main() == row.entry().main() && e.sub() == row.entry().sub())
+                .isPresent();
+    }
+
+    /**
+     * A CRC32C over every row physically stored in the revision column family (revision key, then
+     * record), as etcd's Hash covers its whole backend. Unlike {@link #hashKv(long)} it depends
+     * on physical compaction progress, so it is for checking one member over time (corruption),
+     * not for comparing members. Same cost as {@link #hashKv(long)}.
+     */
+    public int hashAll() {
+        lock.readLock().lock();
+        try {
+            checkUsable();
+            var crc = new CRC32C();
+            try (RocksIterator it = db.newIterator(revCf)) {
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                    crc.update(it.key());
+                    crc.update(it.value());
+                }
+                it.status();
+            }
+            return (int) crc.getValue();
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("hash read failed", e);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Bytes the store occupies as RocksDB accounts them: live SST files plus memtables, summed
+     * over the column families (etcd's "db size"). 0 once the store is closed.
+     */
+    public long dbSizeBytes() {
+        return longProperty("rocksdb.total-sst-files-size") + longProperty("rocksdb.cur-size-all-mem-tables");
+    }
+
+    /**
+     * RocksDB's estimate of the bytes that hold live data (etcd's "db size in use"): what a full
+     * compaction ({@link #defragment()}) would shrink {@link #dbSizeBytes()} towards.
+     */
+    public long dbSizeInUseBytes() {
+        return longProperty("rocksdb.estimate-live-data-size") + longProperty("rocksdb.cur-size-all-mem-tables");
+    }
+
+    private long longProperty(String name) {
+        lock.readLock().lock();
+        try {
+            if (closed) return 0;
+            return db.getAggregatedLongProperty(name);
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("cannot read RocksDB property " + name, e);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Reclaims space (etcd's Defragment): a manual RocksDB compaction of every column family down
+     * to the bottom level, which drops deleted and overwritten rows and tombstones. It does not
+     * take the store's lock, so applies and reads go on while it runs (RocksDB compacts from
+     * immutable files); it is not exclusive, so RocksDB's automatic compactions keep running
+     * too. One runs at a time; a second call waits for the first. {@link #close()} cancels it.
+     *
+     * @return whether it ran to the end (false if {@link #close()} cancelled it or had begun)
+     */
+    public boolean defragment() {
+        synchronized (maintenanceLock) {
+            lock.readLock().lock();
+            try {
+                checkUsable();
+            } finally {
+                lock.readLock().unlock();
+            }
+            var opts = new CompactRangeOptions()
+                    .setExclusiveManualCompaction(false)
+                    .setBottommostLevelCompaction(CompactRangeOptions.BottommostLevelCompaction.kForceOptimized);
+            try {
+                for (ColumnFamilyHandle cf : List.of(revCf, metaCf)) {
+                    synchronized (cancelLock) {
+                        if (defragmentCancelled) return false;
+                        defragmenting = Optional.of(opts);
+                    }
+                    db.compactRange(cf, null, null, opts);
+                }
+                return true;
+            } catch (RocksDBException e) {
+                synchronized (cancelLock) {
+                    if (defragmentCancelled) return false; // RocksDB reports a cancelled manual compaction as an error
+                }
+                throw new IllegalStateException("defragment of " + dir + " failed", e);
+            } finally {
+                synchronized (cancelLock) {
+                    defragmenting = Optional.empty();
+                }
+                opts.close();
+            }
+        }
+    }
+
+    /** Cancels a running defragmentation, refuses new ones, and waits until none runs. */
+    private void closeMaintenance() {
+        synchronized (cancelLock) {
+            defragmentCancelled = true;
+            defragmenting.ifPresent(o -> o.setCanceled(true));
+        }
+        synchronized (maintenanceLock) {
+            // Taken only to wait: a running defragment() holds it until RocksDB returns.
+        }
+    }
+
     // ---------------------------------------------------------------- durability
 
     /**
@@ -1001,6 +1176,7 @@ public final class MvccStore implements AutoCloseable {
     /** Flushes (unless the store failed) and releases all native resources. */
     @Override
     public void close() {
+        closeMaintenance();
         lock.writeLock().lock();
         try {
             if (closed) return;

@@ -13,6 +13,7 @@ import io.synod.consensus.Ready;
 import io.synod.consensus.Role;
 import io.synod.consensus.Snapshot;
 import io.synod.consensus.SoftState;
+import io.synod.consensus.Status;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -64,6 +65,8 @@ public final class ReplicaDriver implements Runnable {
     private record Read(CompletableFuture<Long> future) implements Event {}
 
     private record Unreachable(long peer) implements Event {}
+
+    private record Transfer(long transferee, CompletableFuture<ProposeResult> future) implements Event {}
 
     private record Stop() implements Event {}
 
@@ -120,6 +123,10 @@ public final class ReplicaDriver implements Runnable {
     private volatile long term;
     private volatile long publishedAppliedIndex;
     private volatile Throwable failure;
+    /** The core's status after the last Ready (commit index, membership), for operators. */
+    private volatile Status status;
+    private volatile int publishedPendingProposals;
+    private volatile ReplicaListener listener = ReplicaListener.NONE;
 
     public ReplicaDriver(ConsensusNode node, ReplicaStorage storage, ReplicaTransport transport, StateMachine stateMachine,
             ReplicaLimits limits) {
@@ -144,6 +151,22 @@ public final class ReplicaDriver implements Runnable {
         this.confHistory.put(logAppliedIndex, node.status().confState());
         Assert.that(logAppliedIndex == storage.snapshotIndex(), "core starts at %d but the log's snapshot is at %d",
                 logAppliedIndex, storage.snapshotIndex());
+        this.status = node.status();
+    }
+
+    /** Proposals accepted by the core and not yet applied, as of the last handled Ready. */
+    public int pendingProposals() {
+        return publishedPendingProposals;
+    }
+
+    /** Sets the observer of the loop (metrics, logs); call it before {@link #run()} starts. */
+    public void listener(ReplicaListener listener) {
+        this.listener = listener;
+    }
+
+    /** The core's status as of the last handled Ready: commit index, membership (ConfState), role. */
+    public Status status() {
+        return status;
     }
 
     public long id() {
@@ -218,6 +241,21 @@ public final class ReplicaDriver implements Runnable {
         return f;
     }
 
+    /**
+     * Asks the core to hand leadership to {@code transferee} (TimeoutNow once it is caught up). The
+     * future completes with the core's answer: Accepted means the transfer started (or the
+     * transferee already leads), not that it finished; the caller watches {@link #leader()}.
+     */
+    public CompletableFuture<ProposeResult> transferLeadership(long transferee) {
+        var f = new CompletableFuture<ProposeResult>();
+        if (stopped) {
+            f.completeExceptionally(new ReplicaException(ReplicaException.Kind.STOPPED, "replica stopped"));
+        } else if (!inbox.offer(new Transfer(transferee, f))) {
+            f.completeExceptionally(new ReplicaException(ReplicaException.Kind.OVERLOADED, "replica inbox full (" + limits.inboxDepthMax() + ")"));
+        }
+        return f;
+    }
+
     /** Asks the loop to finish after the events already queued; pending requests fail with STOPPED. */
     public void stop() {
         stopped = true; // seen by the loop at its next poll timeout at the latest
@@ -260,6 +298,7 @@ public final class ReplicaDriver implements Runnable {
             case Propose p -> onPropose(p);
             case Read r -> onRead(r);
             case Unreachable u -> node.reportUnreachable(u.peer());
+            case Transfer t -> t.future().complete(node.transferLeadership(t.transferee()));
             case Stop s -> stopped = true;
         }
     }
@@ -273,9 +312,15 @@ public final class ReplicaDriver implements Runnable {
         switch (node.propose(p.data())) {
             case ProposeResult.Accepted a -> {
                 PendingProposal old = proposals.put(a.index(), new PendingProposal(a.term(), p.future()));
-                if (old != null) old.future().completeExceptionally(lost(a.index()));
+                if (old != null) {
+                    old.future().completeExceptionally(lost(a.index()));
+                    listener.proposalFailed();
+                }
             }
-            case ProposeResult.Rejected r -> p.future().completeExceptionally(rejection(r));
+            case ProposeResult.Rejected r -> {
+                p.future().completeExceptionally(rejection(r));
+                listener.proposalFailed();
+            }
         }
     }
 
@@ -310,6 +355,7 @@ public final class ReplicaDriver implements Runnable {
         leader = rd.softState().leader();
         role = rd.softState().role();
         if (!rd.hardState().isEmpty()) term = rd.hardState().term();
+        if (leaderChanged) listener.leaderChanged(leader, term);
         // A leader's appends leave before its own fsync: the two disk writes of a commit overlap.
         if (!rd.earlyMessages().isEmpty()) transport.send(rd.earlyMessages());
         // The state first, then the log: a crash in between must not leave a log whose entries before
@@ -321,7 +367,10 @@ public final class ReplicaDriver implements Runnable {
             throw new UncheckedIOException("cannot persist Ready; stopping this member", e);
         }
         if (!rd.messages().isEmpty()) transport.send(rd.messages());
+        int committed = rd.committedEntries().size();
+        if (committed > 0) listener.applyStarted(committed);
         for (Entry e : rd.committedEntries()) apply(e);
+        if (committed > 0) listener.applyFinished(committed, appliedIndex);
         publishedAppliedIndex = appliedIndex;
         for (ReadState rs : rd.readStates()) {
             IssuedRead r = readsIssued.remove(ByteBuffer.wrap(rs.requestContext()).getLong());
@@ -333,6 +382,8 @@ public final class ReplicaDriver implements Runnable {
         }
         serveReads();
         node.advance(rd);
+        status = node.status();
+        publishedPendingProposals = proposals.size();
         if (leaderChanged) abortReadsOfOtherLeaders();
         maybeCompact();
     }
@@ -417,8 +468,12 @@ public final class ReplicaDriver implements Runnable {
         Iterator<Map.Entry<Long, PendingProposal>> it = proposals.headMap(e.index(), true).entrySet().iterator();
         while (it.hasNext()) {
             var p = it.next();
-            if (p.getKey() == e.index() && p.getValue().term() == e.term()) p.getValue().future().complete(result);
-            else p.getValue().future().completeExceptionally(lost(p.getKey()));
+            if (p.getKey() == e.index() && p.getValue().term() == e.term()) {
+                p.getValue().future().complete(result);
+            } else {
+                p.getValue().future().completeExceptionally(lost(p.getKey()));
+                listener.proposalFailed();
+            }
             it.remove();
         }
     }
@@ -445,6 +500,7 @@ public final class ReplicaDriver implements Runnable {
         while ((e = inbox.poll()) != null) {
             if (e instanceof Propose p) p.future().completeExceptionally(stop);
             if (e instanceof Read r) r.future().completeExceptionally(stop);
+            if (e instanceof Transfer t) t.future().completeExceptionally(stop);
         }
     }
 }

@@ -37,6 +37,7 @@ import java.util.Map;
  *                             (etcd's {@code --snapshot-catchup-entries})
  * @param snapshotLimits       bounds of snapshot transfer to and from peers
  * @param raftLogOptions       the Raft log's WAL (segment size, record size, sync mode) and entry cache
+ * @param ops                  the operations endpoint ({@code --listen-metrics-urls}) and its limits
  */
 public record ServerConfig(
         String name,
@@ -56,7 +57,8 @@ public record ServerConfig(
         long snapshotCount,
         long snapshotCatchupEntries,
         SnapshotLimits snapshotLimits,
-        RaftLogOptions raftLogOptions) {
+        RaftLogOptions raftLogOptions,
+        OpsConfig ops) {
 
     public static final long DEFAULT_TICK_MILLIS = 100;
     public static final int DEFAULT_ELECTION_TICKS = 10;
@@ -66,14 +68,14 @@ public record ServerConfig(
     public static final long DEFAULT_RETRY_BACKOFF_MILLIS = 20;
     public static final int DEFAULT_REQUESTS_IN_FLIGHT_MAX = 1024;
 
-    /** The configuration without the snapshot and log settings, which take their defaults. */
+    /** The configuration without the snapshot, log and operations settings, which take their defaults. */
     public ServerConfig(String name, Path dataDir, URI clientUrl, List<String> advertiseClientUrls, URI peerUrl,
             Map<String, URI> initialCluster, String initialClusterState, long tickMillis, int electionTicks, int heartbeatTicks,
             long requestTimeoutMillis, int requestBytesMax, long retryBackoffMillis, int requestsInFlightMax) {
         this(name, dataDir, clientUrl, advertiseClientUrls, peerUrl, initialCluster, initialClusterState, tickMillis, electionTicks,
                 heartbeatTicks, requestTimeoutMillis, requestBytesMax, retryBackoffMillis, requestsInFlightMax,
                 SnapshotPolicy.DEFAULT_SNAPSHOT_COUNT, SnapshotPolicy.DEFAULT_CATCHUP_ENTRIES, SnapshotLimits.DEFAULTS,
-                RaftLogOptions.DEFAULTS);
+                RaftLogOptions.DEFAULTS, OpsConfig.DEFAULTS);
     }
 
     public ServerConfig {
@@ -124,7 +126,7 @@ public record ServerConfig(
     public ServerConfig withSnapshots(long count, long catchupEntries, SnapshotLimits limits, RaftLogOptions logOptions) {
         return new ServerConfig(name, dataDir, clientUrl, advertiseClientUrls, peerUrl, initialCluster, initialClusterState, tickMillis,
                 electionTicks, heartbeatTicks, requestTimeoutMillis, requestBytesMax, retryBackoffMillis, requestsInFlightMax, count,
-                catchupEntries, limits, logOptions);
+                catchupEntries, limits, logOptions, ops);
     }
 
     /** The cluster id every member derives from the founding membership (names and peer URLs, in name order). */
@@ -195,7 +197,8 @@ public record ServerConfig(
                                 Integer.toString(SnapshotLimits.DEFAULT_CHUNK_BYTES))))
                         .withSendsMax(Integer.parseInt(flags.getOrDefault("synod-snapshot-sends-max",
                                 Integer.toString(SnapshotLimits.DEFAULT_SENDS_MAX)))),
-                RaftLogOptions.DEFAULTS);
+                RaftLogOptions.DEFAULTS,
+                opsFromFlags(flags));
         for (String f : flags.keySet()) require(KNOWN_FLAGS.contains(f), "unknown flag --" + f);
         return cfg;
     }
@@ -204,7 +207,21 @@ public record ServerConfig(
             "listen-peer-urls", "initial-advertise-peer-urls", "initial-cluster", "initial-cluster-state", "initial-cluster-token",
             "synod-tick-ms", "synod-election-ticks", "synod-heartbeat-ticks", "synod-request-timeout-ms", "max-request-bytes",
             "synod-requests-in-flight-max", "snapshot-count", "snapshot-catchup-entries", "synod-snapshot-chunk-bytes",
-            "synod-snapshot-sends-max");
+            "synod-snapshot-sends-max", "listen-metrics-urls", "synod-ops-threads", "synod-ops-queue-max",
+            "synod-ops-backlog", "synod-health-timeout-ms", "synod-member-query-timeout-ms");
+
+    /** The operations flags; etcd's {@code --listen-metrics-urls} may list several, only the first is served. */
+    private static OpsConfig opsFromFlags(Map<String, String> flags) {
+        String metrics = flags.getOrDefault("listen-metrics-urls", "").trim();
+        return new OpsConfig(
+                metrics.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(firstUrl(metrics)),
+                Integer.parseInt(flags.getOrDefault("synod-ops-threads", Integer.toString(OpsConfig.DEFAULT_HTTP_THREADS))),
+                Integer.parseInt(flags.getOrDefault("synod-ops-queue-max", Integer.toString(OpsConfig.DEFAULT_HTTP_QUEUE_MAX))),
+                Integer.parseInt(flags.getOrDefault("synod-ops-backlog", Integer.toString(OpsConfig.DEFAULT_HTTP_BACKLOG))),
+                Long.parseLong(flags.getOrDefault("synod-health-timeout-ms", Long.toString(OpsConfig.DEFAULT_HEALTH_TIMEOUT_MILLIS))),
+                Long.parseLong(flags.getOrDefault("synod-member-query-timeout-ms",
+                        Long.toString(OpsConfig.DEFAULT_MEMBER_QUERY_TIMEOUT_MILLIS))));
+    }
 
     private static URI firstUrl(String urls) {
         return URI.create(urls.split(",")[0].trim());

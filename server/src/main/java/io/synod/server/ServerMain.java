@@ -23,8 +23,9 @@ public final class ServerMain {
 
     /** Runs a member until it is stopped; returns the process exit code. */
     public static int run(ServerConfig config) throws Exception {
+        org.slf4j.MDC.put(MemberMdc.MEMBER, config.name()); // the start-up lines on this thread too
         SynodServer server = SynodServer.start(config);
-        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "synod-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(MemberMdc.wrap(config.name(), server::close), "synod-shutdown"));
         server.awaitTermination();
         return server.driver().failure() == null ? 0 : 1;
     }

@@ -67,9 +67,11 @@ public final class SynodServer implements AutoCloseable {
     private final ScheduledExecutorService ticker;
     private final Server peerServer;
     private final Server clientServer;
+    private final MemberOps ops;
 
     private SynodServer(ServerConfig config, DurableRaftLog raftLog, StoreHolder store, SnapshotSender snapshotSender, ReplicaDriver driver,
-            PeerTransport transport, Thread raftThread, ScheduledExecutorService ticker, Server peerServer, Server clientServer) {
+            PeerTransport transport, Thread raftThread, ScheduledExecutorService ticker, Server peerServer, Server clientServer,
+            MemberOps ops) {
         this.config = config;
         this.raftLog = raftLog;
         this.store = store;
@@ -80,6 +82,7 @@ public final class SynodServer implements AutoCloseable {
         this.ticker = ticker;
         this.peerServer = peerServer;
         this.clientServer = clientServer;
+        this.ops = ops;
     }
 
     /** Opens (or bootstraps) the data directory and starts serving. */
@@ -92,6 +95,7 @@ public final class SynodServer implements AutoCloseable {
         SnapshotSender snapshotSender = null;
         PeerTransport transport = null;
         Server peerServer = null;
+        MemberOps ops = null;
         try {
             if (raftLog.lastIndex() == 0) bootstrap(config, raftLog);
             store = StoreHolder.open(config.dataDir(), MvccOptions.defaults());
@@ -107,8 +111,10 @@ public final class SynodServer implements AutoCloseable {
             transportRef[0] = transport;
             var snapshotInbox = new SnapshotInbox(id, config.dataDir().resolve("snap"), config.snapshotLimits(),
                     m -> driverRef[0].deliver(m));
-            var driver = new ReplicaDriver(node, new DurableReplicaStorage(raftLog), transport,
-                    new MvccStateMachine(store, snapshotInbox, codec), ReplicaLimits.DEFAULTS, config.snapshotPolicy());
+            ops = new MemberOps(config);
+            var driver = new ReplicaDriver(node, ops.metrics().timed(new DurableReplicaStorage(raftLog)), transport,
+                    ops.metrics().timed(new MvccStateMachine(store, snapshotInbox, codec)), ReplicaLimits.DEFAULTS, config.snapshotPolicy());
+            driver.listener(ops.metrics());
             driverRef[0] = driver;
             log.info("member {} ({}) starting: log [{}..{}], commit {}, mvcc applied {}, revision {}", config.name(),
                     Long.toHexString(id), raftLog.firstIndex(), raftLog.lastIndex(), raftLog.hardState().commit(), store.current().appliedIndex(),
@@ -116,41 +122,43 @@ public final class SynodServer implements AutoCloseable {
 
             var proposer = new Proposer(config, driver, codec, transport);
             StoreHolder finalStore = store;
+            var mdc = MemberMdc.interceptor(config.name(), driver::term);
             var kv = new KvService(config, proposer, store);
-            var kvService = ServerInterceptors.intercept(kv, Proposer.forwardedInterceptor());
+            var kvService = ServerInterceptors.intercept(kv, Proposer.forwardedInterceptor(), mdc);
             var lessor = new Lessor(id, driver, store, codec, LeaseOptions.DEFAULTS, System::nanoTime);
             store.addLeaseListener(lessor);
             var leaseService = ServerInterceptors.intercept(new LeaseService(config, proposer, kv, store, lessor).definition(),
-                    Proposer.forwardedInterceptor());
+                    Proposer.forwardedInterceptor(), mdc);
             var waiters = new KeyWaiters(WAITERS_MAX);
             store.addListener(waiters);
             store.addSwapListener(next -> waiters.wakeAll());
             var queue = new KeyQueue(kv, waiters, r -> finalStore.read(s -> s.range(r)));
-            var lockService = new LockService(proposer, kv, queue);
-            var electionService = new ElectionService(proposer, kv, queue, waiters);
-            var maintenance = new MaintenanceService(kv, driver, store);
+            var lockService = ServerInterceptors.intercept(new LockService(proposer, kv, queue), mdc);
+            var electionService = ServerInterceptors.intercept(new ElectionService(proposer, kv, queue, waiters), mdc);
+            var raftThread = new Thread(MemberMdc.wrap(config.name(), driver), "synod-raft-" + config.name());
+            ops.start(kv, driver, store, transport, raftThread::isAlive);
             peerServer = grpcServer(config, ServerConfig.address(config.peerUrl()))
                     .maxInboundMessageSize(Math.max(TransportLimits.DEFAULTS.frameBytesMax(), config.snapshotLimits().frameBytesMax()))
                     .addService(PeerService.definition(id, m -> driver.deliver((RaftMessage) m)))
                     .addService(snapshotInbox.definition())
                     .addService(kvService)
                     .addService(leaseService)
-                    .addService(maintenance)
+                    .addService(ops.maintenance())
+                    .addService(ops.cluster())
                     .build().start();
             Server clientServer;
             try {
                 clientServer = grpcServer(config, ServerConfig.address(config.clientUrl())).addService(kvService).addService(leaseService)
-                        .addService(lockService).addService(electionService).addService(maintenance)
+                        .addService(lockService).addService(electionService).addService(ops.maintenance()).addService(ops.cluster())
                         .build().start();
             } catch (IOException e) {
                 peerServer.shutdownNow();
                 throw new IOException("cannot listen on client URL " + config.clientUrl() + ": " + e.getMessage(), e);
             }
-            var raftThread = new Thread(driver, "synod-raft-" + config.name());
             raftThread.start();
             transport.start();
             var ticker = Executors.newSingleThreadScheduledExecutor(r -> {
-                var t = new Thread(r, "synod-tick-" + config.name());
+                var t = new Thread(MemberMdc.wrap(config.name(), r), "synod-tick-" + config.name());
                 t.setDaemon(true);
                 return t;
             });
@@ -171,8 +179,9 @@ public final class SynodServer implements AutoCloseable {
                 }
             }, LeaseOptions.DEFAULTS.checkIntervalMillis(), LeaseOptions.DEFAULTS.checkIntervalMillis(), TimeUnit.MILLISECONDS);
             log.info("member {} serving clients on {} and peers on {}", config.name(), config.clientUrl(), config.peerUrl());
-            return new SynodServer(config, raftLog, store, snapshotSender, driver, transport, raftThread, ticker, peerServer, clientServer);
+            return new SynodServer(config, raftLog, store, snapshotSender, driver, transport, raftThread, ticker, peerServer, clientServer, ops);
         } catch (IOException | RuntimeException e) {
+            if (ops != null) ops.close();
             if (peerServer != null) peerServer.shutdownNow();
             if (transport != null) transport.close();
             if (snapshotSender != null) snapshotSender.close();
@@ -219,6 +228,16 @@ public final class SynodServer implements AutoCloseable {
         return snapshotSender.sentCount();
     }
 
+    /** This member's metrics (the watch and lease services register their gauges here). */
+    public ServerMetrics metrics() {
+        return ops.metrics();
+    }
+
+    /** The port of the operations endpoint, if {@code --listen-metrics-urls} is set. */
+    public java.util.Optional<Integer> opsPort() {
+        return ops.httpPort();
+    }
+
     public boolean isLeader() {
         return driver.leader() == memberId();
     }
@@ -231,6 +250,7 @@ public final class SynodServer implements AutoCloseable {
     /** Stops serving and closes the stores; what was acknowledged is durable in the log. */
     @Override
     public void close() {
+        ops.close();
         clientServer.shutdownNow();
         peerServer.shutdownNow();
         ticker.shutdownNow();

@@ -19,21 +19,34 @@ final class TestCluster implements AutoCloseable {
     final SynodServer[] servers;
 
     TestCluster(Path dir, int size) throws IOException {
-        this(dir, size, c -> c);
+        this(dir, size, c -> c, false);
+    }
+
+    /** With {@code opsEndpoints}, every member also serves /metrics, /health, /livez, /readyz on a port of its own. */
+    TestCluster(Path dir, int size, boolean opsEndpoints) throws IOException {
+        this(dir, size, c -> c, opsEndpoints);
     }
 
     /** A cluster whose member configurations pass through {@code tweak} (e.g. small snapshot settings). */
     TestCluster(Path dir, int size, java.util.function.UnaryOperator<ServerConfig> tweak) throws IOException {
+        this(dir, size, tweak, false);
+    }
+
+    TestCluster(Path dir, int size, java.util.function.UnaryOperator<ServerConfig> tweak, boolean opsEndpoints) throws IOException {
         this.dir = dir;
-        int[] ports = freePorts(2 * size);
+        int[] ports = freePorts(3 * size);
         Map<String, URI> cluster = new LinkedHashMap<>();
         for (int i = 0; i < size; i++) cluster.put("m" + (i + 1), URI.create("http://127.0.0.1:" + ports[2 * i + 1]));
         for (int i = 0; i < size; i++) {
             String name = "m" + (i + 1);
             URI client = URI.create("http://127.0.0.1:" + ports[2 * i]);
+            OpsConfig ops = opsEndpoints ? OpsConfig.DEFAULTS.withMetricsUrl(URI.create("http://127.0.0.1:" + ports[2 * size + i]))
+                    : OpsConfig.DEFAULTS;
             configs.add(tweak.apply(new ServerConfig(name, dir.resolve(name), client, List.of(client.toString()), cluster.get(name), cluster,
                     "new", TICK_MILLIS, 10, 1, 5000, ServerConfig.DEFAULT_REQUEST_BYTES_MAX, ServerConfig.DEFAULT_RETRY_BACKOFF_MILLIS,
-                    ServerConfig.DEFAULT_REQUESTS_IN_FLIGHT_MAX)));
+                    ServerConfig.DEFAULT_REQUESTS_IN_FLIGHT_MAX, io.synod.replica.SnapshotPolicy.DEFAULT_SNAPSHOT_COUNT,
+                    io.synod.replica.SnapshotPolicy.DEFAULT_CATCHUP_ENTRIES, io.synod.server.transport.SnapshotLimits.DEFAULTS,
+                    io.synod.storage.raftlog.RaftLogOptions.DEFAULTS, ops)));
         }
         servers = new SynodServer[size];
         for (int i = 0; i < size; i++) start(i);
@@ -46,6 +59,11 @@ final class TestCluster implements AutoCloseable {
     void stop(int i) {
         servers[i].close();
         servers[i] = null;
+    }
+
+    /** The operations endpoint of member {@code i} ({@code http://host:port}), if the cluster has them. */
+    URI opsUrl(int i) {
+        return configs.get(i).ops().metricsUrl().orElseThrow();
     }
 
     String endpoint(int i) {
