@@ -16,6 +16,8 @@ import io.synod.replica.ReplicaLimits;
 import io.synod.server.transport.PeerService;
 import io.synod.server.transport.PeerTransport;
 import io.synod.server.transport.TransportLimits;
+import io.synod.server.watch.WatchService;
+import io.synod.server.watch.WatchServiceOptions;
 import io.synod.storage.raftlog.DurableRaftLog;
 import io.synod.storage.raftlog.RaftLogOptions;
 import java.io.IOException;
@@ -58,9 +60,10 @@ public final class SynodServer implements AutoCloseable {
     private final ScheduledExecutorService ticker;
     private final Server peerServer;
     private final Server clientServer;
+    private final WatchService watch;
 
     private SynodServer(ServerConfig config, DurableRaftLog raftLog, MvccStore store, ReplicaDriver driver, PeerTransport transport,
-            Thread raftThread, ScheduledExecutorService ticker, Server peerServer, Server clientServer) {
+            Thread raftThread, ScheduledExecutorService ticker, Server peerServer, Server clientServer, WatchService watch) {
         this.config = config;
         this.raftLog = raftLog;
         this.store = store;
@@ -70,6 +73,7 @@ public final class SynodServer implements AutoCloseable {
         this.ticker = ticker;
         this.peerServer = peerServer;
         this.clientServer = clientServer;
+        this.watch = watch;
     }
 
     /** Opens (or bootstraps) the data directory and starts serving. */
@@ -81,6 +85,7 @@ public final class SynodServer implements AutoCloseable {
         MvccStore store = null;
         PeerTransport transport = null;
         Server peerServer = null;
+        WatchService watch = null;
         try {
             if (raftLog.lastIndex() == 0) bootstrap(config, raftLog);
             store = MvccStore.open(config.dataDir().resolve("mvcc"), MvccOptions.defaults());
@@ -99,16 +104,18 @@ public final class SynodServer implements AutoCloseable {
             var kv = new KvService(config, driver, store, codec, transport);
             var kvService = ServerInterceptors.intercept(kv, KvService.forwardedInterceptor());
             var maintenance = new MaintenanceService(kv, driver, store);
+            watch = new WatchService(store, kv::header, WatchServiceOptions.defaults(config.requestBytesMax()));
             peerServer = grpcServer(config, ServerConfig.address(config.peerUrl()))
                     .maxInboundMessageSize(TransportLimits.DEFAULTS.frameBytesMax())
                     .addService(PeerService.definition(id, m -> driver.deliver((RaftMessage) m)))
                     .addService(kvService)
                     .addService(maintenance)
+                    .addService(watch)
                     .build().start();
             Server clientServer;
             try {
                 clientServer = grpcServer(config, ServerConfig.address(config.clientUrl())).addService(kvService).addService(maintenance)
-                        .build().start();
+                        .addService(watch).build().start();
             } catch (IOException e) {
                 peerServer.shutdownNow();
                 throw new IOException("cannot listen on client URL " + config.clientUrl() + ": " + e.getMessage(), e);
@@ -131,9 +138,10 @@ public final class SynodServer implements AutoCloseable {
                 }
             }, config.tickMillis(), config.tickMillis(), TimeUnit.MILLISECONDS);
             log.info("member {} serving clients on {} and peers on {}", config.name(), config.clientUrl(), config.peerUrl());
-            return new SynodServer(config, raftLog, store, driver, transport, raftThread, ticker, peerServer, clientServer);
+            return new SynodServer(config, raftLog, store, driver, transport, raftThread, ticker, peerServer, clientServer, watch);
         } catch (IOException | RuntimeException e) {
             if (peerServer != null) peerServer.shutdownNow();
+            if (watch != null) watch.close();
             if (transport != null) transport.close();
             if (store != null) store.close();
             raftLog.close();
@@ -197,6 +205,7 @@ public final class SynodServer implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         transport.close();
+        watch.close();
         if (raftThread.isAlive()) {
             log.warn("raft loop of {} did not stop within {} ms; leaving the stores open", config.name(), SHUTDOWN_WAIT_MILLIS);
             return;

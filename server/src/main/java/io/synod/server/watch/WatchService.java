@@ -1,0 +1,73 @@
+package io.synod.server.watch;
+
+import io.etcd.jetcd.api.ResponseHeader;
+import io.etcd.jetcd.api.WatchGrpc;
+import io.etcd.jetcd.api.WatchRequest;
+import io.etcd.jetcd.api.WatchResponse;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.synod.mvcc.MvccStore;
+import io.synod.mvcc.watch.WatchHub;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongFunction;
+
+/**
+ * etcd's Watch service: each bidirectional {@code Watch} call is a {@link WatchSession} carrying
+ * any number of watches, served from this member's applied state through a {@link WatchHub}
+ * attached to the local MVCC store. Watches therefore work on every member, leader or not, and a
+ * client that reconnects elsewhere resumes from its last revision + 1 against that member's
+ * history. Sessions are drained by a small pool of sender threads, never by the apply thread; a
+ * ticker drives progress_notify.
+ */
+public final class WatchService extends WatchGrpc.WatchImplBase implements AutoCloseable {
+    final WatchHub hub;
+    final LongFunction<ResponseHeader> header;
+    final WatchServiceOptions options;
+    final ExecutorService senders;
+    private final ScheduledExecutorService ticker;
+    final Set<WatchSession> sessions = ConcurrentHashMap.newKeySet();
+
+    /** Attaches a hub to {@code store}; {@code header} builds etcd's response header for a revision. */
+    public WatchService(MvccStore store, LongFunction<ResponseHeader> header, WatchServiceOptions options) {
+        this.hub = WatchHub.attach(store, options.hub());
+        this.header = header;
+        this.options = options;
+        var n = new AtomicInteger();
+        this.senders = Executors.newFixedThreadPool(options.senderThreads(), r -> daemon(r, "synod-watch-send-" + n.incrementAndGet()));
+        this.ticker = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "synod-watch-progress"));
+        ticker.scheduleAtFixedRate(() -> sessions.forEach(WatchSession::progressTick), options.progressIntervalMillis(),
+                options.progressIntervalMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        var t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    public WatchHub hub() {
+        return hub;
+    }
+
+    @Override
+    public StreamObserver<WatchRequest> watch(StreamObserver<WatchResponse> responses) {
+        var session = new WatchSession(this, (ServerCallStreamObserver<WatchResponse>) responses);
+        sessions.add(session);
+        return session;
+    }
+
+    /** Ends every session's watches and stops the threads; the gRPC calls themselves end with their server. */
+    @Override
+    public void close() {
+        ticker.shutdownNow();
+        for (WatchSession s : sessions) s.close();
+        hub.close();
+        senders.shutdownNow();
+    }
+}
