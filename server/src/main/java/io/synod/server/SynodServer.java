@@ -193,6 +193,7 @@ public final class SynodServer implements AutoCloseable {
     /** Stops serving and closes the stores; what was acknowledged is durable in the log. */
     @Override
     public void close() {
+        watch.close(); // first: ends watch calls with UNAVAILABLE so clients resume elsewhere
         clientServer.shutdownNow();
         peerServer.shutdownNow();
         ticker.shutdownNow();
@@ -205,7 +206,6 @@ public final class SynodServer implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         transport.close();
-        watch.close();
         if (raftThread.isAlive()) {
             log.warn("raft loop of {} did not stop within {} ms; leaving the stores open", config.name(), SHUTDOWN_WAIT_MILLIS);
             return;

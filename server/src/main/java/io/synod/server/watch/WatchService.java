@@ -4,6 +4,7 @@ import io.etcd.jetcd.api.ResponseHeader;
 import io.etcd.jetcd.api.WatchGrpc;
 import io.etcd.jetcd.api.WatchRequest;
 import io.etcd.jetcd.api.WatchResponse;
+import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.synod.mvcc.MvccStore;
@@ -62,10 +63,22 @@ public final class WatchService extends WatchGrpc.WatchImplBase implements AutoC
         return session;
     }
 
-    /** Ends every session's watches and stops the threads; the gRPC calls themselves end with their server. */
+    /**
+     * Ends every Watch call with UNAVAILABLE ("etcdserver: server stopped"), which etcd clients answer
+     * by resuming their watches on another member from their last revision + 1, then stops the hub
+     * and the threads. Call it before shutting the gRPC servers down: a call the server cancels
+     * reaches clients as CANCELLED, on which jetcd gives up instead of resuming.
+     */
     @Override
     public void close() {
         ticker.shutdownNow();
+        for (WatchSession s : sessions) s.end(Status.UNAVAILABLE.withDescription("etcdserver: server stopped"));
+        senders.shutdown();
+        try {
+            senders.awaitTermination(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         for (WatchSession s : sessions) s.close();
         hub.close();
         senders.shutdownNow();

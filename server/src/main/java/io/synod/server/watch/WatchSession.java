@@ -2,6 +2,7 @@ package io.synod.server.watch;
 
 import io.etcd.jetcd.api.WatchRequest;
 import io.etcd.jetcd.api.WatchResponse;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -49,6 +50,8 @@ final class WatchSession implements StreamObserver<WatchRequest> {
     private final AtomicInteger wip = new AtomicInteger();
     private final AtomicBoolean inboundPaused = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Set when the service stops: the drain ends the call with this status instead of sending. */
+    private volatile Optional<Status> ending = Optional.empty();
 
     WatchSession(WatchService service, ServerCallStreamObserver<WatchResponse> out) {
         this.service = service;
@@ -104,6 +107,15 @@ final class WatchSession implements StreamObserver<WatchRequest> {
         stream.progressTick();
     }
 
+    /**
+     * Ends the call with {@code status} (from the sending thread, so it never races a send). The
+     * service uses UNAVAILABLE when the member stops, which clients treat as "reconnect and resume".
+     */
+    void end(Status status) {
+        ending = Optional.of(status);
+        signal();
+    }
+
     void close() {
         if (!closed.compareAndSet(false, true)) return;
         stream.close();
@@ -132,6 +144,15 @@ final class WatchSession implements StreamObserver<WatchRequest> {
 
     private void drain() {
         if (closed.get()) return;
+        if (ending.isPresent()) {
+            try {
+                out.onError(ending.get().asRuntimeException());
+            } catch (RuntimeException e) {
+                // already cancelled by the client
+            }
+            close();
+            return;
+        }
         try {
             while (out.isReady()) {
                 WatchResponse r = pending.poll();
