@@ -58,9 +58,7 @@ public final class WatchService extends WatchGrpc.WatchImplBase implements AutoC
 
     @Override
     public StreamObserver<WatchRequest> watch(StreamObserver<WatchResponse> responses) {
-        var session = new WatchSession(this, (ServerCallStreamObserver<WatchResponse>) responses);
-        sessions.add(session);
-        return session;
+        return new WatchSession(this, (ServerCallStreamObserver<WatchResponse>) responses);
     }
 
     /**

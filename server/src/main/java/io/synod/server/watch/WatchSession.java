@@ -56,6 +56,7 @@ final class WatchSession implements StreamObserver<WatchRequest> {
     WatchSession(WatchService service, ServerCallStreamObserver<WatchResponse> out) {
         this.service = service;
         this.out = out;
+        service.sessions.add(this); // before the cancel handler can remove it
         out.disableAutoRequest();
         this.stream = service.hub.openStream(this::signal);
         out.setOnReadyHandler(this::signal);
