@@ -40,8 +40,9 @@ public sealed interface WatchUpdate {
 
     /**
      * The watch ended: by request ({@code compactRevision} 0, empty reason), or because the
-     * history it needs was compacted ({@code compactRevision} is the lowest revision it could
-     * restart from).
+     * history it needs was compacted: {@code compactRevision} is then the store's compaction
+     * revision, as etcd reports it, or one above it when the watch needed exactly that revision
+     * (this store cannot serve a watch from the compaction revision itself).
      */
     record Canceled(long watchId, long revision, long compactRevision, String reason) implements WatchUpdate {}
 
