@@ -65,6 +65,14 @@ class ModuleRulesTest {
     }
 
     @Test
+    void stateMachineAndWatchHubKnowNothingOfTheServerOrGrpc() {
+        noClasses().that().resideInAPackage("io.synod.mvcc..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.synod.server..", "io.synod.replica..", "io.grpc..", "io.etcd..")
+                .because("the watch hub is fed by the store's change feed; the gRPC Watch service lives in server/")
+                .check(synod);
+    }
+
+    @Test
     void storageDoesNotDependOnTheRaftImplementation() {
         noClasses().that().resideInAPackage("io.synod.storage..")
                 .should().dependOnClassesThat().resideInAPackage("io.synod.raft..")

@@ -111,6 +111,17 @@ public final class StoreHolder implements AutoCloseable {
         }
     }
 
+    /** Undoes {@link #addListener}. */
+    public void removeListener(ChangeListener l) {
+        lock.writeLock().lock();
+        try {
+            changeListeners.remove(l);
+            store.removeListener(l);
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
     /** Registers {@code l} with the current store and with every store installed later. */
     public void addLeaseListener(LeaseListener l) {
         lock.writeLock().lock();

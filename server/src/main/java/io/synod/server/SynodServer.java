@@ -18,6 +18,8 @@ import io.synod.server.transport.PeerTransport;
 import io.synod.server.transport.SnapshotInbox;
 import io.synod.server.transport.SnapshotSender;
 import io.synod.server.transport.TransportLimits;
+import io.synod.server.watch.WatchService;
+import io.synod.server.watch.WatchServiceOptions;
 import io.synod.storage.raftlog.DurableRaftLog;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -68,10 +70,11 @@ public final class SynodServer implements AutoCloseable {
     private final Server peerServer;
     private final Server clientServer;
     private final MemberOps ops;
+    private final WatchService watch;
 
     private SynodServer(ServerConfig config, DurableRaftLog raftLog, StoreHolder store, SnapshotSender snapshotSender, ReplicaDriver driver,
             PeerTransport transport, Thread raftThread, ScheduledExecutorService ticker, Server peerServer, Server clientServer,
-            MemberOps ops) {
+            MemberOps ops, WatchService watch) {
         this.config = config;
         this.raftLog = raftLog;
         this.store = store;
@@ -83,6 +86,7 @@ public final class SynodServer implements AutoCloseable {
         this.peerServer = peerServer;
         this.clientServer = clientServer;
         this.ops = ops;
+        this.watch = watch;
     }
 
     /** Opens (or bootstraps) the data directory and starts serving. */
@@ -96,6 +100,7 @@ public final class SynodServer implements AutoCloseable {
         PeerTransport transport = null;
         Server peerServer = null;
         MemberOps ops = null;
+        WatchService watch = null;
         try {
             if (raftLog.lastIndex() == 0) bootstrap(config, raftLog);
             store = StoreHolder.open(config.dataDir(), MvccOptions.defaults());
@@ -137,19 +142,23 @@ public final class SynodServer implements AutoCloseable {
             var electionService = ServerInterceptors.intercept(new ElectionService(proposer, kv, queue, waiters), mdc);
             var raftThread = new Thread(MemberMdc.wrap(config.name(), driver), "synod-raft-" + config.name());
             ops.start(kv, driver, store, transport, raftThread::isAlive);
+            watch = new WatchService(store, kv::header, WatchServiceOptions.defaults(config.requestBytesMax()));
+            var watchService = ServerInterceptors.intercept(watch, mdc);
             peerServer = grpcServer(config, ServerConfig.address(config.peerUrl()))
                     .maxInboundMessageSize(Math.max(TransportLimits.DEFAULTS.frameBytesMax(), config.snapshotLimits().frameBytesMax()))
                     .addService(PeerService.definition(id, m -> driver.deliver((RaftMessage) m)))
                     .addService(snapshotInbox.definition())
                     .addService(kvService)
                     .addService(leaseService)
+                    .addService(watchService)
                     .addService(ops.maintenance())
                     .addService(ops.cluster())
                     .build().start();
             Server clientServer;
             try {
                 clientServer = grpcServer(config, ServerConfig.address(config.clientUrl())).addService(kvService).addService(leaseService)
-                        .addService(lockService).addService(electionService).addService(ops.maintenance()).addService(ops.cluster())
+                        .addService(watchService).addService(lockService).addService(electionService).addService(ops.maintenance())
+                        .addService(ops.cluster())
                         .build().start();
             } catch (IOException e) {
                 peerServer.shutdownNow();
@@ -179,10 +188,12 @@ public final class SynodServer implements AutoCloseable {
                 }
             }, LeaseOptions.DEFAULTS.checkIntervalMillis(), LeaseOptions.DEFAULTS.checkIntervalMillis(), TimeUnit.MILLISECONDS);
             log.info("member {} serving clients on {} and peers on {}", config.name(), config.clientUrl(), config.peerUrl());
-            return new SynodServer(config, raftLog, store, snapshotSender, driver, transport, raftThread, ticker, peerServer, clientServer, ops);
+            return new SynodServer(config, raftLog, store, snapshotSender, driver, transport, raftThread, ticker, peerServer, clientServer, ops,
+                    watch);
         } catch (IOException | RuntimeException e) {
             if (ops != null) ops.close();
             if (peerServer != null) peerServer.shutdownNow();
+            if (watch != null) watch.close();
             if (transport != null) transport.close();
             if (snapshotSender != null) snapshotSender.close();
             if (store != null) store.close();
@@ -250,6 +261,7 @@ public final class SynodServer implements AutoCloseable {
     /** Stops serving and closes the stores; what was acknowledged is durable in the log. */
     @Override
     public void close() {
+        watch.close(); // first: ends watch calls with UNAVAILABLE so clients resume elsewhere
         ops.close();
         clientServer.shutdownNow();
         peerServer.shutdownNow();

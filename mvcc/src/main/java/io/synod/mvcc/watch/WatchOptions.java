@@ -1,0 +1,51 @@
+package io.synod.mvcc.watch;
+
+import io.synod.common.Assert;
+
+/**
+ * The limits of a {@link WatchHub}. Every queue a watch feeds is bounded here, so that a client
+ * that stops reading costs a fixed amount of memory and never slows the apply thread: a watcher
+ * that would overflow a bound stops receiving live events and later catches up from history.
+ *
+ * @param streamQueuedEventsMax  events queued for one stream (all its watchers together) before
+ *                               further live events for it are refused; one item may overshoot
+ * @param streamQueuedBytesMax   the same bound in approximate bytes (keys, values, previous values)
+ * @param watcherQueuedEventsMax events queued for one watcher, so one busy watcher cannot push the
+ *                               other watchers of its stream out of the live path
+ * @param watchersPerStreamMax   watchers one stream may hold; beyond it a create is refused
+ * @param catchUpWatchersMax     unsynced watchers served by one history read (etcd: 512)
+ * @param catchUpRetryMillis     pause after a failed history read (store closing, I/O error)
+ */
+public record WatchOptions(
+        int streamQueuedEventsMax,
+        long streamQueuedBytesMax,
+        int watcherQueuedEventsMax,
+        int watchersPerStreamMax,
+        int catchUpWatchersMax,
+        long catchUpRetryMillis) {
+    public WatchOptions {
+        Assert.that(streamQueuedEventsMax > 0, "streamQueuedEventsMax must be positive: %d", streamQueuedEventsMax);
+        Assert.that(streamQueuedBytesMax > 0, "streamQueuedBytesMax must be positive: %d", streamQueuedBytesMax);
+        Assert.that(watcherQueuedEventsMax > 0 && watcherQueuedEventsMax <= streamQueuedEventsMax,
+                "watcherQueuedEventsMax must be in (0, streamQueuedEventsMax=%d]: %d", streamQueuedEventsMax, watcherQueuedEventsMax);
+        Assert.that(watchersPerStreamMax > 0, "watchersPerStreamMax must be positive: %d", watchersPerStreamMax);
+        Assert.that(catchUpWatchersMax > 0, "catchUpWatchersMax must be positive: %d", catchUpWatchersMax);
+        Assert.that(catchUpRetryMillis > 0, "catchUpRetryMillis must be positive: %d", catchUpRetryMillis);
+    }
+
+    public static WatchOptions defaults() {
+        return new WatchOptions(8192, 16L << 20, 4096, 100_000, 512, 100);
+    }
+
+    public WatchOptions withQueueLimits(int streamEvents, long streamBytes, int watcherEvents) {
+        return new WatchOptions(streamEvents, streamBytes, watcherEvents, watchersPerStreamMax, catchUpWatchersMax, catchUpRetryMillis);
+    }
+
+    public WatchOptions withWatchersPerStreamMax(int n) {
+        return new WatchOptions(streamQueuedEventsMax, streamQueuedBytesMax, watcherQueuedEventsMax, n, catchUpWatchersMax, catchUpRetryMillis);
+    }
+
+    public WatchOptions withCatchUpWatchersMax(int n) {
+        return new WatchOptions(streamQueuedEventsMax, streamQueuedBytesMax, watcherQueuedEventsMax, watchersPerStreamMax, n, catchUpRetryMillis);
+    }
+}

@@ -1,0 +1,110 @@
+package io.synod.server.watch;
+
+import io.etcd.jetcd.api.ResponseHeader;
+import io.etcd.jetcd.api.WatchGrpc;
+import io.etcd.jetcd.api.WatchRequest;
+import io.etcd.jetcd.api.WatchResponse;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.synod.mvcc.Changes;
+import io.synod.mvcc.MvccStore;
+import io.synod.mvcc.watch.EventHistory;
+import io.synod.server.StoreHolder;
+import io.synod.mvcc.watch.WatchHub;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongFunction;
+
+/**
+ * etcd's Watch service: each bidirectional {@code Watch} call is a {@link WatchSession} carrying
+ * any number of watches, served from this member's applied state through a {@link WatchHub}
+ * attached to the local MVCC store. Watches therefore work on every member, leader or not, and a
+ * client that reconnects elsewhere resumes from its last revision + 1 against that member's
+ * history. Sessions are drained by a small pool of sender threads, never by the apply thread; a
+ * ticker drives progress_notify.
+ */
+public final class WatchService extends WatchGrpc.WatchImplBase implements AutoCloseable {
+    final WatchHub hub;
+    final LongFunction<ResponseHeader> header;
+    final WatchServiceOptions options;
+    final ExecutorService senders;
+    private final ScheduledExecutorService ticker;
+    final Set<WatchSession> sessions = ConcurrentHashMap.newKeySet();
+
+    /**
+     * Attaches a hub to the member's store, through installs of snapshots; {@code header} builds
+     * etcd's response header for a revision.
+     */
+    public WatchService(StoreHolder store, LongFunction<ResponseHeader> header, WatchServiceOptions options) {
+        EventHistory history = new EventHistory() {
+            @Override
+            public long currentRevision() {
+                return store.read(MvccStore::currentRevision);
+            }
+
+            @Override
+            public long compactRevision() {
+                return store.read(MvccStore::compactRevision);
+            }
+
+            @Override
+            public Changes changesSince(long fromRevision) {
+                return store.read(s -> s.changesSince(fromRevision));
+            }
+        };
+        this.hub = WatchHub.attach(history, l -> {
+            store.addListener(l);
+            return () -> store.removeListener(l);
+        }, options.hub());
+        store.addSwapListener(next -> hub.storeReplaced(next.currentRevision()));
+        this.header = header;
+        this.options = options;
+        var n = new AtomicInteger();
+        this.senders = Executors.newFixedThreadPool(options.senderThreads(), r -> daemon(r, "synod-watch-send-" + n.incrementAndGet()));
+        this.ticker = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "synod-watch-progress"));
+        ticker.scheduleAtFixedRate(() -> sessions.forEach(WatchSession::progressTick), options.progressIntervalMillis(),
+                options.progressIntervalMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        var t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    public WatchHub hub() {
+        return hub;
+    }
+
+    @Override
+    public StreamObserver<WatchRequest> watch(StreamObserver<WatchResponse> responses) {
+        return new WatchSession(this, (ServerCallStreamObserver<WatchResponse>) responses);
+    }
+
+    /**
+     * Ends every Watch call with UNAVAILABLE ("etcdserver: server stopped"), which etcd clients answer
+     * by resuming their watches on another member from their last revision + 1, then stops the hub
+     * and the threads. Call it before shutting the gRPC servers down: a call the server cancels
+     * reaches clients as CANCELLED, on which jetcd gives up instead of resuming.
+     */
+    @Override
+    public void close() {
+        ticker.shutdownNow();
+        for (WatchSession s : sessions) s.end(Status.UNAVAILABLE.withDescription("etcdserver: server stopped"));
+        senders.shutdown();
+        try {
+            senders.awaitTermination(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (WatchSession s : sessions) s.close();
+        hub.close();
+        senders.shutdownNow();
+    }
+}
