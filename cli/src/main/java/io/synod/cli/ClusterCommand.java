@@ -26,11 +26,13 @@ import picocli.CommandLine.Option;
  * and records the members in {@code DIR/cluster.members} (name, pid, client URL); the members keep
  * running after the command exits. {@code stop} stops exactly those processes (SIGTERM, then a
  * kill after {@link Stop#stopWaitSeconds}), checking each pid still runs a Synod member before
- * signalling it. Member {@code i} (from 1) gets client port {@code base + 2(i-1)} and peer port
- * {@code base + 2(i-1) + 1}.
+ * signalling it. {@code restart} starts one stopped (or killed) member again with the command line
+ * it was first started with ({@code DIR/<name>.args}). Member {@code i} (from 1) gets client port
+ * {@code base + 2(i-1)} and peer port {@code base + 2(i-1) + 1}, unless the ports are listed
+ * explicitly (the demo uses etcd's local-cluster layout: 2379/2380, 22379/22380, 32379/32380).
  */
 @Command(name = "cluster", mixinStandardHelpOptions = true, description = "Start or stop a local multi-process cluster on 127.0.0.1.",
-        subcommands = {ClusterCommand.Start.class, ClusterCommand.Stop.class})
+        subcommands = {ClusterCommand.Start.class, ClusterCommand.Stop.class, ClusterCommand.Restart.class})
 public final class ClusterCommand implements Runnable {
     static final String MEMBERS_FILE = "cluster.members";
     static final String SERVER_MAIN = "io.synod.server.ServerMain";
@@ -69,13 +71,34 @@ public final class ClusterCommand implements Runnable {
 
         @Option(names = "--member-heap", description = "-Xmx of each member JVM (default: ${DEFAULT-VALUE})") String memberHeap = "512m";
 
+        @Option(names = "--client-ports", split = ",", description = "client port of each member (overrides --base-port and --size)")
+        List<Integer> clientPorts = List.of();
+
+        @Option(names = "--peer-ports", split = ",", description = "peer port of each member (with --client-ports)")
+        List<Integer> peerPorts = List.of();
+
+        @Option(names = "--metrics-ports", split = ",",
+                description = "port of each member's operations endpoint (/metrics, /health); none by default")
+        List<Integer> metricsPorts = List.of();
+
         @Option(names = "--start-timeout-seconds", description = "how long to wait for the cluster to serve (default: ${DEFAULT-VALUE})")
         long startTimeoutSeconds = 60;
 
         @Override
         public Integer call() throws Exception {
-            if (size < 1 || basePort < 1024 || basePort + 2 * size - 1 > PORT_MAX) {
-                System.err.println("synod cluster: need size >= 1 and ports within [1024, " + PORT_MAX + "]");
+            if (!clientPorts.isEmpty()) size = clientPorts.size();
+            if (clientPorts.size() != peerPorts.size() || (!metricsPorts.isEmpty() && metricsPorts.size() != clientPorts.size())) {
+                System.err.println("synod cluster: --client-ports, --peer-ports (and --metrics-ports) must list one port per member");
+                return 2;
+            }
+            var allPorts = new ArrayList<Integer>();
+            for (int i = 1; i <= size; i++) {
+                allPorts.add(clientPort(i));
+                allPorts.add(peerPort(i));
+                if (!metricsPorts.isEmpty()) allPorts.add(metricsPorts.get(i - 1));
+            }
+            if (size < 1 || allPorts.stream().anyMatch(p -> p < 1024 || p > PORT_MAX) || allPorts.stream().distinct().count() != allPorts.size()) {
+                System.err.println("synod cluster: need size >= 1 and distinct ports within [1024, " + PORT_MAX + "], got " + allPorts);
                 return 2;
             }
             Files.createDirectories(dir);
@@ -95,19 +118,18 @@ public final class ClusterCommand implements Runnable {
             for (int i = 1; i <= size; i++) {
                 String name = "m" + i;
                 String clientUrl = "http://127.0.0.1:" + clientPort(i);
-                var cmd = List.of(java, "-Xmx" + memberHeap, "-XX:+UseParallelGC", "--enable-native-access=ALL-UNNAMED",
+                var cmd = new ArrayList<>(List.of(java, "-Xmx" + memberHeap, "-XX:+UseParallelGC", "--enable-native-access=ALL-UNNAMED",
                         "-cp", classpath, SERVER_MAIN,
                         "--name", name, "--data-dir", dir.resolve(name).toAbsolutePath().toString(),
                         "--listen-client-urls", clientUrl, "--advertise-client-urls", clientUrl,
                         "--listen-peer-urls", "http://127.0.0.1:" + peerPort(i),
                         "--initial-advertise-peer-urls", "http://127.0.0.1:" + peerPort(i),
-                        "--initial-cluster", cluster.toString(), "--initial-cluster-state", "new");
-                Path logFile = dir.resolve(name + ".log");
-                Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                        .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
-                        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                        .start();
-                members.add(new Member(name, p.pid(), clientUrl));
+                        "--initial-cluster", cluster.toString(), "--initial-cluster-state", "new"));
+                if (!metricsPorts.isEmpty()) cmd.addAll(List.of("--listen-metrics-urls", "http://127.0.0.1:" + metricsPorts.get(i - 1)));
+                // JDK 24+ warns when gRPC's Netty uses sun.misc.Unsafe; the flag that allows it exists since JDK 23.
+                if (Runtime.version().feature() >= 23) cmd.add(cmd.indexOf("-cp"), "--sun-misc-unsafe-memory-access=allow");
+                Files.write(dir.resolve(name + ".args"), cmd, StandardCharsets.UTF_8);
+                members.add(new Member(name, launch(cmd, dir.resolve(name + ".log")), clientUrl));
             }
             Files.write(membersFile, members.stream().map(Member::line).toList(), StandardCharsets.UTF_8);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(startTimeoutSeconds);
@@ -130,15 +152,15 @@ public final class ClusterCommand implements Runnable {
         }
 
         private int clientPort(int i) {
-            return basePort + 2 * (i - 1);
+            return clientPorts.isEmpty() ? basePort + 2 * (i - 1) : clientPorts.get(i - 1);
         }
 
         private int peerPort(int i) {
-            return basePort + 2 * (i - 1) + 1;
+            return peerPorts.isEmpty() ? basePort + 2 * (i - 1) + 1 : peerPorts.get(i - 1);
         }
 
         /** True once the member answers a linearizable range (which needs a leader and a quorum). */
-        private static boolean awaitServing(Member m, long deadlineNanos) throws InterruptedException {
+        static boolean awaitServing(Member m, long deadlineNanos) throws InterruptedException {
             var uri = java.net.URI.create(m.clientUrl());
             ManagedChannel ch = NettyChannelBuilder.forAddress(uri.getHost(), uri.getPort()).usePlaintext().build();
             try {
@@ -191,6 +213,58 @@ public final class ClusterCommand implements Runnable {
             }
             return 0;
         }
+    }
+
+    /** {@code synod cluster restart}. */
+    @Command(name = "restart", mixinStandardHelpOptions = true,
+            description = "Start a stopped member of the cluster in DIR again, with its original command line.")
+    public static final class Restart implements Callable<Integer> {
+        @Option(names = "--dir", required = true, description = "the directory given to 'cluster start'") Path dir;
+
+        @Option(names = "--name", required = true, description = "the member to start, e.g. m2") String name;
+
+        @Option(names = "--start-timeout-seconds", description = "how long to wait for it to serve (default: ${DEFAULT-VALUE})")
+        long startTimeoutSeconds = 60;
+
+        @Override
+        public Integer call() throws Exception {
+            Path args = dir.resolve(name + ".args");
+            if (!Files.exists(dir.resolve(MEMBERS_FILE)) || !Files.exists(args)) {
+                System.err.println("synod cluster: no member " + name + " was started from " + dir);
+                return 1;
+            }
+            var members = readMembers(dir);
+            int at = -1;
+            for (int i = 0; i < members.size(); i++) if (members.get(i).name().equals(name)) at = i;
+            if (at < 0) {
+                System.err.println("synod cluster: " + name + " is not in " + dir.resolve(MEMBERS_FILE));
+                return 1;
+            }
+            if (isOurMember(members.get(at), dir)) {
+                System.err.println("synod cluster: " + name + " is still running (pid " + members.get(at).pid() + ")");
+                return 1;
+            }
+            long pid = launch(Files.readAllLines(args, StandardCharsets.UTF_8), dir.resolve(name + ".log"));
+            var m = new Member(name, pid, members.get(at).clientUrl());
+            members.set(at, m);
+            Files.write(dir.resolve(MEMBERS_FILE), members.stream().map(Member::line).toList(), StandardCharsets.UTF_8);
+            if (!Start.awaitServing(m, System.nanoTime() + TimeUnit.SECONDS.toNanos(startTimeoutSeconds))) {
+                System.err.println("synod cluster: " + name + " did not serve within " + startTimeoutSeconds + " s; see "
+                        + dir.resolve(name + ".log"));
+                return 1;
+            }
+            System.out.println(name + "  pid " + pid + "  " + m.clientUrl() + "  restarted");
+            return 0;
+        }
+    }
+
+    /** Starts a member process detached from our stdin, appending its output to {@code logFile}; returns its pid. */
+    static long launch(List<String> cmd, Path logFile) throws IOException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .start();
+        return p.pid();
     }
 
     static List<Member> readMembers(Path dir) throws IOException {
