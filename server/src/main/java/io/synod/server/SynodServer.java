@@ -156,7 +156,8 @@ public final class SynodServer implements AutoCloseable {
                     .build().start();
             Server clientServer;
             try {
-                clientServer = grpcServer(config, ServerConfig.address(config.clientUrl())).addService(kvService).addService(leaseService)
+                clientServer = grpcServer(config, ServerConfig.address(config.clientUrl()))
+                        .intercept(new RequestSizeInterceptor(config.requestBytesMax())).addService(kvService).addService(leaseService)
                         .addService(watchService).addService(lockService).addService(electionService).addService(ops.maintenance())
                         .addService(ops.cluster())
                         .build().start();
@@ -207,7 +208,7 @@ public final class SynodServer implements AutoCloseable {
         return NettyServerBuilder.forAddress(address)
                 .permitKeepAliveTime(1, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true)
-                .maxInboundMessageSize(config.requestBytesMax());
+                .maxInboundMessageSize(config.requestBytesMax() + RequestSizeInterceptor.GRPC_OVERHEAD_BYTES);
     }
 
     private static void bootstrap(ServerConfig config, DurableRaftLog raftLog) throws IOException {

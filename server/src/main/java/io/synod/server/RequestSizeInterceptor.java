@@ -1,0 +1,52 @@
+package io.synod.server;
+
+import com.google.protobuf.MessageLite;
+import io.grpc.ForwardingServerCallListener;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+
+/**
+ * etcd's request size limit ({@code --max-request-bytes}, 1.5 MiB by default) with etcd's answer:
+ * a request whose encoding exceeds it fails with INVALID_ARGUMENT "etcdserver: request is too
+ * large" before it reaches a service. gRPC's own inbound limit sits above this one (by
+ * {@link #GRPC_OVERHEAD_BYTES}, as in etcd), so only grossly oversized messages get the
+ * transport's RESOURCE_EXHAUSTED instead.
+ */
+final class RequestSizeInterceptor implements ServerInterceptor {
+    /** Headroom of the gRPC transport limit over the request limit (etcd adds the same 512 KiB). */
+    static final int GRPC_OVERHEAD_BYTES = 512 * 1024;
+    static final String TOO_LARGE = "etcdserver: request is too large";
+
+    private final int requestBytesMax;
+
+    RequestSizeInterceptor(int requestBytesMax) {
+        this.requestBytesMax = requestBytesMax;
+    }
+
+    @Override
+    public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
+        ServerCall.Listener<Q> delegate = next.startCall(call, headers);
+        return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(delegate) {
+            private boolean refused;
+
+            @Override
+            public void onMessage(Q message) {
+                if (refused) return;
+                if (message instanceof MessageLite m && m.getSerializedSize() > requestBytesMax) {
+                    refused = true;
+                    call.close(Status.INVALID_ARGUMENT.withDescription(TOO_LARGE), new Metadata());
+                    return;
+                }
+                super.onMessage(message);
+            }
+
+            @Override
+            public void onHalfClose() {
+                if (!refused) super.onHalfClose();
+            }
+        };
+    }
+}
