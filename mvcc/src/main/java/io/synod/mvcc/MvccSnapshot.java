@@ -59,6 +59,19 @@ public final class MvccSnapshot implements AutoCloseable {
         return appliedIndex;
     }
 
+    /** Bytes the whole stream will carry (file headers, file contents, end marker and checksum). */
+    public long totalBytes() {
+        long n = 6;
+        for (Object s : segments) {
+            try {
+                n += s instanceof byte[] h ? h.length : Files.size((Path) s);
+            } catch (IOException e) {
+                throw new UncheckedIOException("sizing snapshot checkpoint " + checkpoint, e);
+            }
+        }
+        return n;
+    }
+
     /** True once the last chunk has been returned. */
     public boolean finished() {
         return done;

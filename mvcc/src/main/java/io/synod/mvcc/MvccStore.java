@@ -1141,6 +1141,26 @@ public final class MvccStore implements AutoCloseable {
     }
 
     /**
+     * Declares the state to be the starting point of a new log: the applied index becomes
+     * {@code appliedIndex} (0 for a cluster restored from a snapshot, whose log starts afresh),
+     * everything else — keys, history, revisions, leases — is kept. Only for offline restore.
+     */
+    public void rebase(long appliedIndex) {
+        lock.writeLock().lock();
+        try (WriteBatch batch = new WriteBatch()) {
+            checkUsable();
+            Assert.that(appliedIndex >= 0, "rebase to negative applied index %d", appliedIndex);
+            batch.put(metaCf, META_APPLIED, RecordCodec.longBytes(appliedIndex));
+            write(batch);
+            this.appliedIndex = appliedIndex;
+        } catch (RocksDBException e) {
+            throw fail(e);
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /**
      * Takes a consistent snapshot of everything applied so far (a RocksDB checkpoint in a sibling
      * directory, hard-linked so it costs little space until the store moves on) and returns it as
      * a chunk stream of at most {@code chunkBytes} per chunk. The caller must close it.

@@ -1,6 +1,13 @@
 package io.synod.server;
 
 import com.google.protobuf.ByteString;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.synod.common.Assert;
+import io.synod.mvcc.MvccSnapshot;
+import io.synod.mvcc.SnapshotFile;
+import java.io.IOException;
+
+import com.google.protobuf.ByteString;
 import com.google.protobuf.UnknownFieldSet;
 import io.etcd.jetcd.api.AlarmMember;
 import io.etcd.jetcd.api.AlarmRequest;
@@ -40,7 +47,8 @@ import org.slf4j.LoggerFactory;
 /**
  * etcd's Maintenance service: Status, Hash, HashKV, Defragment, Alarm and MoveLeader, which is
  * what {@code etcdctl endpoint status|hashkv}, {@code defrag}, {@code alarm list} and
- * {@code move-leader} call. Snapshot is not offered yet (UNIMPLEMENTED, saying so).
+ * {@code move-leader} call, and Snapshot, which {@code etcdctl snapshot save} calls (the file it
+ * writes is Synod's format; {@code synod snapshot restore} restores it).
  *
  * <p>The jetcd stubs Synod compiles against predate some fields etcd 3.4 clients read (Status's
  * raftAppliedIndex, errors, dbSizeInUse and isLearner; HashKV's hash_revision). They are sent as
@@ -65,6 +73,12 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
     private final ReplicaDriver driver;
     private final StoreHolder store;
     private final Alarms alarms;
+    private final java.util.concurrent.Semaphore snapshotPermits = new java.util.concurrent.Semaphore(SNAPSHOTS_MAX);
+
+    /** Most snapshot downloads served at once; each holds a checkpoint and a thread while it runs. */
+    static final int SNAPSHOTS_MAX = 2;
+    /** Bytes of state per snapshot response message. */
+    static final int SNAPSHOT_CHUNK_BYTES = 1 << 20;
 
     MaintenanceService(ServerConfig config, KvService kv, ReplicaDriver driver, StoreHolder store, Alarms alarms) {
         this.config = config;
@@ -208,9 +222,58 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
         });
     }
 
+    /**
+     * Streams a consistent backup of this member's state ({@link SnapshotFile}: a header, then the
+     * checkpoint's chunks), respecting gRPC flow control: a chunk is read from disk only when the
+     * client can take it, so a slow client costs a blocked thread, never memory. At most
+     * {@link #SNAPSHOTS_MAX} run at once; more are refused as etcd refuses an overloaded member.
+     */
     @Override
     public void snapshot(SnapshotRequest request, StreamObserver<SnapshotResponse> out) {
-        out.onError(Status.UNIMPLEMENTED.withDescription("synod: Snapshot is not supported yet").asRuntimeException());
+        if (!snapshotPermits.tryAcquire()) {
+            out.onError(Status.RESOURCE_EXHAUSTED.withDescription("etcdserver: too many requests").asRuntimeException());
+            return;
+        }
+        var call = (ServerCallStreamObserver<SnapshotResponse>) out;
+        try (MvccSnapshot snap = store.snapshot(SNAPSHOT_CHUNK_BYTES)) {
+            long streamBytes = snap.totalBytes();
+            byte[] head = SnapshotFile.header(snap.appliedIndex(), streamBytes);
+            long total = head.length + streamBytes;
+            byte[] padding = SnapshotFile.padding(total);
+            long remaining = total + padding.length + SnapshotFile.DIGEST_BYTES;
+            var sha = SnapshotFile.digest();
+            var header = kv.header(store.read(MvccStore::currentRevision));
+            sha.update(head);
+            remaining -= head.length;
+            out.onNext(SnapshotResponse.newBuilder().setHeader(header).setRemainingBytes(remaining).setBlob(ByteString.copyFrom(head)).build());
+            while (!snap.finished()) {
+                while (!call.isReady()) {
+                    if (call.isCancelled()) return;
+                    Thread.sleep(5);
+                }
+                byte[] data = snap.nextChunk().data();
+                sha.update(data);
+                remaining -= data.length;
+                out.onNext(SnapshotResponse.newBuilder().setHeader(header).setRemainingBytes(remaining)
+                        .setBlob(ByteString.copyFrom(data)).build());
+            }
+            sha.update(padding);
+            byte[] digest = sha.digest();
+            remaining -= padding.length + digest.length;
+            Assert.that(remaining == 0, "snapshot stream sent %d bytes more or less than announced", remaining);
+            out.onNext(SnapshotResponse.newBuilder().setHeader(header).setRemainingBytes(0)
+                    .setBlob(ByteString.copyFrom(padding).concat(ByteString.copyFrom(digest))).build());
+            out.onCompleted();
+            log.info("sent a snapshot at applied index {}", snap.appliedIndex());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            out.onError(Status.CANCELLED.withDescription("interrupted").asRuntimeException());
+        } catch (IOException | RuntimeException e) {
+            log.warn("snapshot stream failed", e);
+            if (!call.isCancelled()) out.onError(Status.INTERNAL.withDescription("synod: snapshot failed: " + e.getMessage()).asRuntimeException());
+        } finally {
+            snapshotPermits.release();
+        }
     }
 
     // ---- etcd's errors ------------------------------------------------------------------------
