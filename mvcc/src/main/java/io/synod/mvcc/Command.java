@@ -2,6 +2,6 @@ package io.synod.mvcc;
 
 /**
  * A committed write the state machine applies, replicated as opaque bytes through
- * {@link CommandCodec}: key-value writes, compaction, and the {@link LeaseCommand}s.
+ * {@link CommandCodec}: key-value writes, compaction, the {@link LeaseCommand}s and alarms.
  */
-public sealed interface Command permits PutRequest, DeleteRangeRequest, TxnRequest, CompactRequest, LeaseCommand {}
+public sealed interface Command permits PutRequest, DeleteRangeRequest, TxnRequest, CompactRequest, LeaseCommand, AlarmCommand {}

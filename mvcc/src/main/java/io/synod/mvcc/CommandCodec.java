@@ -27,6 +27,7 @@ public final class CommandCodec {
     private static final int TAG_LEASE_RENEW = 18;
     private static final int TAG_LEASE_EXPIRE = 19;
     private static final int TAG_LEASE_CHECKPOINT = 20;
+    private static final int TAG_ALARM = 32;
 
     /**
      * Bounds on what a decoded command may contain.
@@ -78,6 +79,12 @@ public final class CommandCodec {
                 zigzag(out, k.revision());
             }
             case LeaseCommand l -> lease(out, l);
+            case AlarmCommand a -> {
+                out.write(TAG_ALARM);
+                out.write(a.activate() ? 1 : 0);
+                zigzag(out, a.memberId());
+                out.write(a.type());
+            }
         }
         return out.toByteArray();
     }
@@ -213,6 +220,7 @@ public final class CommandCodec {
             case TAG_LEASE_RENEW -> new LeaseCommand.Renew(r.zigzag("renew lease id"));
             case TAG_LEASE_EXPIRE -> new LeaseCommand.Expire(r.zigzag("expire lease id"), r.zigzag("expire epoch"));
             case TAG_LEASE_CHECKPOINT -> r.checkpoint();
+            case TAG_ALARM -> r.alarm();
             default -> throw r.error("unknown command tag " + tag);
         };
         if (r.pos != data.length) throw r.error((data.length - r.pos) + " trailing bytes");
@@ -283,6 +291,15 @@ public final class CommandCodec {
             int i = u8(what);
             if (i >= values.length) throw error("unknown " + what + " " + i);
             return values[i];
+        }
+
+        AlarmCommand alarm() {
+            int activate = u8("alarm action");
+            if (activate > 1) throw error("unknown alarm action " + activate);
+            long member = zigzag("alarm member");
+            int type = u8("alarm type");
+            if (type != AlarmCommand.NOSPACE && type != AlarmCommand.CORRUPT) throw error("unknown alarm type " + type);
+            return new AlarmCommand(activate == 1, member, type);
         }
 
         LeaseCommand.Grant grant() {

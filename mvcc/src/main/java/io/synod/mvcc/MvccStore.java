@@ -86,6 +86,7 @@ public final class MvccStore implements AutoCloseable {
     private static final byte[] META_REVISION = "revision".getBytes(StandardCharsets.UTF_8);
     private static final byte[] META_COMPACT = "compact".getBytes(StandardCharsets.UTF_8);
     private static final byte[] META_SCHEDULED = "compact.scheduled".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] META_ALARMS = "alarms".getBytes(StandardCharsets.UTF_8);
 
     /** etcd starts an empty store at revision 1, so the first write gets revision 2. */
     public static final long INITIAL_REVISION = 1;
@@ -126,6 +127,8 @@ public final class MvccStore implements AutoCloseable {
     private long currentRevision;
     private long compactRevision;
     private Optional<Scheduled> scheduled;
+    /** Raised alarms, oldest first; mirrors meta key {@code alarms}. */
+    private List<AlarmCommand.Raised> alarms = List.of();
     private boolean closed;
     private Optional<Throwable> failure = Optional.empty();
 
@@ -210,6 +213,7 @@ public final class MvccStore implements AutoCloseable {
         appliedIndex = readMeta(META_APPLIED, 0);
         currentRevision = readMeta(META_REVISION, INITIAL_REVISION);
         compactRevision = readMeta(META_COMPACT, 0);
+        alarms = decodeAlarms(db.get(metaCf, META_ALARMS));
         byte[] sch = db.get(metaCf, META_SCHEDULED);
         scheduled = sch == null ? Optional.empty() : Optional.of(Scheduled.decode(sch));
         try (RocksIterator it = db.newIterator(revCf)) {
@@ -231,6 +235,48 @@ public final class MvccStore implements AutoCloseable {
         for (Map.Entry<Bytes, KeyIndex.History> e : index.tailFrom(Bytes.EMPTY).entrySet()) {
             e.getValue().latestLive().filter(live -> live.lease() != 0).ifPresent(live -> attach(live.lease(), e.getKey()));
         }
+    }
+
+    private static byte[] encodeAlarms(List<AlarmCommand.Raised> list) {
+        ByteBuffer b = ByteBuffer.allocate(4 + 12 * list.size()).putInt(list.size());
+        for (AlarmCommand.Raised r : list) b.putLong(r.memberId()).putInt(r.type());
+        return b.array();
+    }
+
+    private static List<AlarmCommand.Raised> decodeAlarms(byte[] v) {
+        if (v == null) return List.of();
+        ByteBuffer b = ByteBuffer.wrap(v);
+        int n = b.getInt();
+        Assert.that(n >= 0 && v.length == 4 + 12 * n, "alarms record of %d bytes claims %d alarms", v.length, n);
+        List<AlarmCommand.Raised> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) out.add(new AlarmCommand.Raised(b.getLong(), b.getInt()));
+        return List.copyOf(out);
+    }
+
+    /** The alarms raised in the cluster, oldest first (replicated: every member reports the same). */
+    public List<AlarmCommand.Raised> alarms() {
+        lock.readLock().lock();
+        try {
+            return alarms;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    private boolean noSpace() {
+        for (AlarmCommand.Raised r : alarms) if (r.type() == AlarmCommand.NOSPACE) return true;
+        return false;
+    }
+
+    /** Whether a txn would write a put on the path it takes (nested txns included). */
+    private static boolean txnPuts(TxnRequest t, java.util.Iterator<Boolean> path) {
+        boolean puts = false;
+        boolean ok = path.next();
+        for (RequestOp op : ok ? t.success() : t.failure()) {
+            if (op instanceof PutRequest) puts = true;
+            if (op instanceof TxnRequest nested && txnPuts(nested, path)) puts = true;
+        }
+        return puts;
     }
 
     private static byte[] leaseKey(long id) {
@@ -452,7 +498,9 @@ public final class MvccStore implements AutoCloseable {
         try {
             return switch (command) {
                 case PutRequest p -> {
-                    Optional<MvccError> err = Requests.checkPut(p).or(() -> checkPutState(p));
+                    Optional<MvccError> err = Requests.checkPut(p);
+                    if (err.isEmpty() && noSpace()) err = Optional.of(MvccError.NO_SPACE);
+                    err = err.or(() -> checkPutState(p));
                     if (err.isPresent()) yield new Result.Rejected(err.get());
                     yield new Result.Applied(w.put(p), w.events);
                 }
@@ -466,6 +514,8 @@ public final class MvccStore implements AutoCloseable {
                     List<Boolean> path = new ArrayList<>();
                     err = planTxn(t, path);
                     if (err.isPresent()) yield new Result.Rejected(err.get());
+                    // As etcd's capped applier: a txn that would put is refused under NOSPACE, reads and deletes are not.
+                    if (noSpace() && txnPuts(t, path.iterator())) yield new Result.Rejected(MvccError.NO_SPACE);
                     yield new Result.Applied(w.txn(t, path.iterator()), w.events);
                 }
                 case CompactRequest c -> {
@@ -479,7 +529,20 @@ public final class MvccStore implements AutoCloseable {
                     scheduled = Optional.of(s);
                     yield new Result.Applied(new CompactResponse(currentRevision), List.of());
                 }
-                case LeaseCommand l -> executeLease(index, l, w);
+                case LeaseCommand l -> {
+                    if (l instanceof LeaseCommand.Grant && noSpace()) yield new Result.Rejected(MvccError.NO_SPACE);
+                    yield executeLease(index, l, w);
+                }
+                case AlarmCommand a -> {
+                    var raised = new AlarmCommand.Raised(a.memberId(), a.type());
+                    List<AlarmCommand.Raised> next = new ArrayList<>(alarms);
+                    boolean changed = a.activate() ? !next.contains(raised) && next.add(raised) : next.remove(raised);
+                    if (changed) {
+                        batch.put(metaCf, META_ALARMS, encodeAlarms(next));
+                        alarms = List.copyOf(next); // memory ahead of the write, as elsewhere: a failed write poisons the store
+                    }
+                    yield new Result.Applied(new AlarmResponse(currentRevision, alarms, changed), List.of());
+                }
             };
         } catch (RocksDBException e) {
             throw fail(e);

@@ -100,6 +100,7 @@ class ModelComparisonTest {
                             .isEqualTo(new Result.AlreadyApplied(f.store.appliedIndex()));
                 }
                 assertThat(f.store.currentRevision()).as(ctx).isEqualTo(model.current());
+                assertThat(f.store.alarms()).as(ctx + " alarms").isEqualTo(model.alarms);
                 assertThat(f.store.leases()).as(ctx + " leases").containsExactlyElementsOf(
                         model.leases.values().stream().filter(Lease::live).toList());
                 assertThat(f.store.revokingLeases()).as(ctx + " revoking leases").containsExactlyElementsOf(

@@ -22,6 +22,12 @@ final class ModelStore {
     long compactRevision;
     /** Live leases; which keys belong to one is read off the current keyspace. */
     final TreeMap<Long, Lease> leases = new TreeMap<>();
+    /** Raised alarms, oldest first. */
+    final List<AlarmCommand.Raised> alarms = new ArrayList<>();
+
+    private boolean noSpace() {
+        return alarms.stream().anyMatch(a -> a.type() == AlarmCommand.NOSPACE);
+    }
 
     ModelStore(MvccOptions options) {
         this.options = options;
@@ -96,12 +102,14 @@ final class ModelStore {
         final long main = current() + 1;
         int sub;
         final List<Event> evs = new ArrayList<>();
+        boolean puts;
 
         long now() {
             return sub > 0 ? main : main - 1;
         }
 
         PutResponse put(PutRequest p) {
+            puts = true;
             KeyValue prev = work.get(p.key());
             if ((p.ignoreValue() || p.ignoreLease()) && prev == null) throw new Refused(MvccError.KEY_NOT_FOUND);
             if (!p.ignoreLease() && p.lease() != 0 && (!leases.containsKey(p.lease()) || leases.get(p.lease()).revoking())) {
@@ -235,6 +243,16 @@ final class ModelStore {
     }
 
     Result apply(long index, Command c) {
+        if (c instanceof AlarmCommand a) {
+            var r = new AlarmCommand.Raised(a.memberId(), a.type());
+            boolean changed = a.activate() ? !alarms.contains(r) && alarms.add(r) : alarms.remove(r);
+            return new Result.Applied(new AlarmResponse(current(), alarms, changed), List.of());
+        }
+        if (noSpace() && (c instanceof PutRequest || c instanceof LeaseCommand.Grant)) {
+            // Shape errors of a put still come first, as in the store.
+            if (c instanceof PutRequest p && Requests.checkPut(p).isPresent()) return new Result.Rejected(Requests.checkPut(p).get());
+            return new Result.Rejected(MvccError.NO_SPACE);
+        }
         if (c instanceof LeaseCommand l) return applyLease(index, l);
         Optional<MvccError> shape = switch (c) {
             case PutRequest p -> Requests.checkPut(p);
@@ -242,6 +260,7 @@ final class ModelStore {
             case TxnRequest t -> Requests.checkTxn(t, options);
             case CompactRequest k -> Optional.empty();
             case LeaseCommand l -> throw new AssertionError(l);
+            case AlarmCommand a -> throw new AssertionError(a);
         };
         if (shape.isPresent()) return new Result.Rejected(shape.get());
         if (c instanceof CompactRequest k) {
@@ -259,10 +278,12 @@ final class ModelStore {
                 case TxnRequest t -> tx.txn(t);
                 case CompactRequest k -> throw new AssertionError(k);
                 case LeaseCommand l -> throw new AssertionError(l);
+                case AlarmCommand a -> throw new AssertionError(a);
             };
         } catch (Refused r) {
             return new Result.Rejected(r.error);
         }
+        if (tx.puts && noSpace()) return new Result.Rejected(MvccError.NO_SPACE);
         if (tx.sub > 0) {
             states.add(tx.work);
             events.put(tx.main, List.copyOf(tx.evs));

@@ -136,7 +136,11 @@ final class RandomCommands {
         if (kind < 8) return put();
         if (kind < 11) return delete();
         if (kind < 18) return txn(currentRevision, 1);
-        if (kind >= 20) return leaseCommand();
+        if (kind >= 20) {
+            // Now and then an alarm flips, so NOSPACE rejections are compared too (mostly cleared again soon).
+            if (rnd.nextInt(12) == 0) return new AlarmCommand(rnd.nextInt(3) != 0 ? false : true, 1 + rnd.nextInt(2), AlarmCommand.NOSPACE);
+            return leaseCommand();
+        }
         return new CompactRequest(compactRevision - 1 + rnd.nextLong(currentRevision - compactRevision + 3));
     }
 }

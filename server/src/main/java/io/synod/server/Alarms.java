@@ -1,21 +1,24 @@
 package io.synod.server;
 
+import io.etcd.jetcd.api.AlarmRequest;
+import io.etcd.jetcd.api.MaintenanceGrpc;
+import io.synod.mvcc.AlarmCommand;
+import io.synod.mvcc.MvccStore;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.Optional;
 
 /**
- * The alarms raised in the cluster as this member knows them (etcd's alarm store: NOSPACE when the
- * backend quota is exceeded, CORRUPT when hashes disagree). Synod raises none yet, so the list is
- * always empty; the type exists so the Maintenance service, {@code /health} and {@code /readyz}
- * already consult it, and the quota and corruption checks only have to {@link #raise} one.
- * etcd replicates alarms through Raft; when Synod raises them it must do the same, so that every
- * member reports the same list.
+ * The cluster's alarms (etcd's alarm store: NOSPACE when the backend quota is exceeded, CORRUPT
+ * when hashes disagree). They are replicated state: raising or clearing one is an
+ * {@link AlarmCommand} through the log, so every member reports the same list and refuses the
+ * same writes; this class reads them from the store and proposes changes through the
+ * {@link Proposer} (a follower's change is forwarded to the leader as an etcd Alarm request).
  */
 public final class Alarms {
     /** etcd's alarm types with their wire numbers (the jetcd stubs predate CORRUPT, so the number is kept here). */
     public enum Alarm {
-        NOSPACE(1),
-        CORRUPT(2);
+        NOSPACE(AlarmCommand.NOSPACE),
+        CORRUPT(AlarmCommand.CORRUPT);
 
         final int wire;
 
@@ -24,29 +27,55 @@ public final class Alarms {
         }
 
         /** The alarm for etcd's wire number, if it names one (0 is etcd's NONE: "any alarm"). */
-        static java.util.Optional<Alarm> ofWire(int wire) {
-            for (Alarm a : values()) if (a.wire == wire) return java.util.Optional.of(a);
-            return java.util.Optional.empty();
+        static Optional<Alarm> ofWire(int wire) {
+            for (Alarm a : values()) if (a.wire == wire) return Optional.of(a);
+            return Optional.empty();
         }
     }
 
     /** One raised alarm: which member raised it and what it is. */
     public record AlarmMember(long memberId, Alarm alarm) {}
 
-    private final List<AlarmMember> raised = new CopyOnWriteArrayList<>();
+    private final StoreHolder store;
+    private final Proposer proposer;
+
+    Alarms(StoreHolder store, Proposer proposer) {
+        this.store = store;
+        this.proposer = proposer;
+    }
 
     /** The alarms currently raised, oldest first. */
     public List<AlarmMember> list() {
-        return List.copyOf(raised);
+        return store.read(MvccStore::alarms).stream()
+                .map(r -> new AlarmMember(r.memberId(), Alarm.ofWire(r.type()).orElseThrow())).toList();
     }
 
-    /** Raises an alarm (idempotent). Nothing calls it yet: see the class comment. */
-    public void raise(AlarmMember alarm) {
-        if (!raised.contains(alarm)) raised.add(alarm);
+    /** Whether NOSPACE is raised (writes that grow the store are refused). */
+    boolean noSpace() {
+        return list().stream().anyMatch(a -> a.alarm() == Alarm.NOSPACE);
     }
 
-    /** Clears an alarm; returns whether it was raised. */
-    public boolean clear(AlarmMember alarm) {
-        return raised.remove(alarm);
+    /** Raises an alarm through the log (idempotent); returns once it is applied here or forwarded and applied. */
+    void raise(AlarmMember alarm) {
+        change(true, alarm);
+    }
+
+    /** Clears an alarm through the log; returns whether it was raised. */
+    boolean clear(AlarmMember alarm) {
+        return change(false, alarm);
+    }
+
+    private boolean change(boolean activate, AlarmMember alarm) {
+        var request = AlarmRequest.newBuilder()
+                .setAction(activate ? AlarmRequest.AlarmAction.ACTIVATE : AlarmRequest.AlarmAction.DEACTIVATE)
+                .setMemberID(alarm.memberId()).setAlarmValue(alarm.alarm().wire).build();
+        boolean[] changed = {true};
+        proposer.write(new AlarmCommand(activate, alarm.memberId(), alarm.alarm().wire),
+                ch -> MaintenanceGrpc.newBlockingStub(ch).alarm(request),
+                res -> {
+                    changed[0] = ((io.synod.mvcc.AlarmResponse) res).changed();
+                    return null;
+                }, r -> r);
+        return changed[0];
     }
 }

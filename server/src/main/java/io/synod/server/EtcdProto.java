@@ -47,6 +47,7 @@ final class EtcdProto {
             case OUT_OF_RANGE -> Status.Code.OUT_OF_RANGE;
             case FAILED_PRECONDITION -> Status.Code.FAILED_PRECONDITION;
             case NOT_FOUND -> Status.Code.NOT_FOUND;
+            case RESOURCE_EXHAUSTED -> Status.Code.RESOURCE_EXHAUSTED;
         };
         return Status.fromCode(code).withDescription(e.message()).asRuntimeException();
     }
@@ -164,6 +165,7 @@ final class EtcdProto {
                 case TxnResponse tr -> ResponseOp.newBuilder().setResponseTxn(txn(tr, header)).build();
                 case CompactResponse cr -> throw new IllegalStateException("a txn cannot contain a compaction");
                 case io.synod.mvcc.LeaseResponse lr -> throw new IllegalStateException("a txn cannot contain a lease operation");
+                case io.synod.mvcc.AlarmResponse ar -> throw new IllegalStateException("a txn cannot contain an alarm");
             });
         }
         return b.build();

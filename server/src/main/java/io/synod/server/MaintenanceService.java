@@ -171,7 +171,7 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
             switch (request.getAction()) {
                 case GET -> alarms.list().forEach(a -> response.addAlarms(proto(a)));
                 case DEACTIVATE -> {
-                    // etcdctl's "alarm disarm" sends NONE for "every alarm"; nothing is ever raised yet.
+                    // etcdctl's "alarm disarm" sends member 0 and NONE for "every alarm"; each one is cleared through the log.
                     for (Alarms.AlarmMember a : alarms.list()) {
                         boolean matches = (request.getMemberID() == 0 || request.getMemberID() == a.memberId())
                                 && (request.getAlarmValue() == 0 || Alarms.Alarm.ofWire(request.getAlarmValue()).equals(
@@ -179,8 +179,14 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
                         if (matches && alarms.clear(a)) response.addAlarms(proto(a));
                     }
                 }
-                default -> throw Status.UNIMPLEMENTED.withDescription("synod: raising alarms by request is not supported")
-                        .asRuntimeException();
+                case ACTIVATE -> {
+                    var alarm = Alarms.Alarm.ofWire(request.getAlarmValue()).orElseThrow(() -> Status.INVALID_ARGUMENT
+                            .withDescription("etcdserver: unknown alarm type " + request.getAlarmValue()).asRuntimeException());
+                    var raised = new Alarms.AlarmMember(request.getMemberID() == 0 ? config.memberId() : request.getMemberID(), alarm);
+                    alarms.raise(raised);
+                    response.addAlarms(proto(raised));
+                }
+                default -> throw Status.INVALID_ARGUMENT.withDescription("etcdserver: unknown alarm action").asRuntimeException();
             }
             return response.build();
         });

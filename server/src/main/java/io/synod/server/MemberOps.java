@@ -19,7 +19,7 @@ import java.util.function.BooleanSupplier;
 final class MemberOps implements AutoCloseable {
     private final ServerConfig config;
     private final ServerMetrics metrics;
-    private final Alarms alarms = new Alarms();
+    private Alarms alarms;
     private Optional<ServerServiceDefinition> maintenance = Optional.empty();
     private Optional<ServerServiceDefinition> cluster = Optional.empty();
     private Optional<OpsServer> http = Optional.empty();
@@ -43,11 +43,14 @@ final class MemberOps implements AutoCloseable {
      *
      * @throws IOException if the operations URL cannot be bound
      */
-    void start(KvService kv, ReplicaDriver driver, StoreHolder store, PeerTransport transport, BooleanSupplier loopRunning)
+    void start(KvService kv, ReplicaDriver driver, StoreHolder store, PeerTransport transport, Alarms alarms, BooleanSupplier loopRunning)
             throws IOException {
+        this.alarms = alarms;
         metrics.bind(driver, store);
         var mdc = MemberMdc.interceptor(config.name(), driver::term);
-        maintenance = Optional.of(ServerInterceptors.intercept(new MaintenanceService(config, kv, driver, store, alarms), mdc));
+        // Alarm changes are forwarded to the leader as Alarm requests; the marker keeps them from bouncing.
+        maintenance = Optional.of(ServerInterceptors.intercept(new MaintenanceService(config, kv, driver, store, alarms), mdc,
+                Proposer.forwardedInterceptor()));
         cluster = Optional.of(ServerInterceptors.intercept(new ClusterService(config, kv, driver, store, transport).definition(), mdc));
         if (config.ops().metricsUrl().isPresent()) {
             http = Optional.of(OpsServer.start(config, metrics, new MemberHealth(config, driver, store, alarms, loopRunning)));

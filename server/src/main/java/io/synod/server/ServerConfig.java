@@ -38,6 +38,7 @@ import java.util.Map;
  * @param snapshotLimits       bounds of snapshot transfer to and from peers
  * @param raftLogOptions       the Raft log's WAL (segment size, record size, sync mode) and entry cache
  * @param ops                  the operations endpoint ({@code --listen-metrics-urls}) and its limits
+ * @param limits               backend quota and lease timers
  */
 public record ServerConfig(
         String name,
@@ -58,7 +59,8 @@ public record ServerConfig(
         long snapshotCatchupEntries,
         SnapshotLimits snapshotLimits,
         RaftLogOptions raftLogOptions,
-        OpsConfig ops) {
+        OpsConfig ops,
+        ServerLimits limits) {
 
     public static final long DEFAULT_TICK_MILLIS = 100;
     public static final int DEFAULT_ELECTION_TICKS = 10;
@@ -75,7 +77,24 @@ public record ServerConfig(
         this(name, dataDir, clientUrl, advertiseClientUrls, peerUrl, initialCluster, initialClusterState, tickMillis, electionTicks,
                 heartbeatTicks, requestTimeoutMillis, requestBytesMax, retryBackoffMillis, requestsInFlightMax,
                 SnapshotPolicy.DEFAULT_SNAPSHOT_COUNT, SnapshotPolicy.DEFAULT_CATCHUP_ENTRIES, SnapshotLimits.DEFAULTS,
-                RaftLogOptions.DEFAULTS, OpsConfig.DEFAULTS);
+                RaftLogOptions.DEFAULTS, OpsConfig.DEFAULTS, ServerLimits.DEFAULTS);
+    }
+
+    /** The canonical configuration of the releases before {@link ServerLimits}: limits take their defaults. */
+    public ServerConfig(String name, Path dataDir, URI clientUrl, List<String> advertiseClientUrls, URI peerUrl,
+            Map<String, URI> initialCluster, String initialClusterState, long tickMillis, int electionTicks, int heartbeatTicks,
+            long requestTimeoutMillis, int requestBytesMax, long retryBackoffMillis, int requestsInFlightMax, long snapshotCount,
+            long snapshotCatchupEntries, SnapshotLimits snapshotLimits, RaftLogOptions raftLogOptions, OpsConfig ops) {
+        this(name, dataDir, clientUrl, advertiseClientUrls, peerUrl, initialCluster, initialClusterState, tickMillis, electionTicks,
+                heartbeatTicks, requestTimeoutMillis, requestBytesMax, retryBackoffMillis, requestsInFlightMax, snapshotCount,
+                snapshotCatchupEntries, snapshotLimits, raftLogOptions, ops, ServerLimits.DEFAULTS);
+    }
+
+    /** This configuration with other limits. */
+    public ServerConfig withLimits(ServerLimits newLimits) {
+        return new ServerConfig(name, dataDir, clientUrl, advertiseClientUrls, peerUrl, initialCluster, initialClusterState, tickMillis,
+                electionTicks, heartbeatTicks, requestTimeoutMillis, requestBytesMax, retryBackoffMillis, requestsInFlightMax, snapshotCount,
+                snapshotCatchupEntries, snapshotLimits, raftLogOptions, ops, newLimits);
     }
 
     public ServerConfig {
@@ -126,7 +145,7 @@ public record ServerConfig(
     public ServerConfig withSnapshots(long count, long catchupEntries, SnapshotLimits limits, RaftLogOptions logOptions) {
         return new ServerConfig(name, dataDir, clientUrl, advertiseClientUrls, peerUrl, initialCluster, initialClusterState, tickMillis,
                 electionTicks, heartbeatTicks, requestTimeoutMillis, requestBytesMax, retryBackoffMillis, requestsInFlightMax, count,
-                catchupEntries, limits, logOptions, ops);
+                catchupEntries, limits, logOptions, ops, this.limits);
     }
 
     /** The cluster id every member derives from the founding membership (names and peer URLs, in name order). */
@@ -198,7 +217,8 @@ public record ServerConfig(
                         .withSendsMax(Integer.parseInt(flags.getOrDefault("synod-snapshot-sends-max",
                                 Integer.toString(SnapshotLimits.DEFAULT_SENDS_MAX)))),
                 RaftLogOptions.DEFAULTS,
-                opsFromFlags(flags));
+                opsFromFlags(flags),
+                limitsFromFlags(flags));
         for (String f : flags.keySet()) require(KNOWN_FLAGS.contains(f), "unknown flag --" + f);
         return cfg;
     }
@@ -208,7 +228,25 @@ public record ServerConfig(
             "synod-tick-ms", "synod-election-ticks", "synod-heartbeat-ticks", "synod-request-timeout-ms", "max-request-bytes",
             "synod-requests-in-flight-max", "snapshot-count", "snapshot-catchup-entries", "synod-snapshot-chunk-bytes",
             "synod-snapshot-sends-max", "listen-metrics-urls", "synod-ops-threads", "synod-ops-queue-max",
-            "synod-ops-backlog", "synod-health-timeout-ms", "synod-member-query-timeout-ms");
+            "synod-ops-backlog", "synod-health-timeout-ms", "synod-member-query-timeout-ms", "quota-backend-bytes",
+            "synod-lease-check-interval-ms", "synod-lease-expiries-per-check", "synod-lease-checkpoint-interval-ms",
+            "synod-lease-checkpoint-batch");
+
+    /** Quota and lease flags; a quota of 0 means etcd's default, as in etcd. */
+    private static ServerLimits limitsFromFlags(Map<String, String> flags) {
+        long quota = Long.parseLong(flags.getOrDefault("quota-backend-bytes", "0"));
+        require(quota >= 0, "--quota-backend-bytes must not be negative, got " + quota);
+        var lease = new LeaseOptions(
+                Long.parseLong(flags.getOrDefault("synod-lease-check-interval-ms", Long.toString(LeaseOptions.DEFAULTS.checkIntervalMillis()))),
+                Integer.parseInt(flags.getOrDefault("synod-lease-expiries-per-check",
+                        Integer.toString(LeaseOptions.DEFAULTS.expiriesPerCheckMax()))),
+                Long.parseLong(flags.getOrDefault("synod-lease-checkpoint-interval-ms",
+                        Long.toString(LeaseOptions.DEFAULTS.checkpointIntervalMillis()))),
+                Integer.parseInt(flags.getOrDefault("synod-lease-checkpoint-batch", Integer.toString(LeaseOptions.DEFAULTS.checkpointBatchMax()))));
+        require(lease.checkpointBatchMax() <= io.synod.mvcc.CommandCodec.Limits.defaults().maxOps(),
+                "--synod-lease-checkpoint-batch must be at most " + io.synod.mvcc.CommandCodec.Limits.defaults().maxOps());
+        return new ServerLimits(quota == 0 ? ServerLimits.DEFAULT_QUOTA_BACKEND_BYTES : quota, lease);
+    }
 
     /** The operations flags; etcd's {@code --listen-metrics-urls} may list several, only the first is served. */
     private static OpsConfig opsFromFlags(Map<String, String> flags) {

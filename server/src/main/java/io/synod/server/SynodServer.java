@@ -130,7 +130,7 @@ public final class SynodServer implements AutoCloseable {
             var mdc = MemberMdc.interceptor(config.name(), driver::term);
             var kv = new KvService(config, proposer, store);
             var kvService = ServerInterceptors.intercept(kv, Proposer.forwardedInterceptor(), mdc);
-            var lessor = new Lessor(id, driver, store, codec, LeaseOptions.DEFAULTS, System::nanoTime);
+            var lessor = new Lessor(id, driver, store, codec, config.limits().lease(), System::nanoTime);
             store.addLeaseListener(lessor);
             var leaseService = ServerInterceptors.intercept(new LeaseService(config, proposer, kv, store, lessor).definition(),
                     Proposer.forwardedInterceptor(), mdc);
@@ -141,7 +141,8 @@ public final class SynodServer implements AutoCloseable {
             var lockService = ServerInterceptors.intercept(new LockService(proposer, kv, queue), mdc);
             var electionService = ServerInterceptors.intercept(new ElectionService(proposer, kv, queue, waiters), mdc);
             var raftThread = new Thread(MemberMdc.wrap(config.name(), driver), "synod-raft-" + config.name());
-            ops.start(kv, driver, store, transport, raftThread::isAlive);
+            var alarms = new Alarms(store, proposer);
+            ops.start(kv, driver, store, transport, alarms, raftThread::isAlive);
             watch = new WatchService(store, kv::header, WatchServiceOptions.defaults(config.requestBytesMax()));
             var watchService = ServerInterceptors.intercept(watch, mdc);
             peerServer = grpcServer(config, ServerConfig.address(config.peerUrl()))
@@ -157,6 +158,7 @@ public final class SynodServer implements AutoCloseable {
             Server clientServer;
             try {
                 clientServer = grpcServer(config, ServerConfig.address(config.clientUrl()))
+                        .intercept(new QuotaInterceptor(store, alarms, config.limits().quotaBackendBytes(), id))
                         .intercept(new RequestSizeInterceptor(config.requestBytesMax())).addService(kvService).addService(leaseService)
                         .addService(watchService).addService(lockService).addService(electionService).addService(ops.maintenance())
                         .addService(ops.cluster())
@@ -187,7 +189,7 @@ public final class SynodServer implements AutoCloseable {
                 } catch (RuntimeException e) {
                     log.warn("lease check failed", e);
                 }
-            }, LeaseOptions.DEFAULTS.checkIntervalMillis(), LeaseOptions.DEFAULTS.checkIntervalMillis(), TimeUnit.MILLISECONDS);
+            }, config.limits().lease().checkIntervalMillis(), config.limits().lease().checkIntervalMillis(), TimeUnit.MILLISECONDS);
             log.info("member {} serving clients on {} and peers on {}", config.name(), config.clientUrl(), config.peerUrl());
             return new SynodServer(config, raftLog, store, snapshotSender, driver, transport, raftThread, ticker, peerServer, clientServer, ops,
                     watch);

@@ -1,0 +1,31 @@
+package io.synod.server;
+
+import io.synod.common.Assert;
+
+/**
+ * Member limits that have no place of their own in {@link ServerConfig}: the backend quota and
+ * the leader's lease timers. Grouped so that a new limit is one more component here rather than
+ * another positional argument of every configuration.
+ *
+ * @param quotaBackendBytes the store size beyond which writes raise the NOSPACE alarm and are
+ *                          refused (etcd's {@code --quota-backend-bytes}; 2 GiB by default, as etcd)
+ * @param lease             the lease timers' periods and batch limits
+ */
+public record ServerLimits(long quotaBackendBytes, LeaseOptions lease) {
+    /** etcd's default backend quota. */
+    public static final long DEFAULT_QUOTA_BACKEND_BYTES = 2L << 30;
+    public static final ServerLimits DEFAULTS = new ServerLimits(DEFAULT_QUOTA_BACKEND_BYTES, LeaseOptions.DEFAULTS);
+
+    public ServerLimits {
+        Assert.that(quotaBackendBytes > 0, "--quota-backend-bytes must be positive, got %d", quotaBackendBytes);
+        java.util.Objects.requireNonNull(lease, "lease");
+    }
+
+    public ServerLimits withQuotaBackendBytes(long bytes) {
+        return new ServerLimits(bytes, lease);
+    }
+
+    public ServerLimits withLease(LeaseOptions options) {
+        return new ServerLimits(quotaBackendBytes, options);
+    }
+}
