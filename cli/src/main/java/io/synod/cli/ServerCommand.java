@@ -9,7 +9,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code synod server}: runs one member in the foreground with etcd's flag names, so an etcd
@@ -18,6 +21,35 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "server", mixinStandardHelpOptions = true, description = "Run one Synod member serving the etcd v3 KV API.")
 public final class ServerCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--config-file", description = "a YAML file of flag: value lines (etcd's format); replaces all other flags")
+    String configFile;
+
+    @Option(names = "--heartbeat-interval", description = "etcd's heartbeat interval in ms (sets the tick; default 100)")
+    Long heartbeatInterval;
+
+    @Option(names = "--election-timeout", description = "etcd's election timeout in ms, at least 5 heartbeats (default 1000)")
+    Long electionTimeout;
+
+    @Option(names = "--synod-heartbeat-ticks", description = "heartbeat interval in ticks (default: 1)")
+    Integer heartbeatTicks;
+
+    @Option(names = "--quota-backend-bytes", description = "store size that raises the NOSPACE alarm; 0 = 2 GiB, as etcd (default: 0)")
+    Long quotaBackendBytes;
+
+    @Option(names = "--synod-lease-check-interval-ms", description = "how often the leader looks for expired leases (default: 250)")
+    Long leaseCheckIntervalMillis;
+
+    @Option(names = "--synod-lease-expiries-per-check", description = "most lease expiries proposed per check (default: 250)")
+    Integer leaseExpiriesPerCheck;
+
+    @Option(names = "--synod-lease-checkpoint-interval-ms", description = "how often remaining lease TTLs are recorded (default: 5000)")
+    Long leaseCheckpointIntervalMillis;
+
+    @Option(names = "--synod-lease-checkpoint-batch", description = "most leases per checkpoint entry (default: 1000)")
+    Integer leaseCheckpointBatch;
+
     @Option(names = "--name", description = "member name (its id is derived from it) (default: ${DEFAULT-VALUE})")
     String name = "default";
 
@@ -42,7 +74,7 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--initial-cluster-state", description = "'new' (only 'new' is supported yet) (default: ${DEFAULT-VALUE})")
     String initialClusterState = "new";
 
-    @Option(names = "--initial-cluster-token", description = "accepted for etcd compatibility; ignored")
+    @Option(names = "--initial-cluster-token", description = "accepted for etcd compatibility; the cluster id derives from the members")
     String initialClusterToken;
 
     @Option(names = "--synod-tick-ms", description = "Raft tick length in ms (default: ${DEFAULT-VALUE})")
@@ -95,30 +127,13 @@ public final class ServerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // Only the flags given are forwarded, with their text as typed: ServerConfig applies the defaults,
+        // and --config-file (which must stand alone) works. The fields above document the flags for --help.
         var args = new ArrayList<String>();
-        add(args, "name", name);
-        add(args, "data-dir", dataDir);
-        add(args, "listen-client-urls", listenClientUrls);
-        add(args, "advertise-client-urls", advertiseClientUrls);
-        add(args, "listen-peer-urls", listenPeerUrls);
-        add(args, "initial-advertise-peer-urls", initialAdvertisePeerUrls);
-        add(args, "initial-cluster", initialCluster);
-        add(args, "initial-cluster-state", initialClusterState);
-        add(args, "synod-tick-ms", Long.toString(tickMillis));
-        add(args, "synod-election-ticks", Integer.toString(electionTicks));
-        add(args, "synod-request-timeout-ms", Long.toString(requestTimeoutMillis));
-        add(args, "max-request-bytes", Integer.toString(requestBytesMax));
-        add(args, "synod-requests-in-flight-max", Integer.toString(requestsInFlightMax));
-        add(args, "snapshot-count", Long.toString(snapshotCount));
-        add(args, "snapshot-catchup-entries", Long.toString(snapshotCatchupEntries));
-        add(args, "synod-snapshot-chunk-bytes", Integer.toString(snapshotChunkBytes));
-        add(args, "synod-snapshot-sends-max", Integer.toString(snapshotSendsMax));
-        add(args, "listen-metrics-urls", listenMetricsUrls);
-        add(args, "synod-ops-threads", Integer.toString(opsThreads));
-        add(args, "synod-ops-queue-max", Integer.toString(opsQueueMax));
-        add(args, "synod-ops-backlog", Integer.toString(opsBacklog));
-        add(args, "synod-health-timeout-ms", Long.toString(healthTimeoutMillis));
-        add(args, "synod-member-query-timeout-ms", Long.toString(memberQueryTimeoutMillis));
+        for (OptionSpec o : spec.commandLine().getParseResult().matchedOptions()) {
+            if (o.usageHelp() || o.versionHelp()) continue;
+            for (String v : o.stringValues()) args.add(o.longestName() + "=" + v);
+        }
         ServerConfig config;
         try {
             config = ServerConfig.fromArgs(args.toArray(String[]::new));
@@ -127,9 +142,5 @@ public final class ServerCommand implements Callable<Integer> {
             return 2;
         }
         return ServerMain.run(config);
-    }
-
-    private static void add(List<String> args, String flag, String value) {
-        if (value != null) args.add("--" + flag + "=" + value);
     }
 }

@@ -190,6 +190,14 @@ public record ServerConfig(
                 flags.put(a.substring(2), args[++i]);
             }
         }
+        if (flags.containsKey("config-file")) {
+            // As in etcd, the file replaces the command line; etcd silently ignores other flags, Synod refuses them.
+            require(flags.size() == 1, "--config-file cannot be combined with other flags (got " + flags.keySet() + ")");
+            Path file = Path.of(flags.get("config-file"));
+            flags = new LinkedHashMap<>(ConfigFile.read(file));
+            for (String f : flags.keySet()) require(KNOWN_FLAGS.contains(f), "unknown setting '" + f + "' in " + file);
+        }
+        timeoutsFromEtcdFlags(flags);
         String name = flags.getOrDefault("name", "default");
         String clientUrls = flags.getOrDefault("listen-client-urls", "http://127.0.0.1:2379");
         String peerUrls = flags.getOrDefault("listen-peer-urls", "http://127.0.0.1:2380");
@@ -230,7 +238,29 @@ public record ServerConfig(
             "synod-snapshot-sends-max", "listen-metrics-urls", "synod-ops-threads", "synod-ops-queue-max",
             "synod-ops-backlog", "synod-health-timeout-ms", "synod-member-query-timeout-ms", "quota-backend-bytes",
             "synod-lease-check-interval-ms", "synod-lease-expiries-per-check", "synod-lease-checkpoint-interval-ms",
-            "synod-lease-checkpoint-batch");
+            "synod-lease-checkpoint-batch", "heartbeat-interval", "election-timeout");
+
+    /**
+     * etcd's {@code --heartbeat-interval} and {@code --election-timeout} (milliseconds) become the
+     * tick length (one heartbeat) and the election timeout in ticks, with etcd's rule that the
+     * election timeout is at least five heartbeats. They cannot be mixed with the tick flags.
+     */
+    private static void timeoutsFromEtcdFlags(Map<String, String> flags) {
+        String hb = flags.remove("heartbeat-interval");
+        String el = flags.remove("election-timeout");
+        if (hb == null && el == null) return;
+        require(!flags.containsKey("synod-tick-ms") && !flags.containsKey("synod-election-ticks") && !flags.containsKey("synod-heartbeat-ticks"),
+                "--heartbeat-interval/--election-timeout cannot be combined with --synod-tick-ms/--synod-election-ticks/--synod-heartbeat-ticks");
+        long heartbeat = Long.parseLong(hb == null ? Long.toString(DEFAULT_TICK_MILLIS) : hb);
+        long election = Long.parseLong(el == null ? Long.toString(DEFAULT_TICK_MILLIS * DEFAULT_ELECTION_TICKS) : el);
+        require(heartbeat >= 1, "--heartbeat-interval must be positive, got " + heartbeat);
+        require(5 * heartbeat <= election, "--election-timeout[" + election + "ms] should be at least as 5 times as --heartbeat-interval["
+                + heartbeat + "ms]");
+        require(election <= 50_000, "--election-timeout[" + election + "ms] is too long, and should be set less than 50 seconds");
+        flags.put("synod-tick-ms", Long.toString(heartbeat));
+        flags.put("synod-heartbeat-ticks", "1");
+        flags.put("synod-election-ticks", Long.toString(election / heartbeat));
+    }
 
     /** Quota and lease flags; a quota of 0 means etcd's default, as in etcd. */
     private static ServerLimits limitsFromFlags(Map<String, String> flags) {
