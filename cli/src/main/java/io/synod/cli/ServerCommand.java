@@ -50,6 +50,12 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--synod-lease-checkpoint-batch", description = "most leases per checkpoint entry (default: 1000)")
     Integer leaseCheckpointBatch;
 
+    @Option(names = "--synod-waiters-max", description = "lock/election waiters and observers per member (default: 10000)")
+    Integer waitersMax;
+
+    @Option(names = "--synod-snapshot-downloads-max", description = "Maintenance.Snapshot streams served at once (default: 2)")
+    Integer snapshotDownloadsMax;
+
     @Option(names = "--name", description = "member name (its id is derived from it) (default: ${DEFAULT-VALUE})")
     String name = "default";
 

@@ -73,10 +73,7 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
     private final ReplicaDriver driver;
     private final StoreHolder store;
     private final Alarms alarms;
-    private final java.util.concurrent.Semaphore snapshotPermits = new java.util.concurrent.Semaphore(SNAPSHOTS_MAX);
-
-    /** Most snapshot downloads served at once; each holds a checkpoint and a thread while it runs. */
-    static final int SNAPSHOTS_MAX = 2;
+    private final java.util.concurrent.Semaphore snapshotPermits;
     /** Bytes of state per snapshot response message. */
     static final int SNAPSHOT_CHUNK_BYTES = 1 << 20;
 
@@ -86,6 +83,7 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
         this.driver = driver;
         this.store = store;
         this.alarms = alarms;
+        this.snapshotPermits = new java.util.concurrent.Semaphore(config.limits().snapshotDownloadsMax());
     }
 
     @Override
@@ -232,7 +230,7 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
      * Streams a consistent backup of this member's state ({@link SnapshotFile}: a header, then the
      * checkpoint's chunks), respecting gRPC flow control: a chunk is read from disk only when the
      * client can take it, so a slow client costs a blocked thread, never memory. At most
-     * {@link #SNAPSHOTS_MAX} run at once; more are refused as etcd refuses an overloaded member.
+     * {@link ServerLimits#snapshotDownloadsMax()} run at once; more are refused as etcd refuses an overloaded member.
      */
     @Override
     public void snapshot(SnapshotRequest request, StreamObserver<SnapshotResponse> out) {

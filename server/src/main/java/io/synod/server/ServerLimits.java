@@ -10,22 +10,26 @@ import io.synod.common.Assert;
  * @param quotaBackendBytes the store size beyond which writes raise the NOSPACE alarm and are
  *                          refused (etcd's {@code --quota-backend-bytes}; 2 GiB by default, as etcd)
  * @param lease             the lease timers' periods and batch limits
+ * @param waitersMax        lock and election contenders (and observers) waiting on one member at once
+ * @param snapshotDownloadsMax Maintenance.Snapshot streams served at once (each holds a checkpoint and a thread)
  */
-public record ServerLimits(long quotaBackendBytes, LeaseOptions lease) {
+public record ServerLimits(long quotaBackendBytes, LeaseOptions lease, int waitersMax, int snapshotDownloadsMax) {
     /** etcd's default backend quota. */
     public static final long DEFAULT_QUOTA_BACKEND_BYTES = 2L << 30;
-    public static final ServerLimits DEFAULTS = new ServerLimits(DEFAULT_QUOTA_BACKEND_BYTES, LeaseOptions.DEFAULTS);
+    public static final ServerLimits DEFAULTS = new ServerLimits(DEFAULT_QUOTA_BACKEND_BYTES, LeaseOptions.DEFAULTS, 10_000, 2);
 
     public ServerLimits {
         Assert.that(quotaBackendBytes > 0, "--quota-backend-bytes must be positive, got %d", quotaBackendBytes);
         java.util.Objects.requireNonNull(lease, "lease");
+        Assert.that(waitersMax > 0 && snapshotDownloadsMax > 0, "waiter and snapshot download limits must be positive: %d, %d", waitersMax,
+                snapshotDownloadsMax);
     }
 
     public ServerLimits withQuotaBackendBytes(long bytes) {
-        return new ServerLimits(bytes, lease);
+        return new ServerLimits(bytes, lease, waitersMax, snapshotDownloadsMax);
     }
 
     public ServerLimits withLease(LeaseOptions options) {
-        return new ServerLimits(quotaBackendBytes, options);
+        return new ServerLimits(quotaBackendBytes, options, waitersMax, snapshotDownloadsMax);
     }
 }

@@ -53,9 +53,6 @@ import org.slf4j.LoggerFactory;
 public final class SynodServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SynodServer.class);
 
-    /** Most lock and election waiters (queued contenders and observers) a member holds at once. */
-    static final int WAITERS_MAX = 10_000;
-
     /** How long {@link #close()} waits for each component to stop. */
     public static final long SHUTDOWN_WAIT_MILLIS = 3000;
 
@@ -134,7 +131,7 @@ public final class SynodServer implements AutoCloseable {
             store.addLeaseListener(lessor);
             var leaseService = ServerInterceptors.intercept(new LeaseService(config, proposer, kv, store, lessor).definition(),
                     Proposer.forwardedInterceptor(), mdc);
-            var waiters = new KeyWaiters(WAITERS_MAX);
+            var waiters = new KeyWaiters(config.limits().waitersMax());
             store.addListener(waiters);
             store.addSwapListener(next -> waiters.wakeAll());
             var queue = new KeyQueue(kv, waiters, r -> finalStore.read(s -> s.range(r)));
