@@ -56,6 +56,10 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--synod-snapshot-downloads-max", description = "Maintenance.Snapshot streams served at once (default: 2)")
     Integer snapshotDownloadsMax;
 
+    @Option(names = "--synod-corrupt-check-interval-ms",
+            description = "how often the leader compares members' HashKV and raises CORRUPT on a mismatch; 0 = never (default: 0)")
+    Long corruptCheckIntervalMillis;
+
     @Option(names = "--name", description = "member name (its id is derived from it) (default: ${DEFAULT-VALUE})")
     String name = "default";
 

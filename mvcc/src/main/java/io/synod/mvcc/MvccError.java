@@ -8,7 +8,7 @@ package io.synod.mvcc;
  */
 public record MvccError(Code code, String message) {
     /** Mirrors the subset of gRPC status codes etcd uses for key-value errors. */
-    public enum Code { INVALID_ARGUMENT, OUT_OF_RANGE, FAILED_PRECONDITION, NOT_FOUND, RESOURCE_EXHAUSTED }
+    public enum Code { INVALID_ARGUMENT, OUT_OF_RANGE, FAILED_PRECONDITION, NOT_FOUND, RESOURCE_EXHAUSTED, DATA_LOSS }
 
     public static final MvccError COMPACTED =
             new MvccError(Code.OUT_OF_RANGE, "etcdserver: mvcc: required revision has been compacted");
@@ -24,6 +24,8 @@ public record MvccError(Code code, String message) {
             new MvccError(Code.INVALID_ARGUMENT, "etcdserver: too many operations in txn request");
     /** The NOSPACE alarm is raised: the store refuses writes that would grow it. */
     public static final MvccError NO_SPACE = new MvccError(Code.RESOURCE_EXHAUSTED, "etcdserver: mvcc: database space exceeded");
+    /** The CORRUPT alarm is raised: members disagree about the data, so the store refuses every write. */
+    public static final MvccError CORRUPT = new MvccError(Code.DATA_LOSS, "etcdserver: corrupt cluster");
     public static final MvccError LEASE_NOT_FOUND = new MvccError(Code.NOT_FOUND, "etcdserver: requested lease not found");
     public static final MvccError LEASE_EXISTS = new MvccError(Code.FAILED_PRECONDITION, "etcdserver: lease already exists");
     public static final MvccError LEASE_TTL_TOO_LARGE = new MvccError(Code.OUT_OF_RANGE, "etcdserver: too large lease TTL");

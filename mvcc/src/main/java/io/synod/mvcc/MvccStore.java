@@ -263,6 +263,11 @@ public final class MvccStore implements AutoCloseable {
         }
     }
 
+    private boolean corrupt() {
+        for (AlarmCommand.Raised r : alarms) if (r.type() == AlarmCommand.CORRUPT) return true;
+        return false;
+    }
+
     private boolean noSpace() {
         for (AlarmCommand.Raised r : alarms) if (r.type() == AlarmCommand.NOSPACE) return true;
         return false;
@@ -495,6 +500,11 @@ public final class MvccStore implements AutoCloseable {
     }
 
     private Result execute(long index, Command command, Writer w, WriteBatch batch) {
+        // As etcd's corrupt applier: once members are known to disagree, no write is applied until an operator disarms.
+        if (corrupt() && (command instanceof PutRequest || command instanceof DeleteRangeRequest || command instanceof TxnRequest
+                || command instanceof CompactRequest || command instanceof LeaseCommand.Grant || command instanceof LeaseCommand.Revoke)) {
+            return new Result.Rejected(MvccError.CORRUPT);
+        }
         try {
             return switch (command) {
                 case PutRequest p -> {

@@ -248,6 +248,10 @@ final class ModelStore {
             boolean changed = a.activate() ? !alarms.contains(r) && alarms.add(r) : alarms.remove(r);
             return new Result.Applied(new AlarmResponse(current(), alarms, changed), List.of());
         }
+        if (alarms.stream().anyMatch(a -> a.type() == AlarmCommand.CORRUPT) && (c instanceof PutRequest || c instanceof DeleteRangeRequest
+                || c instanceof TxnRequest || c instanceof CompactRequest || c instanceof LeaseCommand.Grant || c instanceof LeaseCommand.Revoke)) {
+            return new Result.Rejected(MvccError.CORRUPT);
+        }
         if (noSpace() && (c instanceof PutRequest || c instanceof LeaseCommand.Grant)) {
             // Shape errors of a put still come first, as in the store.
             if (c instanceof PutRequest p && Requests.checkPut(p).isPresent()) return new Result.Rejected(Requests.checkPut(p).get());

@@ -48,6 +48,7 @@ final class EtcdProto {
             case FAILED_PRECONDITION -> Status.Code.FAILED_PRECONDITION;
             case NOT_FOUND -> Status.Code.NOT_FOUND;
             case RESOURCE_EXHAUSTED -> Status.Code.RESOURCE_EXHAUSTED;
+            case DATA_LOSS -> Status.Code.DATA_LOSS;
         };
         return Status.fromCode(code).withDescription(e.message()).asRuntimeException();
     }

@@ -238,7 +238,8 @@ public record ServerConfig(
             "synod-snapshot-sends-max", "listen-metrics-urls", "synod-ops-threads", "synod-ops-queue-max",
             "synod-ops-backlog", "synod-health-timeout-ms", "synod-member-query-timeout-ms", "quota-backend-bytes",
             "synod-lease-check-interval-ms", "synod-lease-expiries-per-check", "synod-lease-checkpoint-interval-ms",
-            "synod-lease-checkpoint-batch", "heartbeat-interval", "election-timeout", "synod-waiters-max", "synod-snapshot-downloads-max");
+            "synod-lease-checkpoint-batch", "heartbeat-interval", "election-timeout", "synod-waiters-max", "synod-snapshot-downloads-max",
+            "synod-corrupt-check-interval-ms");
 
     /**
      * etcd's {@code --heartbeat-interval} and {@code --election-timeout} (milliseconds) become the
@@ -277,7 +278,8 @@ public record ServerConfig(
                 "--synod-lease-checkpoint-batch must be at most " + io.synod.mvcc.CommandCodec.Limits.defaults().maxOps());
         return new ServerLimits(quota == 0 ? ServerLimits.DEFAULT_QUOTA_BACKEND_BYTES : quota, lease,
                 Integer.parseInt(flags.getOrDefault("synod-waiters-max", Integer.toString(ServerLimits.DEFAULTS.waitersMax()))),
-                Integer.parseInt(flags.getOrDefault("synod-snapshot-downloads-max", Integer.toString(ServerLimits.DEFAULTS.snapshotDownloadsMax()))));
+                Integer.parseInt(flags.getOrDefault("synod-snapshot-downloads-max", Integer.toString(ServerLimits.DEFAULTS.snapshotDownloadsMax()))),
+                Long.parseLong(flags.getOrDefault("synod-corrupt-check-interval-ms", "0")));
     }
 
     /** The operations flags; etcd's {@code --listen-metrics-urls} may list several, only the first is served. */

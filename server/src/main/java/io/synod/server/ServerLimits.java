@@ -12,24 +12,31 @@ import io.synod.common.Assert;
  * @param lease             the lease timers' periods and batch limits
  * @param waitersMax        lock and election contenders (and observers) waiting on one member at once
  * @param snapshotDownloadsMax Maintenance.Snapshot streams served at once (each holds a checkpoint and a thread)
+ * @param corruptCheckIntervalMillis how often the leader compares members' hashes (0: never, etcd's default)
  */
-public record ServerLimits(long quotaBackendBytes, LeaseOptions lease, int waitersMax, int snapshotDownloadsMax) {
+public record ServerLimits(long quotaBackendBytes, LeaseOptions lease, int waitersMax, int snapshotDownloadsMax,
+        long corruptCheckIntervalMillis) {
     /** etcd's default backend quota. */
     public static final long DEFAULT_QUOTA_BACKEND_BYTES = 2L << 30;
-    public static final ServerLimits DEFAULTS = new ServerLimits(DEFAULT_QUOTA_BACKEND_BYTES, LeaseOptions.DEFAULTS, 10_000, 2);
+    public static final ServerLimits DEFAULTS = new ServerLimits(DEFAULT_QUOTA_BACKEND_BYTES, LeaseOptions.DEFAULTS, 10_000, 2, 0);
 
     public ServerLimits {
         Assert.that(quotaBackendBytes > 0, "--quota-backend-bytes must be positive, got %d", quotaBackendBytes);
         java.util.Objects.requireNonNull(lease, "lease");
         Assert.that(waitersMax > 0 && snapshotDownloadsMax > 0, "waiter and snapshot download limits must be positive: %d, %d", waitersMax,
                 snapshotDownloadsMax);
+        Assert.that(corruptCheckIntervalMillis >= 0, "corrupt check interval must not be negative: %d", corruptCheckIntervalMillis);
     }
 
     public ServerLimits withQuotaBackendBytes(long bytes) {
-        return new ServerLimits(bytes, lease, waitersMax, snapshotDownloadsMax);
+        return new ServerLimits(bytes, lease, waitersMax, snapshotDownloadsMax, corruptCheckIntervalMillis);
     }
 
     public ServerLimits withLease(LeaseOptions options) {
-        return new ServerLimits(quotaBackendBytes, options, waitersMax, snapshotDownloadsMax);
+        return new ServerLimits(quotaBackendBytes, options, waitersMax, snapshotDownloadsMax, corruptCheckIntervalMillis);
+    }
+
+    public ServerLimits withCorruptCheckIntervalMillis(long millis) {
+        return new ServerLimits(quotaBackendBytes, lease, waitersMax, snapshotDownloadsMax, millis);
     }
 }

@@ -187,6 +187,24 @@ public final class SynodServer implements AutoCloseable {
                     log.warn("lease check failed", e);
                 }
             }, config.limits().lease().checkIntervalMillis(), config.limits().lease().checkIntervalMillis(), TimeUnit.MILLISECONDS);
+            if (config.limits().corruptCheckIntervalMillis() > 0) {
+                var corruption = new CorruptionCheck(id, driver, store, transport, alarms, config.requestTimeoutMillis());
+                long every = config.limits().corruptCheckIntervalMillis();
+                var running = new java.util.concurrent.atomic.AtomicBoolean();
+                // The check waits on peers, so it runs off the ticker thread (whose delays would cost elections).
+                ticker.scheduleWithFixedDelay(() -> {
+                    if (!running.compareAndSet(false, true)) return;
+                    java.util.concurrent.CompletableFuture.runAsync(() -> {
+                        try {
+                            corruption.check();
+                        } catch (RuntimeException e) {
+                            log.warn("corruption check failed", e);
+                        } finally {
+                            running.set(false);
+                        }
+                    });
+                }, every, every, TimeUnit.MILLISECONDS);
+            }
             log.info("member {} serving clients on {} and peers on {}", config.name(), config.clientUrl(), config.peerUrl());
             return new SynodServer(config, raftLog, store, snapshotSender, driver, transport, raftThread, ticker, peerServer, clientServer, ops,
                     watch);

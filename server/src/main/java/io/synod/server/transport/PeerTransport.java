@@ -203,6 +203,11 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
         }
     }
 
+    /** The ids of the peers this transport talks to. */
+    public List<Long> peers() {
+        return List.copyOf(peers.keySet());
+    }
+
     /** The channel to a peer (for forwarding client requests to it). */
     public ManagedChannel channel(long peerId) {
         Peer p = peers.get(peerId);
