@@ -141,7 +141,9 @@ public final class SynodServer implements AutoCloseable {
             var alarms = new Alarms(store, proposer);
             ops.start(kv, driver, store, transport, alarms, raftThread::isAlive);
             watch = new WatchService(store, kv::header, WatchServiceOptions.defaults(config.requestBytesMax()));
-            var watchService = ServerInterceptors.intercept(watch, mdc);
+            // etcd ends require-leader streams after three election timeouts without a leader.
+            watch.monitorLeader(driver::leader, 3 * config.electionTicks() * config.tickMillis(), config.tickMillis() * config.electionTicks());
+            var watchService = ServerInterceptors.intercept(watch, mdc, WatchService.requireLeaderInterceptor());
             peerServer = grpcServer(config, ServerConfig.address(config.peerUrl()))
                     .maxInboundMessageSize(Math.max(TransportLimits.DEFAULTS.frameBytesMax(), config.snapshotLimits().frameBytesMax()))
                     .addService(PeerService.definition(id, m -> driver.deliver((RaftMessage) m)))

@@ -82,6 +82,46 @@ public final class WatchService extends WatchGrpc.WatchImplBase implements AutoC
         return hub;
     }
 
+    /** etcd clients ask for "cancel my watches when this member has no leader" with this metadata. */
+    static final io.grpc.Metadata.Key<String> HAS_LEADER = io.grpc.Metadata.Key.of("hasleader", io.grpc.Metadata.ASCII_STRING_MARSHALLER);
+    static final io.grpc.Context.Key<Boolean> REQUIRE_LEADER = io.grpc.Context.key("synod-require-leader");
+
+    /** Copies etcd's {@code hasleader} metadata into the call's context for the sessions to read. */
+    public static io.grpc.ServerInterceptor requireLeaderInterceptor() {
+        return new io.grpc.ServerInterceptor() {
+            @Override
+            public <Q, A> io.grpc.ServerCall.Listener<Q> interceptCall(io.grpc.ServerCall<Q, A> call, io.grpc.Metadata headers,
+                    io.grpc.ServerCallHandler<Q, A> next) {
+                boolean require = "true".equals(headers.get(HAS_LEADER));
+                return io.grpc.Contexts.interceptCall(io.grpc.Context.current().withValue(REQUIRE_LEADER, require), call, headers, next);
+            }
+        };
+    }
+
+    private volatile long leaderlessSinceNanos;
+
+    /**
+     * etcd's require-leader mode for watches: while this member has had no leader for
+     * {@code noLeaderMillis}, every watch call that asked for it ({@code hasleader: true}, as
+     * {@code etcdctl watch} does) is ended with UNAVAILABLE "etcdserver: no leader", so a client
+     * partitioned with a minority moves to a member that can see new events instead of waiting on
+     * a frozen one. Checked every {@code periodMillis}.
+     */
+    public void monitorLeader(java.util.function.LongSupplier leader, long noLeaderMillis, long periodMillis) {
+        ticker.scheduleWithFixedDelay(() -> {
+            long now = System.nanoTime();
+            if (leader.getAsLong() != 0) {
+                leaderlessSinceNanos = 0;
+                return;
+            }
+            if (leaderlessSinceNanos == 0) leaderlessSinceNanos = now;
+            if (now - leaderlessSinceNanos < TimeUnit.MILLISECONDS.toNanos(noLeaderMillis)) return;
+            for (WatchSession s : sessions) {
+                if (s.requireLeader) s.end(Status.UNAVAILABLE.withDescription("etcdserver: no leader"));
+            }
+        }, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
+    }
+
     @Override
     public StreamObserver<WatchRequest> watch(StreamObserver<WatchResponse> responses) {
         return new WatchSession(this, (ServerCallStreamObserver<WatchResponse>) responses);

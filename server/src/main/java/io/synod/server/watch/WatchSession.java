@@ -53,9 +53,13 @@ final class WatchSession implements StreamObserver<WatchRequest> {
     /** Set when the service stops: the drain ends the call with this status instead of sending. */
     private volatile Optional<Status> ending = Optional.empty();
 
+    /** Whether the client asked for etcd's require-leader mode (metadata {@code hasleader: true}). */
+    final boolean requireLeader;
+
     WatchSession(WatchService service, ServerCallStreamObserver<WatchResponse> out) {
         this.service = service;
         this.out = out;
+        this.requireLeader = Boolean.TRUE.equals(WatchService.REQUIRE_LEADER.get());
         service.sessions.add(this); // before the cancel handler can remove it
         out.disableAutoRequest();
         this.stream = service.hub.openStream(this::signal);
