@@ -498,6 +498,8 @@ public final class ReplicaDriver implements Runnable {
             else if (change != null) stateMachine.applyConfChange(index, change, conf);
             else stateMachine.markApplied(index);
             appliedIndex = index;
+            // Published before the proposal completes: its caller may read appliedIndex() at once and must see its entry.
+            publishedAppliedIndex = index;
         }
         completeProposals(e, result);
     }
