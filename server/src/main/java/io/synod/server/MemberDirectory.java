@@ -114,6 +114,7 @@ final class MemberDirectory {
 
     private synchronized void refresh(Collection<Member> members, Set<Long> removed) {
         merge(members, removed);
+        io.synod.common.Assert.that(!known.containsKey(config.memberId()), "member %d dials itself", config.memberId());
         if (transport != null) transport.updatePeers(known);
     }
 

@@ -254,9 +254,18 @@ public final class SynodServer implements AutoCloseable {
         log.info("bootstrapped founding member {} of {}", config.name(), config.initialCluster().keySet());
     }
 
-    /** Closes {@code server} on a thread of its own (the caller may be one that close() waits for). */
+    /**
+     * Closes {@code server} on a thread of its own (the caller may be one that close() waits for),
+     * after {@link ClusterOptions#removedStopDelayMillis()} so the reply to the request that removed
+     * this member is not cut off by its own shutdown.
+     */
     private static void stopAsync(SynodServer[] server, ServerConfig config) {
         var t = new Thread(() -> {
+            try {
+                Thread.sleep(ClusterOptions.DEFAULTS.removedStopDelayMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             if (server[0] != null) server[0].close();
         }, "synod-removed-" + config.name());
         t.setDaemon(true);
