@@ -25,7 +25,21 @@ final class Membership {
     }
 
     static ConfState apply(ConfState cs, ConfChange cc) throws InvalidChange {
-        return cc.isLeaveJoint() ? leaveJoint(cs) : enterJoint(cs, cc);
+        if (cc.isLeaveJoint()) return leaveJoint(cs);
+        if (cc.isUpdateOnly()) return update(cs, cc);
+        return enterJoint(cs, cc);
+    }
+
+    /**
+     * Metadata-only changes (etcd's ConfChangeUpdateNode): the configuration stays as it is, also
+     * in a joint one, since nothing about quorums changes; the member must exist so that the
+     * metadata riding in the context describes someone.
+     */
+    private static ConfState update(ConfState cs, ConfChange cc) throws InvalidChange {
+        for (ConfChange.Change c : cc.changes()) {
+            if (!cs.allMembers().contains(c.nodeId())) throw new InvalidChange("cannot update " + c.nodeId() + ": not a member of " + cs);
+        }
+        return cs;
     }
 
     private static ConfState enterJoint(ConfState cs, ConfChange cc) throws InvalidChange {
@@ -38,6 +52,7 @@ final class Membership {
         for (ConfChange.Change c : cc.changes()) {
             long id = c.nodeId();
             switch (c.type()) {
+                case UPDATE -> throw new InvalidChange("an UPDATE cannot be combined with other changes: " + cc);
                 case ADD_VOTER -> {
                     learners.remove(id);
                     learnersNext.remove(id);
@@ -71,6 +86,7 @@ final class Membership {
         var learners = new TreeSet<>(cs.learners());
         for (ConfChange.Change c : cc.changes()) {
             switch (c.type()) {
+                case UPDATE -> throw new InvalidChange("a bootstrap configuration cannot update members: " + cc);
                 case ADD_VOTER -> { learners.remove(c.nodeId()); voters.add(c.nodeId()); }
                 case ADD_LEARNER -> { voters.remove(c.nodeId()); learners.add(c.nodeId()); }
                 case REMOVE -> { voters.remove(c.nodeId()); learners.remove(c.nodeId()); }

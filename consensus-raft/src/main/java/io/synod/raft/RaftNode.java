@@ -905,7 +905,10 @@ public final class RaftNode implements ConsensusNode {
 
     @Override
     public Status status() {
-        return new Status(id, term, vote, role, lead, log.committed, log.applied, log.lastIndex(), conf);
+        if (role != Role.LEADER) return new Status(id, term, vote, role, lead, log.committed, log.applied, log.lastIndex(), conf);
+        var match = new TreeMap<Long, Long>();
+        for (var e : progress.entrySet()) match.put(e.getKey(), e.getValue().match);
+        return new Status(id, term, vote, role, lead, log.committed, log.applied, log.lastIndex(), conf, match);
     }
 
     /**

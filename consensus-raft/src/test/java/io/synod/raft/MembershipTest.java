@@ -268,4 +268,27 @@ class MembershipTest {
             assertThat(cs.voters()).containsExactly(2L, 3L, 4L);
         }
     }
+
+    @Test
+    void anUpdateOnlyChangeKeepsTheConfigurationAndItsContextReachesEveryMember() {
+        var net = Network.founding(69, b -> b, 1, 2, 3);
+        net.elect(1);
+        byte[] context = "member 2 moved".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        var update = ConfChange.of(Type.UPDATE, 2).withContext(context);
+        assertThat(net.proposeConfChange(1, update).isAccepted()).isTrue();
+        net.stabilize();
+        net.heartbeat(1);
+        for (long id : List.of(1L, 2L, 3L)) {
+            ConfState cs = net.status(id).confState();
+            assertThat(cs.isJoint()).as("no joint configuration on %d", id).isFalse();
+            assertThat(cs.voters()).containsExactly(1L, 2L, 3L);
+            var applied = net.member(id).appliedEntries.stream()
+                    .filter(e -> e.type() == io.synod.consensus.EntryType.CONF_CHANGE).map(e -> ConfChange.decode(e.data())).toList();
+            assertThat(applied).as("conf changes applied by %d", id).endsWith(update);
+        }
+        // An update of a stranger, or mixed with a real change, is refused before it reaches the log.
+        assertThat(net.proposeConfChange(1, ConfChange.of(Type.UPDATE, 9)).isAccepted()).isFalse();
+        assertThat(net.proposeConfChange(1, new ConfChange(List.of(new Change(Type.UPDATE, 2), new Change(Type.ADD_LEARNER, 4)), false))
+                .isAccepted()).isFalse();
+    }
 }

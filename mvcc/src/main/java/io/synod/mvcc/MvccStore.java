@@ -82,6 +82,7 @@ public final class MvccStore implements AutoCloseable {
     private static final byte[] CF_REV = "rev".getBytes(StandardCharsets.UTF_8);
     private static final byte[] CF_META = "meta".getBytes(StandardCharsets.UTF_8);
     private static final byte[] CF_LEASE = "lease".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] CF_MEMBERS = "members".getBytes(StandardCharsets.UTF_8);
     private static final byte[] META_APPLIED = "applied".getBytes(StandardCharsets.UTF_8);
     private static final byte[] META_REVISION = "revision".getBytes(StandardCharsets.UTF_8);
     private static final byte[] META_COMPACT = "compact".getBytes(StandardCharsets.UTF_8);
@@ -113,6 +114,7 @@ public final class MvccStore implements AutoCloseable {
     private final ColumnFamilyHandle revCf;
     private final ColumnFamilyHandle metaCf;
     private final ColumnFamilyHandle leaseCf;
+    private final ColumnFamilyHandle membersCf;
 
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final KeyIndex index = new KeyIndex();
@@ -122,6 +124,8 @@ public final class MvccStore implements AutoCloseable {
     private final java.util.TreeMap<Long, Lease> leases = new java.util.TreeMap<>();
     /** Keys whose latest live version is attached to each lease; rebuilt from the index on open. */
     private final Map<Long, java.util.TreeSet<Bytes>> leaseKeys = new HashMap<>();
+    /** Cluster members (column family {@code members}), see {@link #applyMembers}. */
+    private final MemberTable memberTable = new MemberTable();
 
     private long appliedIndex;
     private long currentRevision;
@@ -153,7 +157,8 @@ public final class MvccStore implements AutoCloseable {
                 new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
                 new ColumnFamilyDescriptor(CF_REV, cfOptions),
                 new ColumnFamilyDescriptor(CF_META, cfOptions),
-                new ColumnFamilyDescriptor(CF_LEASE, cfOptions));
+                new ColumnFamilyDescriptor(CF_LEASE, cfOptions),
+                new ColumnFamilyDescriptor(CF_MEMBERS, cfOptions));
         this.handles = new ArrayList<>();
         RocksDB opened;
         try {
@@ -169,6 +174,7 @@ public final class MvccStore implements AutoCloseable {
         this.revCf = handles.get(1);
         this.metaCf = handles.get(2);
         this.leaseCf = handles.get(3);
+        this.membersCf = handles.get(4);
     }
 
     /** Opens (creating if needed) the store in {@code dir} and rebuilds the key index from it. */
@@ -231,6 +237,9 @@ public final class MvccStore implements AutoCloseable {
                 leases.put(l.id(), l);
             }
             it.status();
+        }
+        try (RocksIterator it = db.newIterator(membersCf)) {
+            memberTable.load(it);
         }
         for (Map.Entry<Bytes, KeyIndex.History> e : index.tailFrom(Bytes.EMPTY).entrySet()) {
             e.getValue().latestLive().filter(live -> live.lease() != 0).ifPresent(live -> attach(live.lease(), e.getKey()));
@@ -459,6 +468,51 @@ public final class MvccStore implements AutoCloseable {
             for (LeaseListener l : leaseListeners) l.onLease(c.change(), c.id(), c.lease());
         }
         return result;
+    }
+
+    /**
+     * Applies a membership change committed at {@code index}: members added or changed
+     * ({@code upserts}, replacing any record with the same id) and ids removed, in the same write
+     * as the applied index. A replayed index (at or below {@link #appliedIndex()}) is ignored.
+     * A removed id never comes back (etcd's rule).
+     */
+    public void applyMembers(long index, List<Member> upserts, List<Long> removals) {
+        lock.writeLock().lock();
+        try {
+            checkUsable();
+            if (index <= appliedIndex) return;
+            try (WriteBatch batch = new WriteBatch()) {
+                memberTable.stage(batch, membersCf, upserts, removals);
+                batch.put(metaCf, META_APPLIED, RecordCodec.longBytes(index));
+                write(batch);
+                memberTable.commit(upserts, removals);
+                appliedIndex = index;
+            }
+        } catch (RocksDBException e) {
+            throw fail(e);
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** Every current member, by id. */
+    public List<Member> members() {
+        lock.readLock().lock();
+        try {
+            return memberTable.members();
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Ids removed from the cluster (they never come back). */
+    public java.util.Set<Long> removedMembers() {
+        lock.readLock().lock();
+        try {
+            return memberTable.removed();
+        } finally {
+            lock.readLock().unlock();
+        }
     }
 
     /** Records that a log entry which carries no command (a no-op or configuration entry) was applied. */
@@ -1215,8 +1269,9 @@ public final class MvccStore implements AutoCloseable {
 
     /**
      * Declares the state to be the starting point of a new log: the applied index becomes
-     * {@code appliedIndex} (0 for a cluster restored from a snapshot, whose log starts afresh),
-     * everything else — keys, history, revisions, leases — is kept. Only for offline restore.
+     * {@code appliedIndex} (0 for a cluster restored from a snapshot, whose log starts afresh) and
+     * the old cluster's membership is forgotten (the new one is seeded by its bootstrap);
+     * everything else — keys, history, revisions, leases, alarms — is kept. Only for offline restore.
      */
     public void rebase(long appliedIndex) {
         lock.writeLock().lock();
@@ -1224,7 +1279,9 @@ public final class MvccStore implements AutoCloseable {
             checkUsable();
             Assert.that(appliedIndex >= 0, "rebase to negative applied index %d", appliedIndex);
             batch.put(metaCf, META_APPLIED, RecordCodec.longBytes(appliedIndex));
+            memberTable.stageClear(batch, membersCf);
             write(batch);
+            memberTable.commitClear();
             this.appliedIndex = appliedIndex;
         } catch (RocksDBException e) {
             throw fail(e);

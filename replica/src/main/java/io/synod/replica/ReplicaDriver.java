@@ -62,6 +62,8 @@ public final class ReplicaDriver implements Runnable {
 
     private record Propose(byte[] data, CompletableFuture<Object> future) implements Event {}
 
+    private record ProposeConf(ConfChange change, CompletableFuture<Object> future) implements Event {}
+
     private record Read(CompletableFuture<Long> future) implements Event {}
 
     private record Unreachable(long peer) implements Event {}
@@ -230,6 +232,22 @@ public final class ReplicaDriver implements Runnable {
         return f;
     }
 
+    /**
+     * Proposes a membership change (joint consensus in the core); the future completes when its
+     * entry is applied here, after the state machine has seen it with its context. The core holds
+     * at most one change pending: another one is refused with {@link ReplicaException.Kind#REJECTED}
+     * ({@code CONF_CHANGE_PENDING}) until the previous one (and its automatic leave) is applied.
+     */
+    public CompletableFuture<Object> proposeConfChange(ConfChange change) {
+        var f = new CompletableFuture<Object>();
+        if (stopped) {
+            f.completeExceptionally(new ReplicaException(ReplicaException.Kind.STOPPED, "replica stopped"));
+        } else if (!inbox.offer(new ProposeConf(change, f))) {
+            f.completeExceptionally(new ReplicaException(ReplicaException.Kind.OVERLOADED, "replica inbox full (" + limits.inboxDepthMax() + ")"));
+        }
+        return f;
+    }
+
     /** Obtains a linearizable read point; the future completes with it once it is applied here. */
     public CompletableFuture<Long> readIndex() {
         var f = new CompletableFuture<Long>();
@@ -296,6 +314,7 @@ public final class ReplicaDriver implements Runnable {
             case Tick t -> node.tick();
             case Step s -> node.step(s.message());
             case Propose p -> onPropose(p);
+            case ProposeConf p -> onProposeConf(p);
             case Read r -> onRead(r);
             case Unreachable u -> node.reportUnreachable(u.peer());
             case Transfer t -> t.future().complete(node.transferLeadership(t.transferee()));
@@ -309,16 +328,30 @@ public final class ReplicaDriver implements Runnable {
                     "pending proposals at limit " + limits.pendingProposalsMax()));
             return;
         }
-        switch (node.propose(p.data())) {
+        accepted(node.propose(p.data()), p.future());
+    }
+
+    private void onProposeConf(ProposeConf p) {
+        if (proposals.size() >= limits.pendingProposalsMax()) {
+            p.future().completeExceptionally(new ReplicaException(ReplicaException.Kind.OVERLOADED,
+                    "pending proposals at limit " + limits.pendingProposalsMax()));
+            return;
+        }
+        accepted(node.proposeConfChange(p.change()), p.future());
+    }
+
+    /** Tracks an accepted proposal until its index is applied, or fails a rejected one at once. */
+    private void accepted(ProposeResult result, CompletableFuture<Object> future) {
+        switch (result) {
             case ProposeResult.Accepted a -> {
-                PendingProposal old = proposals.put(a.index(), new PendingProposal(a.term(), p.future()));
+                PendingProposal old = proposals.put(a.index(), new PendingProposal(a.term(), future));
                 if (old != null) {
                     old.future().completeExceptionally(lost(a.index()));
                     listener.proposalFailed();
                 }
             }
             case ProposeResult.Rejected r -> {
-                p.future().completeExceptionally(rejection(r));
+                future.completeExceptionally(rejection(r));
                 listener.proposalFailed();
             }
         }
@@ -451,15 +484,22 @@ public final class ReplicaDriver implements Runnable {
 
     private void apply(Entry e) {
         long index = e.index();
+        ConfChange change = null;
+        ConfState conf = null;
         if (e.type() == EntryType.CONF_CHANGE) {
-            confHistory.put(index, node.applyConfChange(ConfChange.decode(e.data())));
+            change = ConfChange.decode(e.data());
+            conf = node.applyConfChange(change);
+            confHistory.put(index, conf);
         }
         logAppliedIndex = index;
         Object result = null;
         if (index > appliedIndex) {
             if (e.type() == EntryType.NORMAL && e.data().length > 0) result = stateMachine.apply(index, e.data());
+            else if (change != null) stateMachine.applyConfChange(index, change, conf);
             else stateMachine.markApplied(index);
             appliedIndex = index;
+            // Published before the proposal completes: its caller may read appliedIndex() at once and must see its entry.
+            publishedAppliedIndex = index;
         }
         completeProposals(e, result);
     }
@@ -499,6 +539,7 @@ public final class ReplicaDriver implements Runnable {
         Event e;
         while ((e = inbox.poll()) != null) {
             if (e instanceof Propose p) p.future().completeExceptionally(stop);
+            if (e instanceof ProposeConf p) p.future().completeExceptionally(stop);
             if (e instanceof Read r) r.future().completeExceptionally(stop);
             if (e instanceof Transfer t) t.future().completeExceptionally(stop);
         }

@@ -1,5 +1,7 @@
 package io.synod.replica;
 
+import io.synod.consensus.ConfChange;
+import io.synod.consensus.ConfState;
 import io.synod.consensus.Snapshot;
 
 /**
@@ -20,8 +22,19 @@ public interface StateMachine {
     /** Applies the command in a NORMAL, non-empty entry; the result completes the proposal's future. */
     Object apply(long index, byte[] command);
 
-    /** Records that an entry without a command (leader no-op, membership change) was applied. */
+    /** Records that an entry without a command (leader no-op) was applied. */
     void markApplied(long index);
+
+    /**
+     * Applies a committed membership change: {@code change} with its opaque context (etcd carries
+     * the member's metadata there) and the configuration in force after it. Called once per entry
+     * like {@link #apply}, and, like it, skipped for entries at or below {@link #appliedIndex()}
+     * after a restart, so the metadata must be recorded atomically with the applied index. The
+     * default only records the index, for machines that keep no membership metadata.
+     */
+    default void applyConfChange(long index, ConfChange change, ConfState conf) {
+        markApplied(index);
+    }
 
     /**
      * Makes everything applied so far durable and returns the applied index that now survives a

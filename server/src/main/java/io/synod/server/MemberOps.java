@@ -12,7 +12,8 @@ import java.util.function.BooleanSupplier;
 /**
  * Everything one member offers operators, built in one place so {@link SynodServer} wires it
  * with a few lines: the metrics (created before the driver, whose disk paths they time), the
- * alarm list, the Maintenance and Cluster gRPC services (served on both listeners, like KV), and
+ * alarm list, the Maintenance gRPC service (served on both listeners, like KV; the Cluster service
+ * is built with the proposer by {@link SynodServer}), and
  * the operations HTTP endpoint when {@code --listen-metrics-urls} is set. Closing it stops the
  * HTTP endpoint; the gRPC services stop with their servers.
  */
@@ -21,7 +22,6 @@ final class MemberOps implements AutoCloseable {
     private final ServerMetrics metrics;
     private Alarms alarms;
     private Optional<ServerServiceDefinition> maintenance = Optional.empty();
-    private Optional<ServerServiceDefinition> cluster = Optional.empty();
     private Optional<OpsServer> http = Optional.empty();
 
     MemberOps(ServerConfig config) {
@@ -51,7 +51,6 @@ final class MemberOps implements AutoCloseable {
         // Alarm changes are forwarded to the leader as Alarm requests; the marker keeps them from bouncing.
         maintenance = Optional.of(ServerInterceptors.intercept(new MaintenanceService(config, kv, driver, store, alarms), mdc,
                 Proposer.forwardedInterceptor()));
-        cluster = Optional.of(ServerInterceptors.intercept(new ClusterService(config, kv, driver, store, transport).definition(), mdc));
         if (config.ops().metricsUrl().isPresent()) {
             http = Optional.of(OpsServer.start(config, metrics, new MemberHealth(config, driver, store, alarms, loopRunning)));
         }
@@ -60,11 +59,6 @@ final class MemberOps implements AutoCloseable {
     /** etcd's Maintenance service; available after {@link #start}. */
     ServerServiceDefinition maintenance() {
         return maintenance.orElseThrow(() -> new IllegalStateException("MemberOps not started"));
-    }
-
-    /** etcd's Cluster service; available after {@link #start}. */
-    ServerServiceDefinition cluster() {
-        return cluster.orElseThrow(() -> new IllegalStateException("MemberOps not started"));
     }
 
     /** The operations endpoint's port, if it serves one. */

@@ -1,11 +1,14 @@
 package io.synod.server;
 
+import io.synod.consensus.ConfChange;
+import io.synod.consensus.ConfState;
 import io.synod.consensus.Snapshot;
 import io.synod.mvcc.CommandCodec;
 import io.synod.replica.StateMachine;
 import io.synod.server.transport.SnapshotInbox;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.function.Consumer;
 
 /**
  * Connects the replica's apply step to the MVCC store: a committed entry's bytes are decoded with
@@ -13,17 +16,27 @@ import java.io.UncheckedIOException;
  * same write as the change, which is what lets a restarted member skip what it already holds.
  * The {@link io.synod.mvcc.Result} becomes the proposal's outcome. A snapshot from the leader is
  * installed from the state the {@link SnapshotInbox} received and verified, by switching the
- * store's directory ({@link StoreHolder#install}).
+ * store's directory ({@link StoreHolder#install}). A membership change's context (a
+ * {@link MemberChange}) is applied to the store's member table with the applied index, then the
+ * membership listener hears the new configuration (the peer transport and the removed-member check
+ * follow it).
  */
 public final class MvccStateMachine implements StateMachine {
     private final StoreHolder store;
     private final SnapshotInbox inbox;
     private final CommandCodec codec;
+    private final Consumer<ConfState> membership;
 
     public MvccStateMachine(StoreHolder store, SnapshotInbox inbox, CommandCodec codec) {
+        this(store, inbox, codec, conf -> {});
+    }
+
+    /** @param membership told (on the Raft loop's thread) the configuration after each applied membership change */
+    public MvccStateMachine(StoreHolder store, SnapshotInbox inbox, CommandCodec codec, Consumer<ConfState> membership) {
         this.store = store;
         this.inbox = inbox;
         this.codec = codec;
+        this.membership = membership;
     }
 
     @Override
@@ -39,6 +52,18 @@ public final class MvccStateMachine implements StateMachine {
     @Override
     public void markApplied(long index) {
         store.current().markApplied(index);
+    }
+
+    @Override
+    public void applyConfChange(long index, ConfChange change, ConfState conf) {
+        byte[] context = change.context();
+        if (context.length == 0) {
+            store.current().markApplied(index); // the core's own leave-joint entry, or a log from before member metadata
+        } else {
+            MemberChange mc = MemberChange.decode(context);
+            store.current().applyMembers(index, mc.upserts(), mc.removals());
+        }
+        membership.accept(conf);
     }
 
     @Override

@@ -39,6 +39,8 @@ import java.util.Map;
  * @param raftLogOptions       the Raft log's WAL (segment size, record size, sync mode) and entry cache
  * @param ops                  the operations endpoint ({@code --listen-metrics-urls}) and its limits
  * @param limits               backend quota and lease timers
+ * @param identity             this member's id and its cluster's id once they are settled (read from the data
+ *                             dir, or learned from the cluster when joining); empty: derived from the names
  */
 public record ServerConfig(
         String name,
@@ -60,7 +62,21 @@ public record ServerConfig(
         SnapshotLimits snapshotLimits,
         RaftLogOptions raftLogOptions,
         OpsConfig ops,
-        ServerLimits limits) {
+        ServerLimits limits,
+        java.util.Optional<Identity> identity) {
+
+    /**
+     * Who this member is: its Raft id and its cluster's id. A founding member's are derived from
+     * names ({@link #memberId(String)}, {@link #clusterId()}); a member added later gets an id from
+     * the leader when it is added and learns both from the cluster when it joins. Either way they
+     * are kept in the data dir from then on (see {@code MemberIdentity}), since flags may change.
+     */
+    public record Identity(long memberId, long clusterId) {
+        public Identity {
+            if (memberId == 0) throw new IllegalArgumentException("member id 0 is reserved");
+        }
+    }
+
 
     public static final long DEFAULT_TICK_MILLIS = 100;
     public static final int DEFAULT_ELECTION_TICKS = 10;
@@ -77,7 +93,7 @@ public record ServerConfig(
         this(name, dataDir, clientUrl, advertiseClientUrls, peerUrl, initialCluster, initialClusterState, tickMillis, electionTicks,
                 heartbeatTicks, requestTimeoutMillis, requestBytesMax, retryBackoffMillis, requestsInFlightMax,
                 SnapshotPolicy.DEFAULT_SNAPSHOT_COUNT, SnapshotPolicy.DEFAULT_CATCHUP_ENTRIES, SnapshotLimits.DEFAULTS,
-                RaftLogOptions.DEFAULTS, OpsConfig.DEFAULTS, ServerLimits.DEFAULTS);
+                RaftLogOptions.DEFAULTS, OpsConfig.DEFAULTS, ServerLimits.DEFAULTS, java.util.Optional.empty());
     }
 
     /** The canonical configuration of the releases before {@link ServerLimits}: limits take their defaults. */
@@ -87,14 +103,14 @@ public record ServerConfig(
             long snapshotCatchupEntries, SnapshotLimits snapshotLimits, RaftLogOptions raftLogOptions, OpsConfig ops) {
         this(name, dataDir, clientUrl, advertiseClientUrls, peerUrl, initialCluster, initialClusterState, tickMillis, electionTicks,
                 heartbeatTicks, requestTimeoutMillis, requestBytesMax, retryBackoffMillis, requestsInFlightMax, snapshotCount,
-                snapshotCatchupEntries, snapshotLimits, raftLogOptions, ops, ServerLimits.DEFAULTS);
+                snapshotCatchupEntries, snapshotLimits, raftLogOptions, ops, ServerLimits.DEFAULTS, java.util.Optional.empty());
     }
 
     /** This configuration with other limits. */
     public ServerConfig withLimits(ServerLimits newLimits) {
         return new ServerConfig(name, dataDir, clientUrl, advertiseClientUrls, peerUrl, initialCluster, initialClusterState, tickMillis,
                 electionTicks, heartbeatTicks, requestTimeoutMillis, requestBytesMax, retryBackoffMillis, requestsInFlightMax, snapshotCount,
-                snapshotCatchupEntries, snapshotLimits, raftLogOptions, ops, newLimits);
+                snapshotCatchupEntries, snapshotLimits, raftLogOptions, ops, newLimits, identity);
     }
 
     public ServerConfig {
@@ -103,6 +119,7 @@ public record ServerConfig(
         require(snapshotCatchupEntries >= 0, "--snapshot-catchup-entries must be >= 0, got " + snapshotCatchupEntries);
         java.util.Objects.requireNonNull(snapshotLimits, "snapshotLimits");
         java.util.Objects.requireNonNull(raftLogOptions, "raftLogOptions");
+        java.util.Objects.requireNonNull(identity, "identity");
         initialCluster = Collections.unmodifiableMap(new LinkedHashMap<>(initialCluster));
         advertiseClientUrls = List.copyOf(advertiseClientUrls);
         require(initialCluster.containsKey(name), "--initial-cluster must contain this member's name '" + name + "'");
@@ -132,8 +149,23 @@ public record ServerConfig(
         return h == 0 ? 1 : h;
     }
 
+    /** This member's Raft id: the settled identity's, else derived from {@code --name}. */
     public long memberId() {
-        return memberId(name);
+        return identity.map(Identity::memberId).orElseGet(() -> memberId(name));
+    }
+
+    /** This configuration with its identity settled (done once at start, before anything uses the ids). */
+    public ServerConfig withIdentity(Identity id) {
+        return new ServerConfig(name, dataDir, clientUrl, advertiseClientUrls, peerUrl, initialCluster, initialClusterState, tickMillis,
+                electionTicks, heartbeatTicks, requestTimeoutMillis, requestBytesMax, retryBackoffMillis, requestsInFlightMax, snapshotCount,
+                snapshotCatchupEntries, snapshotLimits, raftLogOptions, ops, limits, java.util.Optional.of(id));
+    }
+
+    /** This configuration with another {@code --initial-cluster-state} (tests start extra members with "existing"). */
+    public ServerConfig withInitialClusterState(String state) {
+        return new ServerConfig(name, dataDir, clientUrl, advertiseClientUrls, peerUrl, initialCluster, state, tickMillis,
+                electionTicks, heartbeatTicks, requestTimeoutMillis, requestBytesMax, retryBackoffMillis, requestsInFlightMax, snapshotCount,
+                snapshotCatchupEntries, snapshotLimits, raftLogOptions, ops, limits, identity);
     }
 
     /** When the log is compacted, for the replica. */
@@ -145,11 +177,20 @@ public record ServerConfig(
     public ServerConfig withSnapshots(long count, long catchupEntries, SnapshotLimits limits, RaftLogOptions logOptions) {
         return new ServerConfig(name, dataDir, clientUrl, advertiseClientUrls, peerUrl, initialCluster, initialClusterState, tickMillis,
                 electionTicks, heartbeatTicks, requestTimeoutMillis, requestBytesMax, retryBackoffMillis, requestsInFlightMax, count,
-                catchupEntries, limits, logOptions, ops, this.limits);
+                catchupEntries, limits, logOptions, ops, this.limits, identity);
     }
 
-    /** The cluster id every member derives from the founding membership (names and peer URLs, in name order). */
+    /**
+     * The cluster's id: the settled identity's, else what every founding member derives from the
+     * founding membership (names and peer URLs, in name order).
+     */
     public long clusterId() {
+        if (identity.isPresent()) return identity.get().clusterId();
+        return derivedClusterId();
+    }
+
+    /** The cluster id a founding member derives from {@code --initial-cluster}. */
+    public long derivedClusterId() {
         var sb = new StringBuilder();
         new java.util.TreeMap<>(initialCluster).forEach((n, u) -> sb.append(n).append('=').append(u).append(','));
         return memberId(sb.toString());
@@ -226,7 +267,8 @@ public record ServerConfig(
                                 Integer.toString(SnapshotLimits.DEFAULT_SENDS_MAX)))),
                 RaftLogOptions.DEFAULTS,
                 opsFromFlags(flags),
-                limitsFromFlags(flags));
+                limitsFromFlags(flags),
+                java.util.Optional.empty());
         for (String f : flags.keySet()) require(KNOWN_FLAGS.contains(f), "unknown flag --" + f);
         return cfg;
     }

@@ -192,6 +192,11 @@ public final class ServerMetrics implements ReplicaListener {
             }
 
             @Override
+            public void applyConfChange(long index, io.synod.consensus.ConfChange change, io.synod.consensus.ConfState conf) {
+                stateMachine.applyConfChange(index, change, conf); // must reach the store: it records membership metadata
+            }
+
+            @Override
             public long flush() {
                 return stateMachine.flush();
             }

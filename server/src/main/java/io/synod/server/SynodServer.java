@@ -68,10 +68,13 @@ public final class SynodServer implements AutoCloseable {
     private final Server clientServer;
     private final MemberOps ops;
     private final WatchService watch;
+    private final MemberDirectory members;
+    /** Set by the first {@link #close()}: a removed member closes itself, and its owner may close it again. */
+    private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
 
     private SynodServer(ServerConfig config, DurableRaftLog raftLog, StoreHolder store, SnapshotSender snapshotSender, ReplicaDriver driver,
             PeerTransport transport, Thread raftThread, ScheduledExecutorService ticker, Server peerServer, Server clientServer,
-            MemberOps ops, WatchService watch) {
+            MemberOps ops, WatchService watch, MemberDirectory members) {
         this.config = config;
         this.raftLog = raftLog;
         this.store = store;
@@ -84,14 +87,23 @@ public final class SynodServer implements AutoCloseable {
         this.clientServer = clientServer;
         this.ops = ops;
         this.watch = watch;
+        this.members = members;
     }
 
-    /** Opens (or bootstraps) the data directory and starts serving. */
-    public static SynodServer start(ServerConfig config) throws IOException {
-        long id = config.memberId();
-        Path walDir = config.dataDir().resolve("wal");
+    /** Opens (or bootstraps, or joins with) the data directory and starts serving. */
+    public static SynodServer start(ServerConfig requested) throws IOException {
+        Path walDir = requested.dataDir().resolve("wal");
         Files.createDirectories(walDir);
-        DurableRaftLog raftLog = DurableRaftLog.open(walDir, config.raftLogOptions(), ConfState.EMPTY);
+        DurableRaftLog raftLog = DurableRaftLog.open(walDir, requested.raftLogOptions(), ConfState.EMPTY);
+        MemberStartup.Settled settled;
+        try {
+            settled = MemberStartup.settle(requested, raftLog.lastIndex() > 0, ClusterOptions.DEFAULTS);
+        } catch (IOException | RuntimeException e) {
+            raftLog.close();
+            throw e;
+        }
+        ServerConfig config = settled.config();
+        long id = config.memberId();
         StoreHolder store = null;
         SnapshotSender snapshotSender = null;
         PeerTransport transport = null;
@@ -99,8 +111,12 @@ public final class SynodServer implements AutoCloseable {
         MemberOps ops = null;
         WatchService watch = null;
         try {
-            if (raftLog.lastIndex() == 0) bootstrap(config, raftLog);
+            if (raftLog.lastIndex() == 0 && !settled.joining()) bootstrap(config, raftLog);
             store = StoreHolder.open(config.dataDir(), MvccOptions.defaults());
+            var serverRef = new SynodServer[1];
+            var seed = new java.util.LinkedHashMap<>(settled.clusterPeers());
+            if (store.current().members().isEmpty()) seed.putAll(config.peerAddresses()); // before the bootstrap entry is applied
+            var members = new MemberDirectory(config, store, ClusterOptions.DEFAULTS, seed, () -> stopAsync(serverRef, config));
             var codec = new CommandCodec(CommandCodec.Limits.defaults());
             var raftConfig = RaftConfig.builder(id).electionTicks(config.electionTicks()).heartbeatTicks(config.heartbeatTicks()).build();
             var node = new RaftNode(raftConfig, raftLog, new SplittableRandom(id ^ System.nanoTime()));
@@ -108,14 +124,16 @@ public final class SynodServer implements AutoCloseable {
             var transportRef = new PeerTransport[1];
             snapshotSender = new SnapshotSender(config.snapshotLimits(), peer -> transportRef[0].channel(peer),
                     store::snapshot, (peer, ok) -> driverRef[0].reportSnapshot(peer, ok));
-            transport = new PeerTransport(config.peerAddresses(), TransportLimits.DEFAULTS, peer -> driverRef[0].reportUnreachable(peer),
+            transport = new PeerTransport(members.peers(), TransportLimits.DEFAULTS, peer -> driverRef[0].reportUnreachable(peer),
                     snapshotSender::send);
             transportRef[0] = transport;
+            members.attach(transport);
+            store.addSwapListener(members::onSwap);
             var snapshotInbox = new SnapshotInbox(id, config.dataDir().resolve("snap"), config.snapshotLimits(),
                     m -> driverRef[0].deliver(m));
             ops = new MemberOps(config);
             var driver = new ReplicaDriver(node, ops.metrics().timed(new DurableReplicaStorage(raftLog)), transport,
-                    ops.metrics().timed(new MvccStateMachine(store, snapshotInbox, codec)), ReplicaLimits.DEFAULTS, config.snapshotPolicy());
+                    ops.metrics().timed(new MvccStateMachine(store, snapshotInbox, codec, members::onConfApplied)), ReplicaLimits.DEFAULTS, config.snapshotPolicy());
             driver.listener(ops.metrics());
             driverRef[0] = driver;
             log.info("member {} ({}) starting: log [{}..{}], commit {}, mvcc applied {}, revision {}", config.name(),
@@ -137,6 +155,8 @@ public final class SynodServer implements AutoCloseable {
             var queue = new KeyQueue(kv, waiters, r -> finalStore.read(s -> s.range(r)));
             var lockService = ServerInterceptors.intercept(new LockService(proposer, kv, queue), mdc);
             var electionService = ServerInterceptors.intercept(new ElectionService(proposer, kv, queue, waiters), mdc);
+            var cluster = new ClusterService(config, kv, proposer, store, transport, ClusterOptions.DEFAULTS);
+            var clusterServices = cluster.definitions().stream().map(d -> ServerInterceptors.intercept(d, mdc)).toList();
             var raftThread = new Thread(MemberMdc.wrap(config.name(), driver), "synod-raft-" + config.name());
             var alarms = new Alarms(store, proposer);
             ops.start(kv, driver, store, transport, alarms, raftThread::isAlive);
@@ -152,7 +172,8 @@ public final class SynodServer implements AutoCloseable {
                     .addService(leaseService)
                     .addService(watchService)
                     .addService(ops.maintenance())
-                    .addService(ops.cluster())
+                    .addService(clusterServices.get(0))
+                    .addService(clusterServices.get(1))
                     .build().start();
             Server clientServer;
             try {
@@ -160,7 +181,7 @@ public final class SynodServer implements AutoCloseable {
                         .intercept(new QuotaInterceptor(store, alarms, config.limits().quotaBackendBytes(), id))
                         .intercept(new RequestSizeInterceptor(config.requestBytesMax())).addService(kvService).addService(leaseService)
                         .addService(watchService).addService(lockService).addService(electionService).addService(ops.maintenance())
-                        .addService(ops.cluster())
+                        .addService(clusterServices.get(0))
                         .build().start();
             } catch (IOException e) {
                 peerServer.shutdownNow();
@@ -207,9 +228,11 @@ public final class SynodServer implements AutoCloseable {
                     });
                 }, every, every, TimeUnit.MILLISECONDS);
             }
+            members.start(driver, cluster::publishSelf);
             log.info("member {} serving clients on {} and peers on {}", config.name(), config.clientUrl(), config.peerUrl());
-            return new SynodServer(config, raftLog, store, snapshotSender, driver, transport, raftThread, ticker, peerServer, clientServer, ops,
-                    watch);
+            serverRef[0] = new SynodServer(config, raftLog, store, snapshotSender, driver, transport, raftThread, ticker, peerServer, clientServer, ops,
+                    watch, members);
+            return serverRef[0];
         } catch (IOException | RuntimeException e) {
             if (ops != null) ops.close();
             if (peerServer != null) peerServer.shutdownNow();
@@ -230,15 +253,43 @@ public final class SynodServer implements AutoCloseable {
                 .maxInboundMessageSize(config.requestBytesMax() + RequestSizeInterceptor.GRPC_OVERHEAD_BYTES);
     }
 
+    /**
+     * Writes the founding entry: every member of {@code --initial-cluster} a voter, with their names
+     * and peer URLs as the change's context so the member table starts out complete. The entry must
+     * be byte-identical on every founding member (it is index 1 of everyone's log), so it carries
+     * only what {@code --initial-cluster} says; client URLs are published later by each member.
+     */
     private static void bootstrap(ServerConfig config, DurableRaftLog raftLog) throws IOException {
-        if (!config.initialClusterState().equals("new")) {
-            throw new IOException("data dir " + config.dataDir() + " holds no log and --initial-cluster-state is '"
-                    + config.initialClusterState() + "': joining an existing cluster is not supported yet");
-        }
         var voters = new TreeSet<Long>();
-        for (String n : config.initialCluster().keySet()) voters.add(ServerConfig.memberId(n));
-        raftLog.save(RaftBootstrap.hardState(), List.of(RaftBootstrap.entry(voters)));
+        var founders = new java.util.ArrayList<io.synod.mvcc.Member>();
+        config.initialCluster().forEach((n, url) -> {
+            voters.add(ServerConfig.memberId(n));
+            founders.add(new io.synod.mvcc.Member(ServerConfig.memberId(n), n, List.of(url.toString()), List.of(), false));
+        });
+        founders.sort(java.util.Comparator.comparingLong(io.synod.mvcc.Member::id));
+        var entry = RaftBootstrap.entry(voters);
+        byte[] withContext = io.synod.consensus.ConfChange.decode(entry.data())
+                .withContext(new MemberChange(founders, List.of()).encode()).encode();
+        raftLog.save(RaftBootstrap.hardState(), List.of(new io.synod.consensus.Entry(entry.term(), entry.index(), entry.type(), withContext)));
         log.info("bootstrapped founding member {} of {}", config.name(), config.initialCluster().keySet());
+    }
+
+    /**
+     * Closes {@code server} on a thread of its own (the caller may be one that close() waits for),
+     * after {@link ClusterOptions#removedStopDelayMillis()} so the reply to the request that removed
+     * this member is not cut off by its own shutdown.
+     */
+    private static void stopAsync(SynodServer[] server, ServerConfig config) {
+        var t = new Thread(() -> {
+            try {
+                Thread.sleep(ClusterOptions.DEFAULTS.removedStopDelayMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (server[0] != null) server[0].close();
+        }, "synod-removed-" + config.name());
+        t.setDaemon(true);
+        t.start();
     }
 
     public ServerConfig config() {
@@ -269,6 +320,11 @@ public final class SynodServer implements AutoCloseable {
         return ops.httpPort();
     }
 
+    /** True once {@link #close()} began (also when the member closed itself after being removed). */
+    public boolean isClosed() {
+        return closing.get();
+    }
+
     public boolean isLeader() {
         return driver.leader() == memberId();
     }
@@ -278,10 +334,12 @@ public final class SynodServer implements AutoCloseable {
         raftThread.join();
     }
 
-    /** Stops serving and closes the stores; what was acknowledged is durable in the log. */
+    /** Stops serving and closes the stores; what was acknowledged is durable in the log. Idempotent. */
     @Override
     public void close() {
+        if (!closing.compareAndSet(false, true)) return;
         watch.close(); // first: ends watch calls with UNAVAILABLE so clients resume elsewhere
+        members.close();
         ops.close();
         clientServer.shutdownNow();
         peerServer.shutdownNow();

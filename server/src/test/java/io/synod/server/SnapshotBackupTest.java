@@ -97,6 +97,7 @@ class SnapshotBackupTest {
         try (var store = io.synod.mvcc.MvccStore.open(target, MvccOptions.defaults())) {
             assertThat(store.range(io.synod.mvcc.RangeRequest.single(io.synod.mvcc.Bytes.utf8("saved"))).kvs()).hasSize(1);
             assertThat(store.appliedIndex()).isZero();
+            assertThat(store.members()).as("the old cluster's membership is not carried over").isEmpty();
         }
 
         byte[] bytes = Files.readAllBytes(backup);

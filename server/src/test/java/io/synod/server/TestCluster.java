@@ -17,6 +17,9 @@ final class TestCluster implements AutoCloseable {
     final Path dir;
     final List<ServerConfig> configs = new ArrayList<>();
     final SynodServer[] servers;
+    /** Members started later with {@code --initial-cluster-state existing} (see {@link #joinerConfig}); closed with the cluster. */
+    final List<SynodServer> extras = new ArrayList<>();
+    private final java.util.function.UnaryOperator<ServerConfig> tweak;
 
     TestCluster(Path dir, int size) throws IOException {
         this(dir, size, c -> c, false);
@@ -34,6 +37,7 @@ final class TestCluster implements AutoCloseable {
 
     TestCluster(Path dir, int size, java.util.function.UnaryOperator<ServerConfig> tweak, boolean opsEndpoints) throws IOException {
         this.dir = dir;
+        this.tweak = tweak;
         int[] ports = freePorts(3 * size);
         Map<String, URI> cluster = new LinkedHashMap<>();
         for (int i = 0; i < size; i++) cluster.put("m" + (i + 1), URI.create("http://127.0.0.1:" + ports[2 * i + 1]));
@@ -92,7 +96,45 @@ final class TestCluster implements AutoCloseable {
 
     @Override
     public void close() {
+        for (SynodServer s : extras) s.close();
         for (int i = 0; i < servers.length; i++) if (servers[i] != null) stop(i);
+    }
+
+    /**
+     * The configuration of a new member {@code name} on fresh ports that joins with
+     * {@code --initial-cluster-state existing}, {@code --initial-cluster} being {@code others} plus
+     * itself (etcd's procedure: {@code member add}, then start the member with the printed flags).
+     */
+    ServerConfig joinerConfig(String name, Map<String, URI> others) throws IOException {
+        int[] ports = freePorts(2);
+        URI client = URI.create("http://127.0.0.1:" + ports[0]);
+        URI peer = URI.create("http://127.0.0.1:" + ports[1]);
+        var cluster = new LinkedHashMap<>(others);
+        cluster.put(name, peer);
+        ServerConfig base = configs.get(0);
+        return tweak.apply(new ServerConfig(name, dir.resolve(name), client, List.of(client.toString()), peer, cluster, "existing",
+                TICK_MILLIS, 10, 1, 5000, ServerConfig.DEFAULT_REQUEST_BYTES_MAX, ServerConfig.DEFAULT_RETRY_BACKOFF_MILLIS,
+                ServerConfig.DEFAULT_REQUESTS_IN_FLIGHT_MAX, base.snapshotCount(), base.snapshotCatchupEntries(), base.snapshotLimits(),
+                base.raftLogOptions(), OpsConfig.DEFAULTS));
+    }
+
+    /** {@code --initial-cluster} as the founding members were given it. */
+    Map<String, URI> initialCluster() {
+        return configs.get(0).initialCluster();
+    }
+
+    /** Starts an extra member (closed with the cluster). */
+    SynodServer startExtra(ServerConfig config) throws IOException {
+        SynodServer s = SynodServer.start(config);
+        extras.add(s);
+        return s;
+    }
+
+    /** {@code c} listening for peers on {@code peer} and told {@code cluster} (a member whose peer URL was updated). */
+    static ServerConfig withPeer(ServerConfig c, URI peer, Map<String, URI> cluster) {
+        return new ServerConfig(c.name(), c.dataDir(), c.clientUrl(), c.advertiseClientUrls(), peer, cluster, c.initialClusterState(),
+                c.tickMillis(), c.electionTicks(), c.heartbeatTicks(), c.requestTimeoutMillis(), c.requestBytesMax(), c.retryBackoffMillis(),
+                c.requestsInFlightMax(), c.snapshotCount(), c.snapshotCatchupEntries(), c.snapshotLimits(), c.raftLogOptions(), c.ops());
     }
 
     /** {@code n} distinct ports in [20000, 30000) that are free on 127.0.0.1 right now. */

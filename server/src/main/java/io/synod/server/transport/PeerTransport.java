@@ -14,7 +14,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -35,6 +35,11 @@ import org.slf4j.LoggerFactory;
  * recovers the loss. The channels are also used to forward client writes to the leader.
  * Snapshot requests do not travel on the message stream: they go to the snapshot sink (normally
  * {@link SnapshotSender#send}), which streams the state out of band.
+ *
+ * <p>Peers change at run time: {@link #updatePeers} (called as membership changes are applied)
+ * opens a channel to a new member, replaces the channel of a member whose peer URL changed, and
+ * closes the channel of a removed one; messages to a peer that is not (or no longer) known are
+ * dropped and counted, like any other loss.
  */
 public final class PeerTransport implements ReplicaTransport, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PeerTransport.class);
@@ -43,13 +48,17 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
 
     private final class Peer {
         final long id;
+        final InetSocketAddress address;
         final ManagedChannel channel;
         final ArrayBlockingQueue<RaftMessage> queue = new ArrayBlockingQueue<>(limits.sendQueueDepthMax());
         final Thread sender;
         volatile boolean reachable = true;
+        /** Set when the peer left the membership (or moved): its sender ends and its channel closes. */
+        volatile boolean retired;
 
         Peer(long id, InetSocketAddress address) {
             this.id = id;
+            this.address = address;
             this.channel = NettyChannelBuilder.forAddress(address).usePlaintext()
                     .maxInboundMessageSize(limits.frameBytesMax()).build();
             this.sender = new Thread(this::sendLoop, "synod-peer-send-" + Long.toUnsignedString(id, 16));
@@ -58,7 +67,7 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
 
         void sendLoop() {
             var batch = new ArrayList<RaftMessage>(limits.batchMessagesMax());
-            while (!closed) {
+            while (!closed && !retired) {
                 try {
                     RaftMessage first = queue.poll(IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS);
                     if (first == null) continue;
@@ -123,7 +132,7 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
                 public void onError(Throwable t) {
                     streamBroken = true;
                     readySignal.release();
-                    if (closed) return;
+                    if (closed || retired) return;
                     if (reachable) log.warn("peer {} unreachable: {}", Long.toUnsignedString(id, 16), t.getMessage());
                     reachable = false;
                     unreachable.accept(id);
@@ -151,7 +160,7 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
         private void fail(String reason) throws InterruptedException {
             if (stream != null) stream.cancel("peer send failed: " + reason, null);
             stream = null;
-            if (closed) return;
+            if (closed || retired) return;
             if (reachable) log.warn("peer {} unreachable: {}", Long.toUnsignedString(id, 16), reason);
             reachable = false;
             unreachable.accept(id);
@@ -162,7 +171,9 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
     private final TransportLimits limits;
     private final LongConsumer unreachable;
     private final Consumer<RaftMessage.SnapshotRequest> snapshots;
-    private final Map<Long, Peer> peers = new TreeMap<>();
+    /** Peers by member id; replaced entries are retired. Read by any thread, changed under {@code this}. */
+    private final Map<Long, Peer> peers = new ConcurrentSkipListMap<>();
+    private boolean started;
     private final AtomicLong dropped = new AtomicLong();
     private volatile boolean closed;
 
@@ -187,8 +198,44 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
         peerAddresses.forEach((id, addr) -> peers.put(id, new Peer(id, addr)));
     }
 
-    public void start() {
+    public synchronized void start() {
+        started = true;
         for (Peer p : peers.values()) p.sender.start();
+    }
+
+    /**
+     * Makes the known peers exactly {@code peerAddresses} (by member id): new ones get a channel and
+     * a sender, ones whose address changed get new ones, missing ones are retired (their sender ends,
+     * their channel closes). Never blocks on the network; safe from the Raft loop's thread.
+     */
+    public synchronized void updatePeers(Map<Long, InetSocketAddress> peerAddresses) {
+        if (closed) return;
+        for (var it = peers.entrySet().iterator(); it.hasNext();) {
+            var e = it.next();
+            InetSocketAddress want = peerAddresses.get(e.getKey());
+            if (want != null && want.equals(e.getValue().address)) continue;
+            retire(e.getValue(), want == null ? "left the membership" : "moved to " + want);
+            it.remove();
+        }
+        peerAddresses.forEach((id, addr) -> {
+            if (peers.containsKey(id)) return;
+            Peer p = new Peer(id, addr);
+            peers.put(id, p);
+            if (started) p.sender.start();
+            log.info("peer {} at {}", Long.toUnsignedString(id, 16), addr);
+        });
+    }
+
+    private void retire(Peer p, String why) {
+        log.info("peer {} at {} {}: closing its channel", Long.toUnsignedString(p.id, 16), p.address, why);
+        p.retired = true;
+        p.sender.interrupt();
+        p.channel.shutdown(); // lets calls already forwarded on it finish
+    }
+
+    /** The peer ids this transport currently knows, for tests and operators. */
+    public java.util.Set<Long> peerIds() {
+        return java.util.Set.copyOf(peers.keySet());
     }
 
     @Override
@@ -222,7 +269,9 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
 
     @Override
     public void close() {
-        closed = true;
+        synchronized (this) {
+            closed = true;
+        }
         for (Peer p : peers.values()) {
             p.sender.interrupt();
             p.channel.shutdownNow();
