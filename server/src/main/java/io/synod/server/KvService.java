@@ -93,11 +93,18 @@ final class KvService extends KVGrpc.KVImplBase {
         });
     }
 
-    /** A serializable range at once, a linearizable one once a read index is applied (the store read on the read pool). */
+    /**
+     * A range's store read always runs on the read pool: at once for a serializable one, once a
+     * read index is applied for a linearizable one. The handler itself runs on the transport thread
+     * ({@link Proposer#INLINE_METHODS}), which must not wait for the store.
+     */
     private java.util.concurrent.CompletableFuture<io.etcd.jetcd.api.RangeResponse> rangeAsync(io.etcd.jetcd.api.RangeRequest request) {
         RangeRequest r = EtcdProto.range(request);
         check(Requests.checkRange(r));
-        if (r.serializable()) return java.util.concurrent.CompletableFuture.completedFuture(EtcdProto.range(store.read(s -> s.range(r)), this::header));
+        if (r.serializable()) {
+            return java.util.concurrent.CompletableFuture.supplyAsync(() -> EtcdProto.range(store.read(s -> s.range(r)), this::header),
+                    proposer.readExecutor());
+        }
         return proposer.readIndexAsync(proposer.deadlineNanos())
                 .thenApplyAsync(v -> EtcdProto.range(store.read(s -> s.range(r)), this::header), proposer.readExecutor());
     }

@@ -24,6 +24,7 @@ import io.synod.mvcc.Response;
 import io.synod.mvcc.Result;
 import io.synod.replica.ReplicaDriver;
 import io.synod.replica.ReplicaException;
+import io.synod.server.transport.PeerProtocol;
 import io.synod.server.transport.PeerTransport;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -118,6 +119,27 @@ final class Proposer {
 
     ReplicaDriver driver() {
         return driver;
+    }
+
+    /**
+     * Calls whose handlers never block (they only start work: propose, ask for a read index, start
+     * a forward, decode a peer frame and queue it), by full method name. They run on the transport
+     * (Netty event loop) thread that read them instead of being handed to the gRPC executor: one
+     * thread wake-up per request less. Everything that may wait (serializable ranges reading the
+     * store, lock, election, lease grant and revoke, maintenance) keeps the executor.
+     */
+    static final java.util.Set<String> INLINE_METHODS = java.util.Set.of(
+            "etcdserverpb.KV/Put", "etcdserverpb.KV/DeleteRange", "etcdserverpb.KV/Txn", "etcdserverpb.KV/Range",
+            "etcdserverpb.Lease/LeaseKeepAlive", PeerProtocol.SERVICE + "/Stream");
+
+    /** The server's per-call executor choice: {@link #INLINE_METHODS} run where they arrive, the rest on the default executor. */
+    static io.grpc.ServerCallExecutorSupplier inlineCalls() {
+        return new io.grpc.ServerCallExecutorSupplier() {
+            @Override
+            public <Q, A> java.util.concurrent.Executor getExecutor(ServerCall<Q, A> call, Metadata metadata) {
+                return INLINE_METHODS.contains(call.getMethodDescriptor().getFullMethodName()) ? Runnable::run : null;
+            }
+        };
     }
 
     /** Copies the forwarded marker from request metadata into the call's context. */
