@@ -44,6 +44,8 @@ import java.util.concurrent.TimeUnit;
 final class LeaseKeepAlive implements Session {
     /** TTL margin past the run's end for the kept-alive leases (each is renewed only every leases/rate seconds). */
     static final long TTL_MARGIN_SECONDS = 60;
+    /** How long past the run's end (or the expiry check's) a keep-alive stream may live. */
+    static final long STREAM_DEADLINE_MARGIN_SECONDS = 30;
     /** How long past its TTL an abandoned lease's key may take to vanish before it counts as never expired. */
     static final long EXPIRY_GRACE_SECONDS = 10;
 
@@ -59,8 +61,10 @@ final class LeaseKeepAlive implements Session {
         this.ids = ids;
         this.streams = new KeepAliveStream[clients];
         this.turn = new long[clients];
+        // A stream that stops answering must not hang the run: it ends (and its renewals fail) past the run's end.
+        long streamSeconds = (long) Math.ceil(o.warmupSeconds() + o.durationSeconds()) + STREAM_DEADLINE_MARGIN_SECONDS;
         for (int c = 0; c < clients; c++) {
-            streams[c] = new KeepAliveStream(LeaseGrpc.newStub(channels.get(c % channels.size())));
+            streams[c] = new KeepAliveStream(LeaseGrpc.newStub(channels.get(c % channels.size())), streamSeconds);
             turn[c] = c;
         }
     }
@@ -139,7 +143,8 @@ final class LeaseKeepAlive implements Session {
             @Override
             public void onCompleted() {}
         });
-        var keepAlive = new KeepAliveStream(LeaseGrpc.newStub(channels.get(0)));
+        var keepAlive = new KeepAliveStream(LeaseGrpc.newStub(channels.get(0)),
+                sc.expiryTtlSeconds() + EXPIRY_GRACE_SECONDS + STREAM_DEADLINE_MARGIN_SECONDS);
         try {
             watch.onNext(WatchRequest.newBuilder().setCreateRequest(WatchCreateRequest.newBuilder().setKey(prefix)
                     .setRangeEnd(Workload.prefixEnd(prefix))).build());
@@ -201,17 +206,20 @@ final class LeaseKeepAlive implements Session {
      */
     static final class KeepAliveStream {
         private final LeaseGrpc.LeaseStub stub;
+        private final long deadlineSeconds;
         private StreamObserver<LeaseKeepAliveRequest> requests;
         private final Map<Long, List<java.util.function.Consumer<LeaseKeepAliveResponse>>> waiting = new LinkedHashMap<>();
 
-        KeepAliveStream(LeaseGrpc.LeaseStub stub) {
+        /** Each stream it opens ends after {@code deadlineSeconds}, failing what waits on it. */
+        KeepAliveStream(LeaseGrpc.LeaseStub stub, long deadlineSeconds) {
             this.stub = stub;
+            this.deadlineSeconds = deadlineSeconds;
         }
 
         synchronized void keepAlive(long id, java.util.function.Consumer<LeaseKeepAliveResponse> answer) {
             if (requests == null) {
                 StreamObserver<LeaseKeepAliveRequest>[] self = new StreamObserver[1];
-                self[0] = stub.leaseKeepAlive(new StreamObserver<>() {
+                self[0] = stub.withDeadlineAfter(deadlineSeconds, TimeUnit.SECONDS).leaseKeepAlive(new StreamObserver<>() {
                     @Override
                     public void onNext(LeaseKeepAliveResponse r) {
                         java.util.function.Consumer<LeaseKeepAliveResponse> a = null;
