@@ -83,7 +83,7 @@ final class Proposer {
     private final PeerTransport transport;
     private final long memberId;
     private final Semaphore inFlight;
-    /** Runs linearizable reads' store access once their read index is applied (never on the Raft loop thread). */
+    /** Runs ranges' store access (linearizable ones once their read index is applied): never on the Raft loop or a transport thread. */
     private final java.util.concurrent.ThreadPoolExecutor readPool;
     /** Runs retries after the backoff; a retry only starts non-blocking work, so the JDK's delay thread runs it inline. */
     private final java.util.concurrent.Executor retryExecutor;
@@ -112,7 +112,7 @@ final class Proposer {
     /** How long an idle read thread lives. */
     static final long READ_THREAD_IDLE_SECONDS = 30;
 
-    /** The executor on which linearizable reads touch the store once their read index is applied. */
+    /** The executor on which ranges read the store (bounded threads: the reads are CPU work on this machine's cores). */
     java.util.concurrent.Executor readExecutor() {
         return readPool;
     }
@@ -125,8 +125,9 @@ final class Proposer {
      * Calls whose handlers never block (they only start work: propose, ask for a read index, start
      * a forward, decode a peer frame and queue it), by full method name. They run on the transport
      * (Netty event loop) thread that read them instead of being handed to the gRPC executor: one
-     * thread wake-up per request less. Everything that may wait (serializable ranges reading the
-     * store, lock, election, lease grant and revoke, maintenance) keeps the executor.
+     * thread wake-up per request less. Range is among them because its store read, which can be
+     * long, is always handed to the read pool ({@link #readExecutor}); everything else that may wait
+     * (lock, election, lease grant and revoke, watch, maintenance, snapshot transfer) keeps the executor.
      */
     static final java.util.Set<String> INLINE_METHODS = java.util.Set.of(
             "etcdserverpb.KV/Put", "etcdserverpb.KV/DeleteRange", "etcdserverpb.KV/Txn", "etcdserverpb.KV/Range",
