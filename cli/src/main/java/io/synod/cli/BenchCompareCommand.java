@@ -3,6 +3,7 @@ package io.synod.cli;
 import io.synod.bench.load.LoadGenerator;
 import io.synod.bench.load.LoadOptions;
 import io.synod.bench.load.LoadResult;
+import io.synod.bench.load.ScenarioOptions;
 import io.synod.bench.load.Workload;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -35,7 +36,8 @@ public final class BenchCompareCommand implements Callable<Integer> {
     @Option(names = "--profile", defaultValue = "quick", description = "quick (CI: seconds per run) or full (default ${DEFAULT-VALUE})")
     String profile;
 
-    @Option(names = "--workloads", split = ",", description = "workloads to run (default: put,get-linearizable,get-serializable for quick; all for full)")
+    @Option(names = "--workloads", split = ",", description = "workloads to run (default: put,get-linearizable,get-serializable for quick; "
+            + "all for full: also txn-cas, range-prefix, mixed, watch-fanout, lease-keepalive, lock-contention)")
     List<String> workloads;
 
     @Option(names = "--rounds", description = "alternating rounds per workload (default 3)")
@@ -53,7 +55,21 @@ public final class BenchCompareCommand implements Callable<Integer> {
     @Option(names = "--report", description = "markdown file to write the table to (default: none)")
     Path report;
 
-    private record Setting(int clients, int keys, double warmup, double seconds, double warmupTotalSeconds) {}
+    /** Run lengths and sizes of a profile; {@code scenario} sizes the watch and lease workloads (smaller in the quick profile). */
+    record Setting(int clients, int keys, double warmup, double seconds, double warmupTotalSeconds, ScenarioOptions scenario) {
+        /** The clients a workload runs with: its fixed count (one writer, 16 lock contenders) or the profile's. */
+        int clientsFor(Workload w) {
+            return w.fixedClients() > 0 ? w.fixedClients() : clients;
+        }
+    }
+
+    static final List<String> FULL_WORKLOADS = List.of("put", "get-linearizable", "get-serializable", "txn-cas", "range-prefix", "mixed",
+            "watch-fanout", "lease-keepalive", "lock-contention");
+
+    static Setting setting(boolean full) {
+        return full ? new Setting(64, 10_000, 2, 10, 20, ScenarioOptions.DEFAULTS)
+                : new Setting(16, 2_000, 1, 3, 3, ScenarioOptions.DEFAULTS.withWatchers(100).withLeases(1_000));
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -61,11 +77,9 @@ public final class BenchCompareCommand implements Callable<Integer> {
         if (!full && !profile.equals("quick")) throw new CommandLine.ParameterException(new CommandLine(this), "--profile must be quick or full");
         if (rounds < 1) throw new CommandLine.ParameterException(new CommandLine(this), "--rounds must be >= 1");
         List<Workload> ws = new ArrayList<>();
-        List<String> names = workloads != null ? workloads
-                : full ? List.of("put", "get-linearizable", "get-serializable", "txn-cas", "range-prefix", "mixed")
-                : List.of("put", "get-linearizable", "get-serializable");
+        List<String> names = workloads != null ? workloads : full ? FULL_WORKLOADS : List.of("put", "get-linearizable", "get-serializable");
         for (String w : names) ws.add(Workload.parse(w.trim()));
-        Setting s = full ? new Setting(64, 10_000, 2, 10, 20) : new Setting(16, 2_000, 1, 3, 3);
+        Setting s = setting(full);
         String etcd = findEtcd();
         Path work = dir != null ? dir : Files.createTempDirectory("synod-compare");
         PrintStream out = System.out;
@@ -97,7 +111,7 @@ public final class BenchCompareCommand implements Callable<Integer> {
             for (Workload w : ws) {
                 var perRound = new ArrayList<LoadResult[]>();
                 for (int r = 0; r < rounds; r++) {
-                    boolean preload = !preloaded && w != Workload.PUT;
+                    boolean preload = !preloaded && w.needsPreload();
                     preloaded |= preload;
                     LoadResult a, b;
                     // Alternate which system goes first, so drift over time hits both alike.
@@ -108,14 +122,15 @@ public final class BenchCompareCommand implements Callable<Integer> {
                         b = run(w, etcdEndpoints, etcdPids, s, preload);
                         a = run(w, synodEndpoints, synodPids, s, preload);
                     }
-                    out.printf(Locale.ROOT, "  round %d %-17s synod %9.0f ops/s p99 %7.2f ms | etcd %9.0f ops/s p99 %7.2f ms%n", r + 1, w.cliName,
-                            a.opsPerSecond(), a.p99Ms(), b.opsPerSecond(), b.p99Ms());
+                    out.printf(Locale.ROOT, "  round %d %-17s synod %9.0f ops/s p99 %7.2f ms | etcd %9.0f ops/s p99 %7.2f ms | load %s%n", r + 1,
+                            w.cliName, a.opsPerSecond(), a.p99Ms(), b.opsPerSecond(), b.p99Ms(), loadAverage());
                     perRound.add(new LoadResult[] {a, b});
                 }
                 rows.put(w, perRound);
             }
             var md = new StringBuilder();
             md.append("| workload | synod ops/s | etcd ops/s | ratio | synod p99 ms | etcd p99 ms | synod CPU us/op | etcd CPU us/op |\n");
+            var extrasMd = new StringBuilder();
             md.append("|---|---|---|---|---|---|---|---|\n");
             for (var e : rows.entrySet()) {
                 double so = median(e.getValue(), 0, LoadResult::opsPerSecond), eo = median(e.getValue(), 1, LoadResult::opsPerSecond);
@@ -126,12 +141,21 @@ public final class BenchCompareCommand implements Callable<Integer> {
                         so, eo, ratio, sp, ep);
                 md.append(String.format(Locale.ROOT, "| %s | %.0f | %.0f | %.2f | %.2f | %.2f | %.1f | %.1f |%n", e.getKey().cliName, so, eo, ratio, sp,
                         ep, sc, ec));
+                for (String x : e.getValue().get(0)[0].extras().keySet()) {
+                    double sx = median(e.getValue(), 0, r -> r.extra(x)), ex = median(e.getValue(), 1, r -> r.extra(x));
+                    out.printf(Locale.ROOT, "  %s %s synod=%.2f etcd=%.2f%n", e.getKey().cliName, x, sx, ex);
+                    extrasMd.append(String.format(Locale.ROOT, "| %s | %s | %.2f | %.2f |%n", e.getKey().cliName, x, sx, ex));
+                }
+            }
+            if (!extrasMd.isEmpty()) {
+                md.append("\n| workload | figure (median of rounds) | synod | etcd |\n|---|---|---|---|\n").append(extrasMd);
             }
             if (report != null) {
                 String header = "Measured " + LocalDate.now() + " by `bin/synod bench compare --profile " + profile + "`: "
                         + Runtime.getRuntime().availableProcessors() + " cores; etcd " + etcdVersion(etcd) + "; " + rounds
-                        + " alternating rounds, median shown; " + s.clients + " closed-loop clients, " + s.keys + " keys, 256-byte values, "
-                        + s.seconds + " s per run.\n\n";
+                        + " alternating rounds, median shown; " + s.clients + " closed-loop clients (watch-fanout: 1 writer, " + s.scenario.watchers()
+                        + " watchers; lease-keepalive: " + s.scenario.leases() + " leases; lock-contention: 16 clients), " + s.keys
+                        + " keys, 256-byte values, " + s.seconds + " s per run; load average " + loadAverage() + " at the end.\n\n";
                 Files.writeString(report, header + md, StandardCharsets.UTF_8);
             }
             return 0;
@@ -150,6 +174,16 @@ public final class BenchCompareCommand implements Callable<Integer> {
         return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
+    /** The 1-, 5- and 15-minute load averages from /proc/loadavg (the neighbours' share of the machine), or "?". */
+    static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "?";
+        }
+    }
+
     private void warmUp(List<String> endpoints, Setting s) throws InterruptedException {
         for (Workload w : List.of(Workload.PUT, Workload.MIXED)) {
             LoadGenerator.run(new LoadOptions(endpoints, w, s.clients, 4, s.keys, 256, 0, s.warmupTotalSeconds / 2, 0, List.of(), false),
@@ -158,7 +192,8 @@ public final class BenchCompareCommand implements Callable<Integer> {
     }
 
     private LoadResult run(Workload w, List<String> endpoints, List<Long> pids, Setting s, boolean preload) throws InterruptedException {
-        return LoadGenerator.run(new LoadOptions(endpoints, w, s.clients, 4, s.keys, 256, s.warmup, s.seconds, 0, pids, preload), System.err);
+        return LoadGenerator.run(new LoadOptions(endpoints, w, s.clientsFor(w), 4, s.keys, 256, s.warmup, s.seconds, 0, pids, preload, s.scenario),
+                System.err);
     }
 
     private static String findEtcd() throws IOException, InterruptedException {

@@ -47,8 +47,9 @@ class ModelComparisonTest {
                 deleteTree(dir);
             }
         }
-        // Guard against the generator drifting into only-rejected or only-trivial commands.
-        assertThat(writingTxns).as("txns that wrote, seeds from " + base).isGreaterThan(runs * STEPS / 40);
+        // Guard against the generator drifting into only-rejected or only-trivial commands (leases and NOSPACE alarms
+        // reject some writes by design, so the bar sits below the 115-180 writing txns per 20 runs seen).
+        assertThat(writingTxns).as("txns that wrote, seeds from " + base).isGreaterThan(runs * STEPS / 60);
         assertThat(rejections).as("rejected commands, seeds from " + base).isPositive();
     }
 

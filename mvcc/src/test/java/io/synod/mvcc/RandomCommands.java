@@ -138,7 +138,7 @@ final class RandomCommands {
         if (kind < 18) return txn(currentRevision, 1);
         if (kind >= 20) {
             // Now and then an alarm flips, so NOSPACE rejections are compared too (mostly cleared again soon).
-            if (rnd.nextInt(12) == 0) return new AlarmCommand(rnd.nextInt(3) != 0 ? false : true, 1 + rnd.nextInt(2), AlarmCommand.NOSPACE);
+            if (rnd.nextInt(12) == 0) return new AlarmCommand(rnd.nextInt(4) == 0, 1 + rnd.nextInt(2), AlarmCommand.NOSPACE);
             return leaseCommand();
         }
         return new CompactRequest(compactRevision - 1 + rnd.nextLong(currentRevision - compactRevision + 3));

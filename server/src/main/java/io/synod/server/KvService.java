@@ -55,27 +55,76 @@ final class KvService extends KVGrpc.KVImplBase {
 
     // ---- the five calls -------------------------------------------------------------------------
 
+    // No thread waits: the handler starts the work and returns (see Proposer's asynchronous path).
+
     @Override
     public void range(io.etcd.jetcd.api.RangeRequest request, StreamObserver<io.etcd.jetcd.api.RangeResponse> out) {
-        proposer.respond(out, () -> range(request));
+        proposer.respondAsync(out, () -> rangeAsync(request));
     }
 
     @Override
     public void put(io.etcd.jetcd.api.PutRequest request, StreamObserver<io.etcd.jetcd.api.PutResponse> out) {
-        proposer.respond(out, () -> put(request));
+        proposer.respondAsync(out, () -> {
+            var p = EtcdProto.put(request);
+            check(Requests.checkPut(p));
+            return proposer.writeAsync(p, ch -> forward(ch, request, KVGrpc.KVStub::put), res -> EtcdProto.put((PutResponse) res, this::header),
+                    r -> r.toBuilder().setHeader(localHeader(r.getHeader())).build());
+        });
     }
 
     @Override
     public void deleteRange(io.etcd.jetcd.api.DeleteRangeRequest request, StreamObserver<io.etcd.jetcd.api.DeleteRangeResponse> out) {
-        proposer.respond(out, () -> deleteRange(request));
+        proposer.respondAsync(out, () -> {
+            var d = EtcdProto.delete(request);
+            if (d.key().isEmpty()) throw EtcdProto.error(MvccError.EMPTY_KEY);
+            return proposer.writeAsync(d, ch -> forward(ch, request, KVGrpc.KVStub::deleteRange),
+                    res -> EtcdProto.delete((DeleteRangeResponse) res, this::header),
+                    r -> r.toBuilder().setHeader(localHeader(r.getHeader())).build());
+        });
     }
 
     @Override
     public void txn(io.etcd.jetcd.api.TxnRequest request, StreamObserver<io.etcd.jetcd.api.TxnResponse> out) {
-        proposer.respond(out, () -> txn(request));
+        proposer.respondAsync(out, () -> {
+            var t = EtcdProto.txn(request);
+            check(Requests.checkTxn(t, mvccOptions));
+            return proposer.writeAsync(t, ch -> forward(ch, request, KVGrpc.KVStub::txn), res -> EtcdProto.txn((TxnResponse) res, this::header),
+                    r -> r.toBuilder().setHeader(localHeader(r.getHeader())).build());
+        });
+    }
+
+    /**
+     * A range's store read always runs on the read pool: at once for a serializable one, once a
+     * read index is applied for a linearizable one. The handler itself runs on the transport thread
+     * ({@link Proposer#INLINE_METHODS}), which must not wait for the store.
+     */
+    private java.util.concurrent.CompletableFuture<io.etcd.jetcd.api.RangeResponse> rangeAsync(io.etcd.jetcd.api.RangeRequest request) {
+        RangeRequest r = EtcdProto.range(request);
+        check(Requests.checkRange(r));
+        if (r.serializable()) {
+            return java.util.concurrent.CompletableFuture.supplyAsync(() -> EtcdProto.range(store.read(s -> s.range(r)), this::header),
+                    proposer.readExecutor());
+        }
+        return proposer.readIndexAsync(proposer.deadlineNanos())
+                .thenApplyAsync(v -> EtcdProto.range(store.read(s -> s.range(r)), this::header), proposer.readExecutor());
+    }
+
+    /** Sends {@code request} to the leader on {@code channel} with an async stub; the future completes with its reply. */
+    private static <Q, A> java.util.concurrent.CompletableFuture<A> forward(io.grpc.Channel channel, Q request,
+            ForwardCall<Q, A> call) {
+        var f = new java.util.concurrent.CompletableFuture<A>();
+        call.start(KVGrpc.newStub(channel), request, Proposer.completing(f));
+        return f;
+    }
+
+    /** One async KV stub method, e.g. {@code KVGrpc.KVStub::put}. */
+    @FunctionalInterface
+    private interface ForwardCall<Q, A> {
+        void start(KVGrpc.KVStub stub, Q request, StreamObserver<A> replies);
     }
 
     // ---- the same calls for other services built on KV (lock, election), blocking, errors thrown ----
+    // They wait on the calling thread, which lock and election handlers do anyway (a lock wait can be long).
 
     io.etcd.jetcd.api.RangeResponse range(io.etcd.jetcd.api.RangeRequest request) {
         RangeRequest r = EtcdProto.range(request);

@@ -23,9 +23,6 @@ import io.synod.replica.ReplicaDriver;
 import java.security.SecureRandom;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * etcd's Lease service. Grant, revoke and every keep-alive are replicated commands (a keep-alive
@@ -122,25 +119,50 @@ final class LeaseService extends LeaseGrpc.LeaseImplBase {
         }, r -> r.toBuilder().setHeader(kv.localHeader(r.getHeader())).build());
     }
 
+    /**
+     * Renewals run asynchronously, up to {@link #KEEPALIVE_IN_FLIGHT_MAX} per stream (gRPC flow
+     * control holds back further requests until one is answered), so a client renewing many
+     * leases on one stream is not served one Raft round trip at a time. Answers may therefore come
+     * in another order than the requests; every answer carries its lease ID, which is how etcd
+     * clients match them. The stream completes only after every renewal it carried was answered.
+     */
     @Override
     public StreamObserver<LeaseKeepAliveRequest> leaseKeepAlive(StreamObserver<LeaseKeepAliveResponse> out) {
+        var call = (io.grpc.stub.ServerCallStreamObserver<LeaseKeepAliveResponse>) out;
+        call.disableAutoRequest();
+        call.request(KEEPALIVE_IN_FLIGHT_MAX);
         return new StreamObserver<>() {
+            // Guarded by out's monitor (answers complete on other threads).
             private boolean failed;
+            private boolean halfClosed;
+            private int pending;
 
             @Override
             public void onNext(LeaseKeepAliveRequest request) {
-                if (failed) return;
-                LeaseKeepAliveResponse response;
-                try {
-                    response = renew(request);
-                } catch (RuntimeException e) {
-                    failed = true;
-                    out.onError(Proposer.toStatus(e));
-                    return;
-                }
                 synchronized (out) {
-                    out.onNext(response);
+                    if (failed) return;
+                    pending++;
                 }
+                java.util.concurrent.CompletableFuture<LeaseKeepAliveResponse> answer;
+                try {
+                    answer = renewAsync(request);
+                } catch (RuntimeException e) {
+                    answer = java.util.concurrent.CompletableFuture.failedFuture(e);
+                }
+                answer.whenComplete((response, failure) -> {
+                    synchronized (out) {
+                        pending--;
+                        if (failed) return;
+                        if (failure != null) {
+                            failed = true;
+                            out.onError(Proposer.toStatus(Proposer.unwrap(failure)));
+                            return;
+                        }
+                        out.onNext(response);
+                        if (halfClosed && pending == 0) out.onCompleted();
+                    }
+                    call.request(1);
+                });
             }
 
             @Override
@@ -150,21 +172,27 @@ final class LeaseService extends LeaseGrpc.LeaseImplBase {
 
             @Override
             public void onCompleted() {
-                if (!failed) out.onCompleted();
+                synchronized (out) {
+                    halfClosed = true;
+                    if (!failed && pending == 0) out.onCompleted();
+                }
             }
         };
     }
 
-    private LeaseKeepAliveResponse renew(LeaseKeepAliveRequest request) {
-        return proposer.write(new LeaseCommand.Renew(request.getID()), ch -> forwardKeepAlive(ch, request), res -> {
+    /** Renewals a keep-alive stream may have in flight at once. */
+    static final int KEEPALIVE_IN_FLIGHT_MAX = 64;
+
+    private java.util.concurrent.CompletableFuture<LeaseKeepAliveResponse> renewAsync(LeaseKeepAliveRequest request) {
+        return proposer.writeAsync(new LeaseCommand.Renew(request.getID()), ch -> forwardKeepAlive(ch, request), res -> {
             var l = (LeaseResponse) res;
             return LeaseKeepAliveResponse.newBuilder().setHeader(kv.header(l.revision())).setID(l.id()).setTTL(l.found() ? l.ttlSeconds() : 0)
                     .build();
         }, r -> r.toBuilder().setHeader(kv.localHeader(r.getHeader())).build());
     }
 
-    /** Sends one keep-alive to the leader on a stream of its own and waits for the one answer. */
-    private static LeaseKeepAliveResponse forwardKeepAlive(Channel leader, LeaseKeepAliveRequest request) {
+    /** Sends one keep-alive to the leader on a stream of its own; the future completes with the one answer. */
+    private static java.util.concurrent.CompletableFuture<LeaseKeepAliveResponse> forwardKeepAlive(Channel leader, LeaseKeepAliveRequest request) {
         var answer = new CompletableFuture<LeaseKeepAliveResponse>();
         StreamObserver<LeaseKeepAliveRequest> requests = LeaseGrpc.newStub(leader).leaseKeepAlive(new StreamObserver<>() {
             @Override
@@ -183,20 +211,10 @@ final class LeaseService extends LeaseGrpc.LeaseImplBase {
                         .asRuntimeException());
             }
         });
+        // The channel carries the request deadline, so the call itself ends by then.
         requests.onNext(request);
         requests.onCompleted();
-        try {
-            // The channel carries the request deadline, so the call itself ends by then.
-            return answer.get(1, TimeUnit.HOURS);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof StatusRuntimeException s) throw s;
-            throw Status.fromThrowable(e.getCause()).asRuntimeException();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw Status.CANCELLED.withDescription("interrupted").asRuntimeException();
-        } catch (TimeoutException e) {
-            throw Proposer.timedOut();
-        }
+        return answer;
     }
 
     @Override

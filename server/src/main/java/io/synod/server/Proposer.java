@@ -24,7 +24,9 @@ import io.synod.mvcc.Response;
 import io.synod.mvcc.Result;
 import io.synod.replica.ReplicaDriver;
 import io.synod.replica.ReplicaException;
+import io.synod.server.transport.PeerProtocol;
 import io.synod.server.transport.PeerTransport;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
@@ -50,6 +52,16 @@ import org.slf4j.LoggerFactory;
  * retries with its newer view of the leader. A forward that could not even connect (the leader
  * just died) is retried the same way until the request timeout. Other forwarding failures are
  * returned to the client unchanged: the write may or may not have happened, as when a leader fails.
+ *
+ * <p>Asynchronous path. The KV and lease keep-alive handlers use the {@code ...Async} methods: no
+ * thread waits for a proposal, a read index or a forwarded call. The future the Raft loop
+ * completes is continued right there (a write's reply is built and handed to gRPC on the loop
+ * thread: it is small, and one thread wake-up per request less is what matters on a small
+ * machine); a linearizable read's store access, which can be large, continues on a small read
+ * pool instead. Deadlines are timers ({@link CompletableFuture#orTimeout}), retry backoff is a
+ * delayed task, forwarding uses async stubs. The admission permit is held until the reply is
+ * sent, so the in-flight bound means what it meant when each request held a thread. The
+ * blocking methods remain for callers that must wait (lock and election, lease grant/revoke).
  */
 final class Proposer {
     private static final Logger log = LoggerFactory.getLogger(Proposer.class);
@@ -71,6 +83,10 @@ final class Proposer {
     private final PeerTransport transport;
     private final long memberId;
     private final Semaphore inFlight;
+    /** Runs ranges' store access (linearizable ones once their read index is applied): never on the Raft loop or a transport thread. */
+    private final java.util.concurrent.ThreadPoolExecutor readPool;
+    /** Runs retries after the backoff; a retry only starts non-blocking work, so the JDK's delay thread runs it inline. */
+    private final java.util.concurrent.Executor retryExecutor;
 
     Proposer(ServerConfig config, ReplicaDriver driver, CommandCodec codec, PeerTransport transport) {
         this.config = config;
@@ -79,10 +95,52 @@ final class Proposer {
         this.transport = transport;
         this.memberId = config.memberId();
         this.inFlight = new Semaphore(config.requestsInFlightMax());
+        int readers = Math.max(2, Runtime.getRuntime().availableProcessors());
+        String name = "synod-read-" + config.name() + "-";
+        var seq = new java.util.concurrent.atomic.AtomicInteger();
+        // Daemon threads that end when idle: a stopped member leaves no thread behind, and no close() is needed.
+        this.readPool = new java.util.concurrent.ThreadPoolExecutor(readers, readers, READ_THREAD_IDLE_SECONDS, TimeUnit.SECONDS,
+                new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+                    var t = new Thread(r, name + seq.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        this.readPool.allowCoreThreadTimeOut(true);
+        this.retryExecutor = CompletableFuture.delayedExecutor(config.retryBackoffMillis(), TimeUnit.MILLISECONDS, Runnable::run);
+    }
+
+    /** How long an idle read thread lives. */
+    static final long READ_THREAD_IDLE_SECONDS = 30;
+
+    /** The executor on which ranges read the store (bounded threads: the reads are CPU work on this machine's cores). */
+    java.util.concurrent.Executor readExecutor() {
+        return readPool;
     }
 
     ReplicaDriver driver() {
         return driver;
+    }
+
+    /**
+     * Calls whose handlers never block (they only start work: propose, ask for a read index, start
+     * a forward, decode a peer frame and queue it), by full method name. They run on the transport
+     * (Netty event loop) thread that read them instead of being handed to the gRPC executor: one
+     * thread wake-up per request less. Range is among them because its store read, which can be
+     * long, is always handed to the read pool ({@link #readExecutor}); everything else that may wait
+     * (lock, election, lease grant and revoke, watch, maintenance, snapshot transfer) keeps the executor.
+     */
+    static final java.util.Set<String> INLINE_METHODS = java.util.Set.of(
+            "etcdserverpb.KV/Put", "etcdserverpb.KV/DeleteRange", "etcdserverpb.KV/Txn", "etcdserverpb.KV/Range",
+            "etcdserverpb.Lease/LeaseKeepAlive", PeerProtocol.SERVICE + "/Stream");
+
+    /** The server's per-call executor choice: {@link #INLINE_METHODS} run where they arrive, the rest on the default executor. */
+    static io.grpc.ServerCallExecutorSupplier inlineCalls() {
+        return new io.grpc.ServerCallExecutorSupplier() {
+            @Override
+            public <Q, A> java.util.concurrent.Executor getExecutor(ServerCall<Q, A> call, Metadata metadata) {
+                return INLINE_METHODS.contains(call.getMethodDescriptor().getFullMethodName()) ? Runnable::run : null;
+            }
+        };
     }
 
     /** Copies the forwarded marker from request metadata into the call's context. */
@@ -113,6 +171,47 @@ final class Proposer {
         }
         out.onNext(response);
         out.onCompleted();
+    }
+
+    /**
+     * Like {@link #respond}, for a body that only starts the work: the admission permit is held
+     * until the future completes, then the result or the mapped error is sent from the thread
+     * that completed it.
+     */
+    <R> void respondAsync(StreamObserver<R> out, Supplier<CompletableFuture<R>> body) {
+        if (!inFlight.tryAcquire()) {
+            out.onError(Status.RESOURCE_EXHAUSTED.withDescription("etcdserver: too many requests").asRuntimeException());
+            return;
+        }
+        CompletableFuture<R> f;
+        try {
+            f = body.get();
+        } catch (RuntimeException e) {
+            inFlight.release();
+            out.onError(toStatus(e));
+            return;
+        }
+        f.whenComplete((response, failure) -> {
+            inFlight.release();
+            if (failure == null) {
+                out.onNext(response);
+                out.onCompleted();
+            } else {
+                out.onError(toStatus(unwrap(failure)));
+            }
+        });
+    }
+
+    /** The failure inside a CompletableFuture's wrapper, as a RuntimeException ({@link #toStatus} maps it). */
+    static RuntimeException unwrap(Throwable t) {
+        while ((t instanceof java.util.concurrent.CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        if (t instanceof ReplicaException r) return replicaError(r);
+        if (t instanceof TimeoutException) return timedOut();
+        if (t instanceof java.util.concurrent.CancellationException) return Status.CANCELLED.withDescription("synod: request cancelled").asRuntimeException();
+        if (t instanceof RuntimeException r) return r;
+        return new IllegalStateException("request failed", t);
     }
 
     /** The gRPC error a client sees for a failure on the request path. */
@@ -247,6 +346,140 @@ final class Proposer {
             if (t instanceof java.net.ConnectException) return true;
         }
         return false;
+    }
+
+    // ---- the asynchronous path -------------------------------------------------------------------
+
+    /** A leader-only call that starts its work and reports NOT_LEADER (a {@link ReplicaException}) through the future to make the caller retry. */
+    @FunctionalInterface
+    interface AsyncLeaderCall<R> {
+        CompletableFuture<R> call(long deadlineNanos);
+    }
+
+    /** {@code f}, failed with DEADLINE_EXCEEDED ("etcdserver: request timed out") if it is not done by {@code deadline}. */
+    static <T> CompletableFuture<T> within(CompletableFuture<T> f, long deadline) {
+        // orTimeout completes the driver's own future: the loop's later completion of it is then a no-op, as a cancel was.
+        return f.orTimeout(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    }
+
+    /** The cause of a failed stage, unwrapped but not yet mapped to a status. */
+    private static Throwable cause(Throwable t) {
+        while ((t instanceof java.util.concurrent.CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    /** Schedules {@code again} after the retry backoff, or fails {@code result} with a timeout if that would pass the deadline. */
+    private void retryLater(CompletableFuture<?> result, long deadline, Runnable again) {
+        if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.retryBackoffMillis()) >= deadline) {
+            result.completeExceptionally(timedOut());
+            return;
+        }
+        retryExecutor.execute(again);
+    }
+
+    /** Completes once this member has applied a read index obtained after the call; retries through elections until the deadline. */
+    CompletableFuture<Void> readIndexAsync(long deadline) {
+        var result = new CompletableFuture<Void>();
+        readAttempt(result, deadline);
+        return result;
+    }
+
+    private void readAttempt(CompletableFuture<Void> result, long deadline) {
+        within(driver.readIndex(), deadline).whenComplete((index, failure) -> {
+            if (failure == null) {
+                result.complete(null);
+                return;
+            }
+            Throwable c = cause(failure);
+            if (c instanceof ReplicaException e && (e.kind() == ReplicaException.Kind.NOT_LEADER || e.kind() == ReplicaException.Kind.READ_ABORTED)) {
+                retryLater(result, deadline, () -> readAttempt(result, deadline));
+            } else {
+                result.completeExceptionally(unwrap(c));
+            }
+        });
+    }
+
+    /**
+     * {@link #write} without a waiting thread: {@code forward} starts the call on a channel to the
+     * leader, and {@code convert} runs on the thread that applied the entry (keep it cheap).
+     */
+    <R> CompletableFuture<R> writeAsync(Command command, Function<Channel, CompletableFuture<R>> forward, Function<Response, R> convert,
+            UnaryOperator<R> localize) {
+        byte[] data = codec.encode(command);
+        return onLeaderAsync(deadline -> within(driver.propose(data), deadline).thenApply(res -> convert.apply(outcome(res))), forward, localize);
+    }
+
+    /** {@link #onLeader} without a waiting thread: the same forwarding rules, retries after a backoff timer. */
+    <R> CompletableFuture<R> onLeaderAsync(AsyncLeaderCall<R> local, Function<Channel, CompletableFuture<R>> forward, UnaryOperator<R> localize) {
+        long deadline = deadlineNanos(); // reads the gRPC context: on the handler's thread
+        boolean forwarded = Boolean.TRUE.equals(FORWARDED.get());
+        var result = new CompletableFuture<R>();
+        leaderAttempt(result, local, forward, localize, deadline, forwarded);
+        return result;
+    }
+
+    private <R> void leaderAttempt(CompletableFuture<R> result, AsyncLeaderCall<R> local, Function<Channel, CompletableFuture<R>> forward,
+            UnaryOperator<R> localize, long deadline, boolean forwarded) {
+        Runnable again = () -> leaderAttempt(result, local, forward, localize, deadline, forwarded);
+        try {
+            long leader = driver.leader();
+            if (leader == memberId) {
+                local.call(deadline).whenComplete((r, failure) -> {
+                    if (failure == null) {
+                        result.complete(r);
+                        return;
+                    }
+                    Throwable c = cause(failure);
+                    if (c instanceof ReplicaException e && e.kind() == ReplicaException.Kind.NOT_LEADER) retryLater(result, deadline, again);
+                    else result.completeExceptionally(unwrap(c));
+                });
+            } else if (forwarded) {
+                result.completeExceptionally(Status.UNAVAILABLE.withDescription(NOT_LEADER_MARK).asRuntimeException());
+            } else if (leader != SoftState.NO_LEADER) {
+                forward.apply(forwardingChannel(transport.channel(leader), deadline)).whenComplete((r, failure) -> {
+                    if (failure == null) {
+                        try {
+                            result.complete(localize.apply(r));
+                        } catch (RuntimeException e) {
+                            result.completeExceptionally(e);
+                        }
+                        return;
+                    }
+                    Throwable c = cause(failure);
+                    if (c instanceof StatusRuntimeException e && (NOT_LEADER_MARK.equals(e.getStatus().getDescription()) || neverSent(e))) {
+                        retryLater(result, deadline, again);
+                    } else {
+                        result.completeExceptionally(unwrap(c));
+                    }
+                });
+            } else {
+                retryLater(result, deadline, again);
+            }
+        } catch (RuntimeException e) {
+            result.completeExceptionally(e);
+        }
+    }
+
+    /** An observer completing {@code f} with a unary call's response or error (for async forwarding stubs). */
+    static <T> StreamObserver<T> completing(CompletableFuture<T> f) {
+        return new StreamObserver<>() {
+            @Override
+            public void onNext(T value) {
+                f.complete(value);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                f.completeExceptionally(t);
+            }
+
+            @Override
+            public void onCompleted() {
+                f.completeExceptionally(Status.INTERNAL.withDescription("synod: forwarded call ended without a reply").asRuntimeException());
+            }
+        };
     }
 
     static Response outcome(Object result) {

@@ -93,13 +93,24 @@ final class QuotaInterceptor implements ServerInterceptor {
         return sizeBytes;
     }
 
+    /**
+     * Raises NOSPACE in the background: this may run on a transport thread (non-blocking calls are
+     * served inline), which must never wait for a proposal to commit. The write is refused at once
+     * either way; until the alarm is applied, later writes over the quota are refused here too.
+     */
     private void raiseNoSpace() {
-        if (alarms.noSpace()) return;
-        try {
-            log.warn("backend quota of {} bytes exceeded; raising the NOSPACE alarm", quotaBytes);
-            alarms.raise(new Alarms.AlarmMember(memberId, Alarms.Alarm.NOSPACE));
-        } catch (RuntimeException e) {
-            log.warn("could not raise the NOSPACE alarm (the write is refused anyway)", e);
-        }
+        if (alarms.noSpace() || !raising.compareAndSet(false, true)) return;
+        java.util.concurrent.CompletableFuture.runAsync(() -> {
+            try {
+                log.warn("backend quota of {} bytes exceeded; raising the NOSPACE alarm", quotaBytes);
+                alarms.raise(new Alarms.AlarmMember(memberId, Alarms.Alarm.NOSPACE));
+            } catch (RuntimeException e) {
+                log.warn("could not raise the NOSPACE alarm (writes over the quota are refused anyway)", e);
+            } finally {
+                raising.set(false);
+            }
+        });
     }
+
+    private final java.util.concurrent.atomic.AtomicBoolean raising = new java.util.concurrent.atomic.AtomicBoolean();
 }

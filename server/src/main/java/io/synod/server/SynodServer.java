@@ -250,6 +250,7 @@ public final class SynodServer implements AutoCloseable {
         return NettyServerBuilder.forAddress(address)
                 .permitKeepAliveTime(1, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true)
+                .callExecutor(Proposer.inlineCalls()) // non-blocking handlers run on the transport thread
                 .maxInboundMessageSize(config.requestBytesMax() + RequestSizeInterceptor.GRPC_OVERHEAD_BYTES);
     }
 

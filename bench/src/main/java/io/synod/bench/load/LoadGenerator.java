@@ -6,6 +6,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.PrintStream;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
@@ -13,14 +14,15 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Histogram;
-import org.HdrHistogram.Recorder;
 
 /**
- * The etcd v3 load generator behind {@code synod bench run}: it speaks the etcd KV API directly
- * with asynchronous gRPC stubs, so the very same binary and traffic drive an etcd cluster and a
- * Synod cluster. Closed loop (N clients, one request each in flight) or open loop (a target rate,
- * with at most {@code clients} requests outstanding); warm-up excluded from the figures;
- * latencies recorded in an HdrHistogram.
+ * The etcd v3 load generator behind {@code synod bench run}: it speaks the etcd API directly
+ * (KV, Watch, Lease, v3lock) with asynchronous gRPC stubs, so the very same binary and traffic
+ * drive an etcd cluster and a Synod cluster. Closed loop (N clients, one request each in flight)
+ * or, for the key-value workloads, open loop (a target rate, with at most {@code clients} requests
+ * outstanding); warm-up excluded from the figures; latencies recorded in an HdrHistogram. A
+ * workload first prepares a {@link Session} (watchers, leases), which may count something other
+ * than completed requests (events delivered) and add figures measured after the timed part.
  */
 public final class LoadGenerator {
     private LoadGenerator() {}
@@ -36,13 +38,18 @@ public final class LoadGenerator {
                     .maxInboundMessageSize(16 << 20).build());
         }
         try {
-            var stubs = new ArrayList<KVGrpc.KVStub>();
-            for (ManagedChannel c : channels) stubs.add(KVGrpc.newStub(c));
             byte[] v = new byte[o.valueBytes()];
             new SplittableRandom(1).nextBytes(v);
             ByteString value = ByteString.copyFrom(v);
-            if (o.preload()) preload(stubs, o, value, log);
-            return measure(stubs, o, value);
+            if (o.preload() && o.workload().isKv()) {
+                preload(channels.stream().map(KVGrpc::newStub).toList(), o, value, log);
+            }
+            Session session = o.workload().open(List.copyOf(channels), o, value, log);
+            try {
+                return measure(session, o);
+            } finally {
+                session.close();
+            }
         } finally {
             for (ManagedChannel c : channels) c.shutdownNow();
             for (ManagedChannel c : channels) c.awaitTermination(CHANNEL_SHUTDOWN_SECONDS, TimeUnit.SECONDS);
@@ -67,23 +74,24 @@ public final class LoadGenerator {
         log.printf("preloaded %d keys in %.1f s%n", o.keys(), (System.nanoTime() - t0) / 1e9);
     }
 
-    private static LoadResult measure(List<KVGrpc.KVStub> stubs, LoadOptions o, ByteString value) throws InterruptedException {
-        var recorder = new Recorder(3);
-        var ok = new AtomicLong();
-        var errors = new AtomicLong();
+    private static LoadResult measure(Session session, LoadOptions o) throws InterruptedException {
+        var completions = new Tally();
+        Tally counted = session.counted() != null ? session.counted() : completions;
         long start = System.nanoTime();
         long measureFrom = start + (long) (o.warmupSeconds() * 1e9);
         long end = measureFrom + (long) (o.durationSeconds() * 1e9);
+        completions.window(measureFrom, end);
+        counted.window(measureFrom, end);
+        session.window(measureFrom, end);
         long[] cpuBefore = {-1};
         Runnable atMeasureStart = () -> cpuBefore[0] = ProcStats.cpuNanos(o.pids());
-        var done = new CountDownLatch(o.clients());
-        var outstanding = new Semaphore(o.clients());
+        int clients = session.clients(o);
+        var done = new CountDownLatch(clients);
+        var outstanding = new Semaphore(clients);
 
         if (o.ratePerSecond() <= 0) {
-            for (int c = 0; c < o.clients(); c++) {
-                var client = new ClosedLoopClient(stubs.get(c % stubs.size()), new SplittableRandom(c + 1L), o, value, recorder, ok, errors,
-                        measureFrom, end, done);
-                client.next();
+            for (int c = 0; c < clients; c++) {
+                new ClosedLoopClient(session, c, new SplittableRandom(c + 1L), completions, end, done).next();
             }
             sleepUntil(measureFrom);
             atMeasureStart.run();
@@ -110,33 +118,28 @@ public final class LoadGenerator {
                 }
                 sent++;
                 if (!outstanding.tryAcquire()) {
-                    if (due >= measureFrom) errors.incrementAndGet();
+                    completions.refused(due);
                     continue;
                 }
                 long issuedAt = due; // latency from the intended send time (no coordinated omission)
-                o.workload().issue(stubs.get((int) (sent % stubs.size())), rnd, o, value, success -> {
-                    long t = System.nanoTime();
-                    if (issuedAt >= measureFrom && t < end) {
-                        if (success) {
-                            ok.incrementAndGet();
-                            recorder.recordValue(Math.max(1, t - issuedAt));
-                        } else {
-                            errors.incrementAndGet();
-                        }
-                    }
+                session.issue((int) (sent % clients), rnd, success -> {
+                    completions.record(issuedAt, System.nanoTime(), success);
                     outstanding.release();
                 });
             }
-            outstanding.tryAcquire(o.clients(), 60, TimeUnit.SECONDS);
+            outstanding.tryAcquire(clients, 60, TimeUnit.SECONDS);
         }
         long cpuAfter = ProcStats.cpuNanos(o.pids());
-        Histogram h = recorder.getIntervalHistogram();
+        long peakRss = o.pids().isEmpty() ? -1 : ProcStats.peakRssBytes(o.pids());
         double secs = o.durationSeconds();
-        long ops = ok.get();
+        var extras = new LinkedHashMap<String, Double>(session.extras(secs));
+        if (counted != completions) extras.put("requests_failed", (double) completions.errors());
+        extras.putAll(session.finish(System.err));
+        Histogram h = counted.histogram();
+        long ops = counted.ok();
         double cpuPerOp = o.pids().isEmpty() || cpuBefore[0] < 0 || cpuAfter < 0 || ops == 0 ? -1 : (cpuAfter - cpuBefore[0]) / 1e3 / ops;
-        return new LoadResult(o.workload(), ops, errors.get(), secs, ops / secs, ms(h.getValueAtPercentile(50)), ms(h.getValueAtPercentile(90)),
-                ms(h.getValueAtPercentile(99)), ms(h.getValueAtPercentile(99.9)), ms(h.getMaxValue()), cpuPerOp,
-                o.pids().isEmpty() ? -1 : ProcStats.peakRssBytes(o.pids()));
+        return new LoadResult(o.workload(), ops, counted.errors(), secs, ops / secs, ms(h.getValueAtPercentile(50)), ms(h.getValueAtPercentile(90)),
+                ms(h.getValueAtPercentile(99)), ms(h.getValueAtPercentile(99.9)), ms(h.getMaxValue()), cpuPerOp, peakRss, extras);
     }
 
     private static double ms(long nanos) {
@@ -150,27 +153,18 @@ public final class LoadGenerator {
 
     /** One closed-loop client: the next request leaves when the previous one completes. */
     private static final class ClosedLoopClient {
-        private final KVGrpc.KVStub stub;
+        private final Session session;
+        private final int id;
         private final SplittableRandom rnd;
-        private final LoadOptions o;
-        private final ByteString value;
-        private final Recorder recorder;
-        private final AtomicLong ok;
-        private final AtomicLong errors;
-        private final long measureFrom;
+        private final Tally tally;
         private final long end;
         private final CountDownLatch done;
 
-        ClosedLoopClient(KVGrpc.KVStub stub, SplittableRandom rnd, LoadOptions o, ByteString value, Recorder recorder, AtomicLong ok,
-                AtomicLong errors, long measureFrom, long end, CountDownLatch done) {
-            this.stub = stub;
+        ClosedLoopClient(Session session, int id, SplittableRandom rnd, Tally tally, long end, CountDownLatch done) {
+            this.session = session;
+            this.id = id;
             this.rnd = rnd;
-            this.o = o;
-            this.value = value;
-            this.recorder = recorder;
-            this.ok = ok;
-            this.errors = errors;
-            this.measureFrom = measureFrom;
+            this.tally = tally;
             this.end = end;
             this.done = done;
         }
@@ -181,16 +175,8 @@ public final class LoadGenerator {
                 done.countDown();
                 return;
             }
-            o.workload().issue(stub, rnd, o, value, success -> {
-                long t1 = System.nanoTime();
-                if (t0 >= measureFrom && t1 < end) {
-                    if (success) {
-                        ok.incrementAndGet();
-                        recorder.recordValue(Math.max(1, t1 - t0));
-                    } else {
-                        errors.incrementAndGet();
-                    }
-                }
+            session.issue(id, rnd, success -> {
+                tally.record(t0, System.nanoTime(), success);
                 next();
             });
         }

@@ -12,6 +12,7 @@ import java.util.List;
  * @param ratePerSecond 0 for closed loop; otherwise the target rate (open loop, requests are not delayed by slow responses)
  * @param pids          server process ids whose CPU time and peak RSS are reported (may be empty)
  * @param preload       write every key once before measuring (for read workloads on a fresh cluster)
+ * @param scenario      knobs of the watch, lease and lock workloads
  */
 public record LoadOptions(
         List<String> endpoints,
@@ -24,7 +25,8 @@ public record LoadOptions(
         double durationSeconds,
         double ratePerSecond,
         List<Long> pids,
-        boolean preload) {
+        boolean preload,
+        ScenarioOptions scenario) {
 
     public static final int CLIENTS_MAX = 10_000;
     public static final double DURATION_MAX_SECONDS = 3600;
@@ -38,7 +40,18 @@ public record LoadOptions(
         if (durationSeconds <= 0 || durationSeconds > DURATION_MAX_SECONDS || warmupSeconds < 0) {
             throw new IllegalArgumentException("duration must be in (0, " + DURATION_MAX_SECONDS + "] s and warmup >= 0");
         }
+        if (ratePerSecond > 0 && !workload.isKv()) {
+            throw new IllegalArgumentException("--rate (open loop) applies to the key-value workloads only, not " + workload.cliName);
+        }
+        if (ratePerSecond < 0) throw new IllegalArgumentException("rate must be >= 0, got " + ratePerSecond);
         endpoints = List.copyOf(endpoints);
         pids = List.copyOf(pids);
+    }
+
+    /** A run with the default {@link ScenarioOptions}. */
+    public LoadOptions(List<String> endpoints, Workload workload, int clients, int connections, int keys, int valueBytes, double warmupSeconds,
+            double durationSeconds, double ratePerSecond, List<Long> pids, boolean preload) {
+        this(endpoints, workload, clients, connections, keys, valueBytes, warmupSeconds, durationSeconds, ratePerSecond, pids, preload,
+                ScenarioOptions.DEFAULTS);
     }
 }

@@ -6,9 +6,10 @@ import io.grpc.stub.StreamObserver;
 import java.util.SplittableRandom;
 
 /**
- * The workloads of the side-by-side benchmark, each one etcd v3 KV request shape, so the same
- * generator drives etcd and Synod with byte-identical traffic. Keys are {@code key-%08d} over a
- * fixed key space; values are random bytes of a fixed size.
+ * The workloads of the side-by-side benchmark, each one etcd v3 request shape, so the same
+ * generator drives etcd and Synod with byte-identical traffic. The key-value ones use keys
+ * {@code key-%08d} over a fixed key space and random values of a fixed size; the coordination ones
+ * (watch fan-out, lease keep-alive, lock contention) prepare their own state in a {@link Session}.
  */
 public enum Workload {
     /** Put a value on a random key. */
@@ -22,7 +23,13 @@ public enum Workload {
     /** A prefix Range returning up to 100 keys. */
     RANGE_PREFIX("range-prefix"),
     /** 90% linearizable single-key gets, 10% puts. */
-    MIXED("mixed");
+    MIXED("mixed"),
+    /** Many watchers on one prefix, writers putting under it; counts events delivered and their latency from the put's send time. */
+    WATCH_FANOUT("watch-fanout"),
+    /** Keep-alives of many leases over keep-alive streams; then how exactly abandoned short leases expire. */
+    LEASE_KEEPALIVE("lease-keepalive"),
+    /** Clients taking and releasing one lock through the v3lock service (each with its own lease). */
+    LOCK_CONTENTION("lock-contention");
 
     public final String cliName;
 
@@ -32,12 +39,47 @@ public enum Workload {
 
     public static Workload parse(String s) {
         for (Workload w : values()) if (w.cliName.equals(s)) return w;
-        throw new IllegalArgumentException("unknown workload '" + s + "'; one of put, get-linearizable, get-serializable, txn-cas, range-prefix, mixed");
+        throw new IllegalArgumentException("unknown workload '" + s + "'; one of " + names());
+    }
+
+    /** Every workload's name, comma-separated. */
+    public static String names() {
+        return String.join(", ", java.util.Arrays.stream(values()).map(w -> w.cliName).toList());
+    }
+
+    /** Whether this is a single-request key-value workload (which the open-loop mode and preloading apply to). */
+    public boolean isKv() {
+        return switch (this) {
+            case WATCH_FANOUT, LEASE_KEEPALIVE, LOCK_CONTENTION -> false;
+            default -> true;
+        };
     }
 
     /** Whether the key space must be loaded before measuring. */
     public boolean needsPreload() {
-        return this != PUT;
+        return isKv() && this != PUT;
+    }
+
+    /** The client count issue 6 fixes for this workload (one writer for fan-out, 16 lock contenders), or 0 when it is a free parameter. */
+    public int fixedClients() {
+        return switch (this) {
+            case WATCH_FANOUT -> 1;
+            case LOCK_CONTENTION -> 16;
+            default -> 0;
+        };
+    }
+
+    /** Prepares this workload on the given connections (grants leases, opens watchers...). */
+    Session open(java.util.List<io.grpc.Channel> channels, LoadOptions o, ByteString value, java.io.PrintStream log) throws InterruptedException {
+        return switch (this) {
+            case WATCH_FANOUT -> WatchFanout.open(channels, o, log);
+            case LEASE_KEEPALIVE -> LeaseKeepAlive.open(channels, o, log);
+            case LOCK_CONTENTION -> LockContention.open(channels, o, log);
+            default -> {
+                var stubs = channels.stream().map(KVGrpc::newStub).toList();
+                yield (client, rnd, done) -> issue(stubs.get(client % stubs.size()), rnd, o, value, done);
+            }
+        };
     }
 
     static ByteString key(int i) {
@@ -78,6 +120,7 @@ public enum Workload {
                 if (rnd.nextInt(10) == 0) PUT.issue(kv, rnd, o, value, done);
                 else GET_LINEARIZABLE.issue(kv, rnd, o, value, done);
             }
+            case WATCH_FANOUT, LEASE_KEEPALIVE, LOCK_CONTENTION -> throw new IllegalStateException(cliName + " runs through its Session");
         }
     }
 
@@ -93,11 +136,12 @@ public enum Workload {
     }
 
     /** Completion of one operation. */
+    @FunctionalInterface
     interface Callback {
         void completed(boolean ok);
     }
 
-    private static <T> StreamObserver<T> observer(Callback done) {
+    static <T> StreamObserver<T> observer(Callback done) {
         return new StreamObserver<>() {
             @Override
             public void onNext(T value) {}
