@@ -13,6 +13,8 @@ import io.synod.raft.RaftMessage;
 import io.synod.raft.RaftNode;
 import io.synod.replica.ReplicaDriver;
 import io.synod.replica.ReplicaLimits;
+import io.synod.server.security.TlsContexts;
+import io.synod.server.security.TlsFiles;
 import io.synod.server.transport.PeerService;
 import io.synod.server.transport.PeerTransport;
 import io.synod.server.transport.SnapshotInbox;
@@ -109,7 +111,8 @@ public final class SynodServer implements AutoCloseable {
             snapshotSender = new SnapshotSender(config.snapshotLimits(), peer -> transportRef[0].channel(peer),
                     store::snapshot, (peer, ok) -> driverRef[0].reportSnapshot(peer, ok));
             transport = new PeerTransport(config.peerAddresses(), TransportLimits.DEFAULTS, peer -> driverRef[0].reportUnreachable(peer),
-                    snapshotSender::send);
+                    snapshotSender::send, config.peersUseTls() ? java.util.Optional.of(TlsContexts.client(config.security().peer()))
+                            : java.util.Optional.empty());
             transportRef[0] = transport;
             var snapshotInbox = new SnapshotInbox(id, config.dataDir().resolve("snap"), config.snapshotLimits(),
                     m -> driverRef[0].deliver(m));
@@ -142,7 +145,7 @@ public final class SynodServer implements AutoCloseable {
             ops.start(kv, driver, store, transport, alarms, raftThread::isAlive);
             watch = new WatchService(store, kv::header, WatchServiceOptions.defaults(config.requestBytesMax()));
             var watchService = ServerInterceptors.intercept(watch, mdc);
-            peerServer = grpcServer(config, ServerConfig.address(config.peerUrl()))
+            peerServer = grpcServer(config, config.peerUrl(), config.security().peer())
                     .maxInboundMessageSize(Math.max(TransportLimits.DEFAULTS.frameBytesMax(), config.snapshotLimits().frameBytesMax()))
                     .addService(PeerService.definition(id, m -> driver.deliver((RaftMessage) m)))
                     .addService(snapshotInbox.definition())
@@ -154,7 +157,7 @@ public final class SynodServer implements AutoCloseable {
                     .build().start();
             Server clientServer;
             try {
-                clientServer = grpcServer(config, ServerConfig.address(config.clientUrl()))
+                clientServer = grpcServer(config, config.clientUrl(), config.security().client())
                         .intercept(new QuotaInterceptor(store, alarms, config.limits().quotaBackendBytes(), id))
                         .intercept(new RequestSizeInterceptor(config.requestBytesMax())).addService(kvService).addService(leaseService)
                         .addService(watchService).addService(lockService).addService(electionService).addService(ops.maintenance())
@@ -220,12 +223,15 @@ public final class SynodServer implements AutoCloseable {
         }
     }
 
-    private static NettyServerBuilder grpcServer(ServerConfig config, java.net.InetSocketAddress address) {
+    private static NettyServerBuilder grpcServer(ServerConfig config, java.net.URI url, TlsFiles tls) {
         // etcd clients ping every few seconds; grpc-java's default would close their connections.
-        return NettyServerBuilder.forAddress(address)
+        var builder = NettyServerBuilder.forAddress(ServerConfig.address(url))
                 .permitKeepAliveTime(1, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true)
                 .maxInboundMessageSize(config.requestBytesMax() + RequestSizeInterceptor.GRPC_OVERHEAD_BYTES);
+        // As in etcd, the URL's scheme decides: https:// serves TLS with the listener's files, http:// plaintext.
+        if (ServerConfig.isHttps(url)) builder.sslContext(TlsContexts.server(tls));
+        return builder;
     }
 
     private static void bootstrap(ServerConfig config, DurableRaftLog raftLog) throws IOException {
