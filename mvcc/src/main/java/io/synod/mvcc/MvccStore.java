@@ -1,6 +1,8 @@
 package io.synod.mvcc;
 
 import io.synod.common.Assert;
+import io.synod.mvcc.auth.AuthCodec;
+import io.synod.mvcc.auth.AuthState;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -82,6 +84,9 @@ public final class MvccStore implements AutoCloseable {
     private static final byte[] CF_REV = "rev".getBytes(StandardCharsets.UTF_8);
     private static final byte[] CF_META = "meta".getBytes(StandardCharsets.UTF_8);
     private static final byte[] CF_LEASE = "lease".getBytes(StandardCharsets.UTF_8);
+    /** The auth store: one record, {@link #AUTH_STATE}, holding the whole {@link AuthState} (users and roles are few and small). */
+    private static final byte[] CF_AUTH = "auth".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] AUTH_STATE = "state".getBytes(StandardCharsets.UTF_8);
     private static final byte[] META_APPLIED = "applied".getBytes(StandardCharsets.UTF_8);
     private static final byte[] META_REVISION = "revision".getBytes(StandardCharsets.UTF_8);
     private static final byte[] META_COMPACT = "compact".getBytes(StandardCharsets.UTF_8);
@@ -113,6 +118,7 @@ public final class MvccStore implements AutoCloseable {
     private final ColumnFamilyHandle revCf;
     private final ColumnFamilyHandle metaCf;
     private final ColumnFamilyHandle leaseCf;
+    private final ColumnFamilyHandle authCf;
 
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final KeyIndex index = new KeyIndex();
@@ -129,6 +135,8 @@ public final class MvccStore implements AutoCloseable {
     private Optional<Scheduled> scheduled;
     /** Raised alarms, oldest first; mirrors meta key {@code alarms}. */
     private List<AlarmCommand.Raised> alarms = List.of();
+    /** Users, roles and the enabled flag; mirrors the {@code auth} column family. */
+    private AuthState auth = AuthState.EMPTY;
     private boolean closed;
     private Optional<Throwable> failure = Optional.empty();
 
@@ -153,7 +161,8 @@ public final class MvccStore implements AutoCloseable {
                 new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions),
                 new ColumnFamilyDescriptor(CF_REV, cfOptions),
                 new ColumnFamilyDescriptor(CF_META, cfOptions),
-                new ColumnFamilyDescriptor(CF_LEASE, cfOptions));
+                new ColumnFamilyDescriptor(CF_LEASE, cfOptions),
+                new ColumnFamilyDescriptor(CF_AUTH, cfOptions));
         this.handles = new ArrayList<>();
         RocksDB opened;
         try {
@@ -169,6 +178,7 @@ public final class MvccStore implements AutoCloseable {
         this.revCf = handles.get(1);
         this.metaCf = handles.get(2);
         this.leaseCf = handles.get(3);
+        this.authCf = handles.get(4);
     }
 
     /** Opens (creating if needed) the store in {@code dir} and rebuilds the key index from it. */
@@ -214,6 +224,8 @@ public final class MvccStore implements AutoCloseable {
         currentRevision = readMeta(META_REVISION, INITIAL_REVISION);
         compactRevision = readMeta(META_COMPACT, 0);
         alarms = decodeAlarms(db.get(metaCf, META_ALARMS));
+        byte[] authRecord = db.get(authCf, AUTH_STATE);
+        auth = authRecord == null ? AuthState.EMPTY : AuthCodec.decodeState(authRecord);
         byte[] sch = db.get(metaCf, META_SCHEDULED);
         scheduled = sch == null ? Optional.empty() : Optional.of(Scheduled.decode(sch));
         try (RocksIterator it = db.newIterator(revCf)) {
@@ -258,6 +270,16 @@ public final class MvccStore implements AutoCloseable {
         lock.readLock().lock();
         try {
             return alarms;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** The replicated auth state as of the applied index. */
+    public AuthState auth() {
+        lock.readLock().lock();
+        try {
+            return auth;
         } finally {
             lock.readLock().unlock();
         }
@@ -552,6 +574,15 @@ public final class MvccStore implements AutoCloseable {
                         alarms = List.copyOf(next); // memory ahead of the write, as elsewhere: a failed write poisons the store
                     }
                     yield new Result.Applied(new AlarmResponse(currentRevision, alarms, changed), List.of());
+                }
+                case AuthCommand a -> {
+                    AuthState.Outcome o = auth.apply(a.op());
+                    if (o.error().isPresent()) yield new Result.Rejected(o.error().get());
+                    if (o.state() != auth) {
+                        batch.put(authCf, AUTH_STATE, AuthCodec.encode(o.state()));
+                        auth = o.state(); // memory ahead of the write, as elsewhere: a failed write poisons the store
+                    }
+                    yield new Result.Applied(new AuthResponse(currentRevision, auth), List.of());
                 }
             };
         } catch (RocksDBException e) {

@@ -281,7 +281,7 @@ public record ServerConfig(
             "synod-lease-checkpoint-batch", "heartbeat-interval", "election-timeout", "synod-waiters-max", "synod-snapshot-downloads-max",
             "synod-corrupt-check-interval-ms", "cert-file", "key-file", "trusted-ca-file", "client-cert-auth", "peer-cert-file",
             "peer-key-file", "peer-trusted-ca-file", "peer-client-cert-auth", "auth-token", "synod-auth-token-ttl-ms",
-            "synod-auth-tokens-max");
+            "synod-auth-tokens-max", "synod-auth-pbkdf2-iterations");
 
     private static final List<String> BOOLEAN_FLAGS = List.of("client-cert-auth", "peer-client-cert-auth");
 
@@ -293,7 +293,9 @@ public record ServerConfig(
                 Long.parseLong(flags.getOrDefault("synod-auth-token-ttl-ms",
                         Long.toString(io.synod.server.security.SecurityConfig.DEFAULT_AUTH_TOKEN_TTL_MILLIS))),
                 Integer.parseInt(flags.getOrDefault("synod-auth-tokens-max",
-                        Integer.toString(io.synod.server.security.SecurityConfig.DEFAULT_AUTH_TOKENS_MAX))));
+                        Integer.toString(io.synod.server.security.SecurityConfig.DEFAULT_AUTH_TOKENS_MAX))),
+                Integer.parseInt(flags.getOrDefault("synod-auth-pbkdf2-iterations",
+                        Integer.toString(io.synod.server.security.SecurityConfig.DEFAULT_PASSWORD_HASH_ITERATIONS))));
     }
 
     private static io.synod.server.security.TlsFiles tlsFromFlags(Map<String, String> flags, String prefix) {

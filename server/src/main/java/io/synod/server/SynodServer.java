@@ -13,6 +13,10 @@ import io.synod.raft.RaftMessage;
 import io.synod.raft.RaftNode;
 import io.synod.replica.ReplicaDriver;
 import io.synod.replica.ReplicaLimits;
+import io.synod.server.auth.AuthGate;
+import io.synod.server.auth.AuthService;
+import io.synod.server.auth.Passwords;
+import io.synod.server.auth.TokenStore;
 import io.synod.server.security.TlsContexts;
 import io.synod.server.security.TlsFiles;
 import io.synod.server.transport.PeerService;
@@ -145,6 +149,11 @@ public final class SynodServer implements AutoCloseable {
             ops.start(kv, driver, store, transport, alarms, raftThread::isAlive);
             watch = new WatchService(store, kv::header, WatchServiceOptions.defaults(config.requestBytesMax()));
             var watchService = ServerInterceptors.intercept(watch, mdc);
+            var tokens = new TokenStore(config.security().authTokenTtlMillis(), config.security().authTokensMax(), System::nanoTime);
+            var authService = ServerInterceptors.intercept(new AuthService(proposer::write,
+                    () -> proposer.awaitReadIndex(proposer.deadlineNanos()), () -> finalStore.read(MvccStore::auth), kv::header,
+                    kv::localHeader, new Passwords(config.security().passwordHashIterations()), tokens,
+                    () -> finalStore.read(MvccStore::currentRevision)), Proposer.forwardedInterceptor(), mdc);
             peerServer = grpcServer(config, config.peerUrl(), config.security().peer())
                     .maxInboundMessageSize(Math.max(TransportLimits.DEFAULTS.frameBytesMax(), config.snapshotLimits().frameBytesMax()))
                     .addService(PeerService.definition(id, m -> driver.deliver((RaftMessage) m)))
@@ -154,12 +163,16 @@ public final class SynodServer implements AutoCloseable {
                     .addService(watchService)
                     .addService(ops.maintenance())
                     .addService(ops.cluster())
+                    .addService(authService)
                     .build().start();
             Server clientServer;
             try {
                 clientServer = grpcServer(config, config.clientUrl(), config.security().client())
                         .intercept(new QuotaInterceptor(store, alarms, config.limits().quotaBackendBytes(), id))
-                        .intercept(new RequestSizeInterceptor(config.requestBytesMax())).addService(kvService).addService(leaseService)
+                        .intercept(new RequestSizeInterceptor(config.requestBytesMax()))
+                        // Added last, so it runs first: nothing reaches a service (or the quota check) unauthorised.
+                        .intercept(new AuthGate(() -> finalStore.read(MvccStore::auth), tokens, lease -> finalStore.read(s -> s.leaseKeys(lease))))
+                        .addService(authService).addService(kvService).addService(leaseService)
                         .addService(watchService).addService(lockService).addService(electionService).addService(ops.maintenance())
                         .addService(ops.cluster())
                         .build().start();
