@@ -60,6 +60,41 @@ public final class ServerCommand implements Callable<Integer> {
             description = "how often the leader compares members' HashKV and raises CORRUPT on a mismatch; 0 = never (default: 0)")
     Long corruptCheckIntervalMillis;
 
+    @Option(names = "--cert-file", description = "PEM certificate of the client listener (needed for an https:// client URL)")
+    String certFile;
+
+    @Option(names = "--key-file", description = "PEM (PKCS#8) key of --cert-file")
+    String keyFile;
+
+    @Option(names = "--trusted-ca-file", description = "PEM CA bundle that verifies client certificates")
+    String trustedCaFile;
+
+    @Option(names = "--client-cert-auth", arity = "0..1", fallbackValue = "true",
+            description = "refuse clients without a certificate --trusted-ca-file verifies; its CN is the auth user (default: false)")
+    Boolean clientCertAuth;
+
+    @Option(names = "--peer-cert-file", description = "PEM certificate of the peer listener, also presented to other members")
+    String peerCertFile;
+
+    @Option(names = "--peer-key-file", description = "PEM (PKCS#8) key of --peer-cert-file")
+    String peerKeyFile;
+
+    @Option(names = "--peer-trusted-ca-file", description = "PEM CA bundle that verifies other members' certificates")
+    String peerTrustedCaFile;
+
+    @Option(names = "--peer-client-cert-auth", arity = "0..1", fallbackValue = "true",
+            description = "refuse peer connections without a certificate --peer-trusted-ca-file verifies (default: false)")
+    Boolean peerClientCertAuth;
+
+    @Option(names = "--auth-token", description = "auth token type; only 'simple' is supported (default: simple)")
+    String authToken;
+
+    @Option(names = "--synod-auth-token-ttl-ms", description = "how long an unused simple auth token stays valid (default: 300000)")
+    Long authTokenTtlMillis;
+
+    @Option(names = "--synod-auth-tokens-max", description = "simple auth tokens held at once; the oldest goes first (default: 100000)")
+    Integer authTokensMax;
+
     @Option(names = "--name", description = "member name (its id is derived from it) (default: ${DEFAULT-VALUE})")
     String name = "default";
 

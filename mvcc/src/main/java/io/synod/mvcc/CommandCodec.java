@@ -28,6 +28,7 @@ public final class CommandCodec {
     private static final int TAG_LEASE_EXPIRE = 19;
     private static final int TAG_LEASE_CHECKPOINT = 20;
     private static final int TAG_ALARM = 32;
+    private static final int TAG_AUTH = 33;
 
     /**
      * Bounds on what a decoded command may contain.
@@ -84,6 +85,10 @@ public final class CommandCodec {
                 out.write(a.activate() ? 1 : 0);
                 zigzag(out, a.memberId());
                 out.write(a.type());
+            }
+            case AuthCommand a -> {
+                out.write(TAG_AUTH);
+                bytes(out, Bytes.copyOf(io.synod.mvcc.auth.AuthCodec.encode(a.op())));
             }
         }
         return out.toByteArray();
@@ -221,6 +226,7 @@ public final class CommandCodec {
             case TAG_LEASE_EXPIRE -> new LeaseCommand.Expire(r.zigzag("expire lease id"), r.zigzag("expire epoch"));
             case TAG_LEASE_CHECKPOINT -> r.checkpoint();
             case TAG_ALARM -> r.alarm();
+            case TAG_AUTH -> r.auth();
             default -> throw r.error("unknown command tag " + tag);
         };
         if (r.pos != data.length) throw r.error((data.length - r.pos) + " trailing bytes");
@@ -291,6 +297,15 @@ public final class CommandCodec {
             int i = u8(what);
             if (i >= values.length) throw error("unknown " + what + " " + i);
             return values[i];
+        }
+
+        AuthCommand auth() {
+            Bytes op = bytes("auth op", data.length);
+            try {
+                return new AuthCommand(io.synod.mvcc.auth.AuthCodec.decodeOp(op.toByteArray()));
+            } catch (IllegalArgumentException e) {
+                throw error(e.getMessage());
+            }
         }
 
         AlarmCommand alarm() {

@@ -1,6 +1,8 @@
 package io.synod.mvcc;
 
 import io.synod.common.Assert;
+import io.synod.mvcc.auth.AuthCodec;
+import io.synod.mvcc.auth.AuthState;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -83,6 +85,9 @@ public final class MvccStore implements AutoCloseable {
     private static final byte[] CF_META = "meta".getBytes(StandardCharsets.UTF_8);
     private static final byte[] CF_LEASE = "lease".getBytes(StandardCharsets.UTF_8);
     private static final byte[] CF_MEMBERS = "members".getBytes(StandardCharsets.UTF_8);
+    /** The auth store: one record, {@link #AUTH_STATE}, holding the whole {@link AuthState} (users and roles are few and small). */
+    private static final byte[] CF_AUTH = "auth".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] AUTH_STATE = "state".getBytes(StandardCharsets.UTF_8);
     private static final byte[] META_APPLIED = "applied".getBytes(StandardCharsets.UTF_8);
     private static final byte[] META_REVISION = "revision".getBytes(StandardCharsets.UTF_8);
     private static final byte[] META_COMPACT = "compact".getBytes(StandardCharsets.UTF_8);
@@ -115,6 +120,7 @@ public final class MvccStore implements AutoCloseable {
     private final ColumnFamilyHandle metaCf;
     private final ColumnFamilyHandle leaseCf;
     private final ColumnFamilyHandle membersCf;
+    private final ColumnFamilyHandle authCf;
 
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final KeyIndex index = new KeyIndex();
@@ -133,6 +139,8 @@ public final class MvccStore implements AutoCloseable {
     private Optional<Scheduled> scheduled;
     /** Raised alarms, oldest first; mirrors meta key {@code alarms}. */
     private List<AlarmCommand.Raised> alarms = List.of();
+    /** Users, roles and the enabled flag; mirrors the {@code auth} column family. */
+    private AuthState auth = AuthState.EMPTY;
     private boolean closed;
     private Optional<Throwable> failure = Optional.empty();
 
@@ -158,7 +166,8 @@ public final class MvccStore implements AutoCloseable {
                 new ColumnFamilyDescriptor(CF_REV, cfOptions),
                 new ColumnFamilyDescriptor(CF_META, cfOptions),
                 new ColumnFamilyDescriptor(CF_LEASE, cfOptions),
-                new ColumnFamilyDescriptor(CF_MEMBERS, cfOptions));
+                new ColumnFamilyDescriptor(CF_MEMBERS, cfOptions),
+                new ColumnFamilyDescriptor(CF_AUTH, cfOptions));
         this.handles = new ArrayList<>();
         RocksDB opened;
         try {
@@ -175,6 +184,7 @@ public final class MvccStore implements AutoCloseable {
         this.metaCf = handles.get(2);
         this.leaseCf = handles.get(3);
         this.membersCf = handles.get(4);
+        this.authCf = handles.get(5);
     }
 
     /** Opens (creating if needed) the store in {@code dir} and rebuilds the key index from it. */
@@ -220,6 +230,8 @@ public final class MvccStore implements AutoCloseable {
         currentRevision = readMeta(META_REVISION, INITIAL_REVISION);
         compactRevision = readMeta(META_COMPACT, 0);
         alarms = decodeAlarms(db.get(metaCf, META_ALARMS));
+        byte[] authRecord = db.get(authCf, AUTH_STATE);
+        auth = authRecord == null ? AuthState.EMPTY : AuthCodec.decodeState(authRecord);
         byte[] sch = db.get(metaCf, META_SCHEDULED);
         scheduled = sch == null ? Optional.empty() : Optional.of(Scheduled.decode(sch));
         try (RocksIterator it = db.newIterator(revCf)) {
@@ -267,6 +279,16 @@ public final class MvccStore implements AutoCloseable {
         lock.readLock().lock();
         try {
             return alarms;
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** The replicated auth state as of the applied index. */
+    public AuthState auth() {
+        lock.readLock().lock();
+        try {
+            return auth;
         } finally {
             lock.readLock().unlock();
         }
@@ -606,6 +628,15 @@ public final class MvccStore implements AutoCloseable {
                         alarms = List.copyOf(next); // memory ahead of the write, as elsewhere: a failed write poisons the store
                     }
                     yield new Result.Applied(new AlarmResponse(currentRevision, alarms, changed), List.of());
+                }
+                case AuthCommand a -> {
+                    AuthState.Outcome o = auth.apply(a.op());
+                    if (o.error().isPresent()) yield new Result.Rejected(o.error().get());
+                    if (o.state() != auth) {
+                        batch.put(authCf, AUTH_STATE, AuthCodec.encode(o.state()));
+                        auth = o.state(); // memory ahead of the write, as elsewhere: a failed write poisons the store
+                    }
+                    yield new Result.Applied(new AuthResponse(currentRevision, auth), List.of());
                 }
             };
         } catch (RocksDBException e) {

@@ -265,6 +265,7 @@ final class ModelStore {
             case CompactRequest k -> Optional.empty();
             case LeaseCommand l -> throw new AssertionError(l);
             case AlarmCommand a -> throw new AssertionError(a);
+            case AuthCommand a -> throw new AssertionError(a); // the model covers key-value state only
         };
         if (shape.isPresent()) return new Result.Rejected(shape.get());
         if (c instanceof CompactRequest k) {
@@ -283,6 +284,7 @@ final class ModelStore {
                 case CompactRequest k -> throw new AssertionError(k);
                 case LeaseCommand l -> throw new AssertionError(l);
                 case AlarmCommand a -> throw new AssertionError(a);
+                case AuthCommand a -> throw new AssertionError(a);
             };
         } catch (Refused r) {
             return new Result.Rejected(r.error);

@@ -167,6 +167,7 @@ final class EtcdProto {
                 case CompactResponse cr -> throw new IllegalStateException("a txn cannot contain a compaction");
                 case io.synod.mvcc.LeaseResponse lr -> throw new IllegalStateException("a txn cannot contain a lease operation");
                 case io.synod.mvcc.AlarmResponse ar -> throw new IllegalStateException("a txn cannot contain an alarm");
+                case io.synod.mvcc.AuthResponse ar -> throw new IllegalStateException("a txn cannot contain an auth change");
             });
         }
         return b.build();

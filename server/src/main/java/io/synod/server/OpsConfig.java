@@ -38,7 +38,11 @@ public record OpsConfig(
             DEFAULT_HTTP_BACKLOG, DEFAULT_HEALTH_TIMEOUT_MILLIS, DEFAULT_MEMBER_QUERY_TIMEOUT_MILLIS);
 
     public OpsConfig {
-        metricsUrl.ifPresent(ServerConfig::address); // host, port and http:// only
+        metricsUrl.ifPresent(ServerConfig::address); // host and port
+        // ServerConfig.address also takes https:// (for the gRPC listeners); this endpoint is plain HTTP only.
+        if (metricsUrl.isPresent() && ServerConfig.isHttps(metricsUrl.get())) {
+            throw new IllegalArgumentException("only http:// is served for --listen-metrics-urls: " + metricsUrl.get());
+        }
         if (httpThreads < 1 || httpQueueMax < 1 || httpBacklog < 1 || healthTimeoutMillis < 1 || memberQueryTimeoutMillis < 1) {
             throw new IllegalArgumentException("operations limits must be >= 1: threads " + httpThreads + ", queue " + httpQueueMax
                     + ", backlog " + httpBacklog + ", health timeout " + healthTimeoutMillis + " ms, member query timeout "

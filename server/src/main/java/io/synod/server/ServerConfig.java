@@ -41,6 +41,8 @@ import java.util.Map;
  * @param limits               backend quota and lease timers
  * @param identity             this member's id and its cluster's id once they are settled (read from the data
  *                             dir, or learned from the cluster when joining); empty: derived from the names
+ * @param security             TLS of the client and peer listeners and auth token settings; an {@code https://} URL
+ *                             needs the matching certificate, and every member of {@code initialCluster} uses one scheme
  */
 public record ServerConfig(
         String name,
@@ -63,7 +65,8 @@ public record ServerConfig(
         RaftLogOptions raftLogOptions,
         OpsConfig ops,
         ServerLimits limits,
-        java.util.Optional<Identity> identity) {
+        java.util.Optional<Identity> identity,
+        io.synod.server.security.SecurityConfig security) {
 
     /**
      * Who this member is: its Raft id and its cluster's id. A founding member's are derived from
@@ -93,7 +96,8 @@ public record ServerConfig(
         this(name, dataDir, clientUrl, advertiseClientUrls, peerUrl, initialCluster, initialClusterState, tickMillis, electionTicks,
                 heartbeatTicks, requestTimeoutMillis, requestBytesMax, retryBackoffMillis, requestsInFlightMax,
                 SnapshotPolicy.DEFAULT_SNAPSHOT_COUNT, SnapshotPolicy.DEFAULT_CATCHUP_ENTRIES, SnapshotLimits.DEFAULTS,
-                RaftLogOptions.DEFAULTS, OpsConfig.DEFAULTS, ServerLimits.DEFAULTS, java.util.Optional.empty());
+                RaftLogOptions.DEFAULTS, OpsConfig.DEFAULTS, ServerLimits.DEFAULTS, java.util.Optional.empty(),
+                io.synod.server.security.SecurityConfig.NONE);
     }
 
     /** The canonical configuration of the releases before {@link ServerLimits}: limits take their defaults. */
@@ -103,14 +107,32 @@ public record ServerConfig(
             long snapshotCatchupEntries, SnapshotLimits snapshotLimits, RaftLogOptions raftLogOptions, OpsConfig ops) {
         this(name, dataDir, clientUrl, advertiseClientUrls, peerUrl, initialCluster, initialClusterState, tickMillis, electionTicks,
                 heartbeatTicks, requestTimeoutMillis, requestBytesMax, retryBackoffMillis, requestsInFlightMax, snapshotCount,
-                snapshotCatchupEntries, snapshotLimits, raftLogOptions, ops, ServerLimits.DEFAULTS, java.util.Optional.empty());
+                snapshotCatchupEntries, snapshotLimits, raftLogOptions, ops, ServerLimits.DEFAULTS, java.util.Optional.empty(),
+                io.synod.server.security.SecurityConfig.NONE);
+    }
+
+    /** The canonical configuration of the releases before {@link io.synod.server.security.SecurityConfig}: plaintext, no TLS. */
+    public ServerConfig(String name, Path dataDir, URI clientUrl, List<String> advertiseClientUrls, URI peerUrl,
+            Map<String, URI> initialCluster, String initialClusterState, long tickMillis, int electionTicks, int heartbeatTicks,
+            long requestTimeoutMillis, int requestBytesMax, long retryBackoffMillis, int requestsInFlightMax, long snapshotCount,
+            long snapshotCatchupEntries, SnapshotLimits snapshotLimits, RaftLogOptions raftLogOptions, OpsConfig ops, ServerLimits limits) {
+        this(name, dataDir, clientUrl, advertiseClientUrls, peerUrl, initialCluster, initialClusterState, tickMillis, electionTicks,
+                heartbeatTicks, requestTimeoutMillis, requestBytesMax, retryBackoffMillis, requestsInFlightMax, snapshotCount,
+                snapshotCatchupEntries, snapshotLimits, raftLogOptions, ops, limits, java.util.Optional.empty(), io.synod.server.security.SecurityConfig.NONE);
     }
 
     /** This configuration with other limits. */
     public ServerConfig withLimits(ServerLimits newLimits) {
         return new ServerConfig(name, dataDir, clientUrl, advertiseClientUrls, peerUrl, initialCluster, initialClusterState, tickMillis,
                 electionTicks, heartbeatTicks, requestTimeoutMillis, requestBytesMax, retryBackoffMillis, requestsInFlightMax, snapshotCount,
-                snapshotCatchupEntries, snapshotLimits, raftLogOptions, ops, newLimits, identity);
+                snapshotCatchupEntries, snapshotLimits, raftLogOptions, ops, newLimits, identity, security);
+    }
+
+    /** This configuration with other TLS and auth settings. */
+    public ServerConfig withSecurity(io.synod.server.security.SecurityConfig newSecurity) {
+        return new ServerConfig(name, dataDir, clientUrl, advertiseClientUrls, peerUrl, initialCluster, initialClusterState, tickMillis,
+                electionTicks, heartbeatTicks, requestTimeoutMillis, requestBytesMax, retryBackoffMillis, requestsInFlightMax, snapshotCount,
+                snapshotCatchupEntries, snapshotLimits, raftLogOptions, ops, limits, identity, newSecurity);
     }
 
     public ServerConfig {
@@ -132,6 +154,23 @@ public record ServerConfig(
         for (String n : initialCluster.keySet()) require(ids.add(memberId(n)), "member id collision for name '" + n + "'");
         address(clientUrl);
         address(peerUrl);
+        java.util.Objects.requireNonNull(security, "security");
+        require(!isHttps(clientUrl) || security.client().serves(),
+                "TLS key/cert (--cert-file, --key-file) must be provided for client url " + clientUrl + " with HTTPS scheme");
+        require(!isHttps(peerUrl) || security.peer().serves(),
+                "TLS key/cert (--peer-cert-file, --peer-key-file) must be provided for peer url " + peerUrl + " with HTTPS scheme");
+        require(initialCluster.values().stream().map(ServerConfig::isHttps).distinct().count() == 1,
+                "--initial-cluster mixes http:// and https:// peer URLs: " + initialCluster);
+    }
+
+    /** True for an {@code https://} URL, which is served (or reached) with TLS. */
+    public static boolean isHttps(URI url) {
+        return "https".equals(url.getScheme());
+    }
+
+    /** True when the other members are reached with TLS (their peer URLs are {@code https://}). */
+    public boolean peersUseTls() {
+        return isHttps(initialCluster.values().iterator().next());
     }
 
     private static void require(boolean ok, String message) {
@@ -158,14 +197,14 @@ public record ServerConfig(
     public ServerConfig withIdentity(Identity id) {
         return new ServerConfig(name, dataDir, clientUrl, advertiseClientUrls, peerUrl, initialCluster, initialClusterState, tickMillis,
                 electionTicks, heartbeatTicks, requestTimeoutMillis, requestBytesMax, retryBackoffMillis, requestsInFlightMax, snapshotCount,
-                snapshotCatchupEntries, snapshotLimits, raftLogOptions, ops, limits, java.util.Optional.of(id));
+                snapshotCatchupEntries, snapshotLimits, raftLogOptions, ops, limits, java.util.Optional.of(id), security);
     }
 
     /** This configuration with another {@code --initial-cluster-state} (tests start extra members with "existing"). */
     public ServerConfig withInitialClusterState(String state) {
         return new ServerConfig(name, dataDir, clientUrl, advertiseClientUrls, peerUrl, initialCluster, state, tickMillis,
                 electionTicks, heartbeatTicks, requestTimeoutMillis, requestBytesMax, retryBackoffMillis, requestsInFlightMax, snapshotCount,
-                snapshotCatchupEntries, snapshotLimits, raftLogOptions, ops, limits, identity);
+                snapshotCatchupEntries, snapshotLimits, raftLogOptions, ops, limits, identity, security);
     }
 
     /** When the log is compacted, for the replica. */
@@ -177,7 +216,7 @@ public record ServerConfig(
     public ServerConfig withSnapshots(long count, long catchupEntries, SnapshotLimits limits, RaftLogOptions logOptions) {
         return new ServerConfig(name, dataDir, clientUrl, advertiseClientUrls, peerUrl, initialCluster, initialClusterState, tickMillis,
                 electionTicks, heartbeatTicks, requestTimeoutMillis, requestBytesMax, retryBackoffMillis, requestsInFlightMax, count,
-                catchupEntries, limits, logOptions, ops, this.limits, identity);
+                catchupEntries, limits, logOptions, ops, this.limits, identity, security);
     }
 
     /**
@@ -207,8 +246,8 @@ public record ServerConfig(
 
     public static InetSocketAddress address(URI url) {
         if (url.getHost() == null || url.getPort() < 0) throw new IllegalArgumentException("URL needs host and port: " + url);
-        if (url.getScheme() != null && !url.getScheme().equals("http")) {
-            throw new IllegalArgumentException("only http:// URLs are supported (no TLS yet): " + url);
+        if (url.getScheme() != null && !url.getScheme().equals("http") && !url.getScheme().equals("https")) {
+            throw new IllegalArgumentException("only http:// and https:// URLs are supported: " + url);
         }
         return new InetSocketAddress(url.getHost(), url.getPort());
     }
@@ -226,6 +265,8 @@ public record ServerConfig(
             int eq = a.indexOf('=');
             if (eq > 0) {
                 flags.put(a.substring(2, eq), a.substring(eq + 1));
+            } else if (BOOLEAN_FLAGS.contains(a.substring(2)) && (i + 1 == args.length || args[i + 1].startsWith("--"))) {
+                flags.put(a.substring(2), "true"); // etcd's boolean flags stand alone
             } else {
                 require(i + 1 < args.length, "flag " + a + " needs a value");
                 flags.put(a.substring(2), args[++i]);
@@ -268,7 +309,8 @@ public record ServerConfig(
                 RaftLogOptions.DEFAULTS,
                 opsFromFlags(flags),
                 limitsFromFlags(flags),
-                java.util.Optional.empty());
+                java.util.Optional.empty(),
+                securityFromFlags(flags));
         for (String f : flags.keySet()) require(KNOWN_FLAGS.contains(f), "unknown flag --" + f);
         return cfg;
     }
@@ -281,7 +323,33 @@ public record ServerConfig(
             "synod-ops-backlog", "synod-health-timeout-ms", "synod-member-query-timeout-ms", "quota-backend-bytes",
             "synod-lease-check-interval-ms", "synod-lease-expiries-per-check", "synod-lease-checkpoint-interval-ms",
             "synod-lease-checkpoint-batch", "heartbeat-interval", "election-timeout", "synod-waiters-max", "synod-snapshot-downloads-max",
-            "synod-corrupt-check-interval-ms");
+            "synod-corrupt-check-interval-ms", "cert-file", "key-file", "trusted-ca-file", "client-cert-auth", "peer-cert-file",
+            "peer-key-file", "peer-trusted-ca-file", "peer-client-cert-auth", "auth-token", "synod-auth-token-ttl-ms",
+            "synod-auth-tokens-max", "synod-auth-pbkdf2-iterations");
+
+    private static final List<String> BOOLEAN_FLAGS = List.of("client-cert-auth", "peer-client-cert-auth");
+
+    /** etcd's TLS flags for both listeners, and the simple token settings ({@code --auth-token simple} only). */
+    private static io.synod.server.security.SecurityConfig securityFromFlags(Map<String, String> flags) {
+        String token = flags.getOrDefault("auth-token", "simple");
+        require(token.equals("simple"), "--auth-token '" + token + "' is not supported (only 'simple'; JWT tokens are not implemented)");
+        return new io.synod.server.security.SecurityConfig(tlsFromFlags(flags, ""), tlsFromFlags(flags, "peer-"),
+                Long.parseLong(flags.getOrDefault("synod-auth-token-ttl-ms",
+                        Long.toString(io.synod.server.security.SecurityConfig.DEFAULT_AUTH_TOKEN_TTL_MILLIS))),
+                Integer.parseInt(flags.getOrDefault("synod-auth-tokens-max",
+                        Integer.toString(io.synod.server.security.SecurityConfig.DEFAULT_AUTH_TOKENS_MAX))),
+                Integer.parseInt(flags.getOrDefault("synod-auth-pbkdf2-iterations",
+                        Integer.toString(io.synod.server.security.SecurityConfig.DEFAULT_PASSWORD_HASH_ITERATIONS))));
+    }
+
+    private static io.synod.server.security.TlsFiles tlsFromFlags(Map<String, String> flags, String prefix) {
+        java.util.function.Function<String, java.util.Optional<Path>> file = f -> java.util.Optional.ofNullable(flags.get(prefix + f))
+                .filter(v -> !v.isBlank()).map(Path::of);
+        String auth = flags.getOrDefault(prefix + "client-cert-auth", "false");
+        require(auth.equals("true") || auth.equals("false"), "--" + prefix + "client-cert-auth must be true or false, got '" + auth + "'");
+        return new io.synod.server.security.TlsFiles(file.apply("cert-file"), file.apply("key-file"), file.apply("trusted-ca-file"),
+                Boolean.parseBoolean(auth));
+    }
 
     /**
      * etcd's {@code --heartbeat-interval} and {@code --election-timeout} (milliseconds) become the

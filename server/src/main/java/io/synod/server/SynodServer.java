@@ -13,6 +13,12 @@ import io.synod.raft.RaftMessage;
 import io.synod.raft.RaftNode;
 import io.synod.replica.ReplicaDriver;
 import io.synod.replica.ReplicaLimits;
+import io.synod.server.auth.AuthGate;
+import io.synod.server.auth.AuthService;
+import io.synod.server.auth.Passwords;
+import io.synod.server.auth.TokenStore;
+import io.synod.server.security.TlsContexts;
+import io.synod.server.security.TlsFiles;
 import io.synod.server.transport.PeerService;
 import io.synod.server.transport.PeerTransport;
 import io.synod.server.transport.SnapshotInbox;
@@ -125,7 +131,8 @@ public final class SynodServer implements AutoCloseable {
             snapshotSender = new SnapshotSender(config.snapshotLimits(), peer -> transportRef[0].channel(peer),
                     store::snapshot, (peer, ok) -> driverRef[0].reportSnapshot(peer, ok));
             transport = new PeerTransport(members.peers(), TransportLimits.DEFAULTS, peer -> driverRef[0].reportUnreachable(peer),
-                    snapshotSender::send);
+                    snapshotSender::send, config.peersUseTls() ? java.util.Optional.of(TlsContexts.client(config.security().peer()))
+                            : java.util.Optional.empty());
             transportRef[0] = transport;
             members.attach(transport);
             store.addSwapListener(members::onSwap);
@@ -164,7 +171,12 @@ public final class SynodServer implements AutoCloseable {
             // etcd ends require-leader streams after three election timeouts without a leader.
             watch.monitorLeader(driver::leader, 3 * config.electionTicks() * config.tickMillis(), config.tickMillis() * config.electionTicks());
             var watchService = ServerInterceptors.intercept(watch, mdc, WatchService.requireLeaderInterceptor());
-            peerServer = grpcServer(config, ServerConfig.address(config.peerUrl()))
+            var tokens = new TokenStore(config.security().authTokenTtlMillis(), config.security().authTokensMax(), System::nanoTime);
+            var authService = ServerInterceptors.intercept(new AuthService(proposer::write,
+                    () -> proposer.awaitReadIndex(proposer.deadlineNanos()), () -> finalStore.read(MvccStore::auth), kv::header,
+                    kv::localHeader, new Passwords(config.security().passwordHashIterations()), tokens,
+                    () -> finalStore.read(MvccStore::currentRevision)), Proposer.forwardedInterceptor(), mdc);
+            peerServer = grpcServer(config, config.peerUrl(), config.security().peer())
                     .maxInboundMessageSize(Math.max(TransportLimits.DEFAULTS.frameBytesMax(), config.snapshotLimits().frameBytesMax()))
                     .addService(PeerService.definition(id, m -> driver.deliver((RaftMessage) m)))
                     .addService(snapshotInbox.definition())
@@ -174,12 +186,16 @@ public final class SynodServer implements AutoCloseable {
                     .addService(ops.maintenance())
                     .addService(clusterServices.get(0))
                     .addService(clusterServices.get(1))
+                    .addService(authService)
                     .build().start();
             Server clientServer;
             try {
-                clientServer = grpcServer(config, ServerConfig.address(config.clientUrl()))
+                clientServer = grpcServer(config, config.clientUrl(), config.security().client())
                         .intercept(new QuotaInterceptor(store, alarms, config.limits().quotaBackendBytes(), id))
-                        .intercept(new RequestSizeInterceptor(config.requestBytesMax())).addService(kvService).addService(leaseService)
+                        .intercept(new RequestSizeInterceptor(config.requestBytesMax()))
+                        // Added last, so it runs first: nothing reaches a service (or the quota check) unauthorised.
+                        .intercept(new AuthGate(() -> finalStore.read(MvccStore::auth), tokens, lease -> finalStore.read(s -> s.leaseKeys(lease))))
+                        .addService(authService).addService(kvService).addService(leaseService)
                         .addService(watchService).addService(lockService).addService(electionService).addService(ops.maintenance())
                         .addService(clusterServices.get(0))
                         .build().start();
@@ -245,13 +261,16 @@ public final class SynodServer implements AutoCloseable {
         }
     }
 
-    private static NettyServerBuilder grpcServer(ServerConfig config, java.net.InetSocketAddress address) {
+    private static NettyServerBuilder grpcServer(ServerConfig config, java.net.URI url, TlsFiles tls) {
         // etcd clients ping every few seconds; grpc-java's default would close their connections.
-        return NettyServerBuilder.forAddress(address)
+        var builder = NettyServerBuilder.forAddress(ServerConfig.address(url))
                 .permitKeepAliveTime(1, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true)
                 .callExecutor(Proposer.inlineCalls()) // non-blocking handlers run on the transport thread
                 .maxInboundMessageSize(config.requestBytesMax() + RequestSizeInterceptor.GRPC_OVERHEAD_BYTES);
+        // As in etcd, the URL's scheme decides: https:// serves TLS with the listener's files, http:// plaintext.
+        if (ServerConfig.isHttps(url)) builder.sslContext(TlsContexts.server(tls));
+        return builder;
     }
 
     /**

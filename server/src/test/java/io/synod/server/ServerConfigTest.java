@@ -39,7 +39,11 @@ class ServerConfigTest {
         assertThatThrownBy(() -> ServerConfig.fromArgs(new String[] {"--name=a", "--initial-cluster=" + CLUSTER, "--bogus=1"}))
                 .hasMessageContaining("unknown flag --bogus");
         assertThatThrownBy(() -> ServerConfig.fromArgs(new String[] {"--name=a", "--initial-cluster=" + CLUSTER,
-                "--listen-client-urls=https://127.0.0.1:1"})).hasMessageContaining("only http://");
+                "--listen-client-urls=https://127.0.0.1:1"})).hasMessageContaining("--cert-file, --key-file");
+        assertThatThrownBy(() -> ServerConfig.fromArgs(new String[] {"--name=a", "--initial-cluster=" + CLUSTER,
+                "--listen-client-urls=unix://127.0.0.1:1"})).hasMessageContaining("only http:// and https://");
+        assertThatThrownBy(() -> ServerConfig.fromArgs(new String[] {"--name=a", "--initial-cluster=" + CLUSTER, "--client-cert-auth"}))
+                .hasMessageContaining("--trusted-ca-file");
         assertThatThrownBy(() -> ServerConfig.fromArgs(new String[] {"--name=a", "--initial-cluster=a=http://h:1,a=http://h:2"}))
                 .hasMessageContaining("names 'a' twice");
     }

@@ -4,6 +4,7 @@ import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ClientResponseObserver;
@@ -14,6 +15,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -62,8 +64,12 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
         Peer(long id, InetSocketAddress address) {
             this.id = id;
             this.address = address;
-            this.channel = NettyChannelBuilder.forAddress(address).usePlaintext()
-                    .maxInboundMessageSize(limits.frameBytesMax()).build();
+            var builder = NettyChannelBuilder.forAddress(address).maxInboundMessageSize(limits.frameBytesMax());
+            // With peer TLS every channel (Raft frames, forwarded client requests, snapshots) is encrypted and
+            // verifies the other member's certificate and host name against the peer CA.
+            if (tls.isPresent()) builder.sslContext(tls.get());
+            else builder.usePlaintext();
+            this.channel = builder.build();
             this.sender = new Thread(this::sendLoop, "synod-peer-send-" + Long.toUnsignedString(id, 16));
             this.sender.setDaemon(true);
         }
@@ -219,6 +225,7 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
     private final TransportLimits limits;
     private final LongConsumer unreachable;
     private final Consumer<RaftMessage.SnapshotRequest> snapshots;
+    private final Optional<SslContext> tls;
     /** Peers by member id; replaced entries are retired. Read by any thread, changed under {@code this}. */
     private final Map<Long, Peer> peers = new ConcurrentSkipListMap<>();
     private boolean started;
@@ -240,6 +247,16 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
      */
     public PeerTransport(Map<Long, InetSocketAddress> peerAddresses, TransportLimits limits, LongConsumer unreachable,
             Consumer<RaftMessage.SnapshotRequest> snapshots) {
+        this(peerAddresses, limits, unreachable, snapshots, Optional.empty());
+    }
+
+    /**
+     * @param tls the client TLS context for every peer ({@link io.synod.server.security.TlsContexts#client}),
+     *            empty for plaintext
+     */
+    public PeerTransport(Map<Long, InetSocketAddress> peerAddresses, TransportLimits limits, LongConsumer unreachable,
+            Consumer<RaftMessage.SnapshotRequest> snapshots, Optional<SslContext> tls) {
+        this.tls = tls;
         this.limits = limits;
         this.unreachable = unreachable;
         this.snapshots = snapshots;
