@@ -1,0 +1,294 @@
+package io.synod.chaos;
+
+import io.etcd.jetcd.api.MaintenanceGrpc;
+import io.etcd.jetcd.api.StatusRequest;
+import io.etcd.jetcd.api.StatusResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.synod.server.ServerConfig;
+import java.io.File;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real Synod cluster of separate member JVMs on loopback, every peer link running through its own
+ * {@link LinkProxy} (member {@code i} is told that member {@code k} lives at the port of proxy
+ * {@code i→k}), so each direction between two members can be faulted on its own. Members are
+ * started with {@code java -cp <this class path> io.synod.server.ServerMain} and etcd-style flags,
+ * exactly as {@code synod cluster} does. Clients reach the members' client ports directly: only the
+ * peer network is faulty.
+ *
+ * <p>Cleanup is not optional: {@link #close} kills every member this object started (resuming
+ * paused ones first is unnecessary, SIGKILL ends stopped processes too) and closes every proxy, and
+ * a JVM shutdown hook does the same if the harness is interrupted. Only processes started here are
+ * ever signalled, by pid.
+ *
+ * <p>Note the one visible difference from a production cluster: since each member gets its own
+ * view of the peer URLs, the cluster id in response headers differs between members (it is a
+ * hash of {@code --initial-cluster}); nothing in the server compares cluster ids.
+ */
+public final class LocalCluster implements AutoCloseable {
+    private final int size;
+    private final Path dir;
+    private final int basePort;
+    private final long tickMillis;
+    private final List<String> extraFlags;
+    private final Process[] processes;
+    private final boolean[] paused;
+    private final LinkProxy[][] links;
+    private final ManagedChannel[] channels;
+    private final Thread hook;
+    private volatile boolean closed;
+
+    /**
+     * @param basePort client ports are {@code base..base+n-1}, peer ports {@code base+100..}, link proxies
+     *     {@code base+200+i*n+k}
+     */
+    public LocalCluster(int size, Path dir, int basePort, long tickMillis, List<String> extraFlags, long seed) throws IOException {
+        this.size = size;
+        this.dir = dir;
+        this.basePort = basePort;
+        this.tickMillis = tickMillis;
+        this.extraFlags = List.copyOf(extraFlags);
+        this.processes = new Process[size];
+        this.paused = new boolean[size];
+        this.links = new LinkProxy[size][size];
+        this.channels = new ManagedChannel[size];
+        for (int p : allPorts()) {
+            if (!portFree(p)) throw new IOException("port " + p + " is in use; pick another --base-port");
+        }
+        Files.createDirectories(dir);
+        hook = new Thread(this::closeQuietly, "chaos-cluster-cleanup");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            for (int i = 0; i < size; i++) {
+                for (int k = 0; k < size; k++) {
+                    if (i == k) continue;
+                    links[i][k] = new LinkProxy(name(i) + "->" + name(k), linkPort(i, k),
+                            new InetSocketAddress(InetAddress.getLoopbackAddress(), peerPort(k)), seed * 31 + i * size + k);
+                }
+            }
+            for (int i = 0; i < size; i++) {
+                channels[i] = NettyChannelBuilder.forAddress("127.0.0.1", clientPort(i)).usePlaintext().build();
+            }
+        } catch (IOException | RuntimeException e) {
+            closeQuietly();
+            throw e;
+        }
+    }
+
+    List<Integer> allPorts() {
+        var ports = new ArrayList<Integer>();
+        for (int i = 0; i < size; i++) {
+            ports.add(clientPort(i));
+            ports.add(peerPort(i));
+            for (int k = 0; k < size; k++) if (i != k) ports.add(linkPort(i, k));
+        }
+        return ports;
+    }
+
+    static boolean portFree(int port) {
+        try (var s = new ServerSocket()) {
+            s.setReuseAddress(true);
+            s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    public int size() {
+        return size;
+    }
+
+    public static String name(int i) {
+        return "c" + (i + 1);
+    }
+
+    public int clientPort(int i) {
+        return basePort + i;
+    }
+
+    int peerPort(int i) {
+        return basePort + 100 + i;
+    }
+
+    int linkPort(int from, int to) {
+        return basePort + 200 + from * size + to;
+    }
+
+    /** The proxy carrying member {@code from}'s connections to member {@code to}. */
+    public LinkProxy link(int from, int to) {
+        return links[from][to];
+    }
+
+    public ManagedChannel channel(int i) {
+        return channels[i];
+    }
+
+    public long tickMillis() {
+        return tickMillis;
+    }
+
+    /** Election timeout of the members, in milliseconds (the server's default ticks per election). */
+    public long electionTimeoutMillis() {
+        return tickMillis * ServerConfig.DEFAULT_ELECTION_TICKS;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    private String initialCluster(int self) {
+        var sb = new StringBuilder();
+        for (int k = 0; k < size; k++) {
+            if (k > 0) sb.append(',');
+            sb.append(name(k)).append("=http://127.0.0.1:").append(k == self ? peerPort(k) : linkPort(self, k));
+        }
+        return sb.toString();
+    }
+
+    /** Starts member {@code i} (again) on its data directory; its output is appended to {@code <dir>/<name>.log}. */
+    public synchronized void start(int i) throws IOException {
+        if (closed) throw new IllegalStateException("cluster closed");
+        if (processes[i] != null && processes[i].isAlive()) throw new IllegalStateException(name(i) + " is running");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        var cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "io.synod.server.ServerMain",
+                "--name", name(i), "--data-dir", dir.resolve(name(i)).toAbsolutePath().toString(),
+                "--listen-client-urls", "http://127.0.0.1:" + clientPort(i),
+                "--listen-peer-urls", "http://127.0.0.1:" + peerPort(i),
+                "--initial-cluster", initialCluster(i), "--initial-cluster-state", "new",
+                "--synod-tick-ms", Long.toString(tickMillis)));
+        cmd.addAll(extraFlags);
+        processes[i] = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(name(i) + ".log").toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+        paused[i] = false;
+    }
+
+    public void startAll() throws IOException {
+        for (int i = 0; i < size; i++) start(i);
+    }
+
+    /** SIGKILL: no shutdown hook, unflushed state lost. Waits until the process is gone. */
+    public synchronized void kill(int i) throws InterruptedException {
+        Process p = processes[i];
+        if (p == null || !p.isAlive()) return;
+        p.destroyForcibly();
+        p.waitFor(10, TimeUnit.SECONDS);
+        paused[i] = false;
+    }
+
+    public synchronized boolean isRunning(int i) {
+        return processes[i] != null && processes[i].isAlive();
+    }
+
+    /** SIGSTOP: the member freezes, timers and all, until {@link #resume}. */
+    public synchronized void pause(int i) throws IOException, InterruptedException {
+        if (!isRunning(i) || paused[i]) return;
+        signal(i, "STOP");
+        paused[i] = true;
+    }
+
+    public synchronized void resume(int i) throws IOException, InterruptedException {
+        if (!isRunning(i) || !paused[i]) return;
+        signal(i, "CONT");
+        paused[i] = false;
+    }
+
+    public synchronized boolean isPaused(int i) {
+        return paused[i];
+    }
+
+    private void signal(int i, String sig) throws IOException, InterruptedException {
+        var p = new ProcessBuilder("kill", "-" + sig, Long.toString(processes[i].pid())).redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        if (p.waitFor() != 0) throw new IOException("kill -" + sig + " " + processes[i].pid() + " failed");
+    }
+
+    public long pid(int i) {
+        return processes[i] == null ? -1 : processes[i].pid();
+    }
+
+    /** The member id the members derive from a name. */
+    public static long memberId(int i) {
+        return ServerConfig.memberId(name(i));
+    }
+
+    public static int indexOf(long memberId, int size) {
+        for (int i = 0; i < size; i++) if (memberId(i) == memberId) return i;
+        return -1;
+    }
+
+    /** Maintenance Status of member {@code i}, or empty if it does not answer within the deadline. */
+    public Optional<StatusResponse> status(int i, long deadlineMillis) {
+        if (!isRunning(i) || isPaused(i)) return Optional.empty();
+        try {
+            return Optional.of(MaintenanceGrpc.newBlockingStub(channels[i]).withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS)
+                    .status(StatusRequest.getDefaultInstance()));
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The member a majority of running members names as leader with the highest term, or -1. */
+    public int leader() {
+        long bestTerm = -1;
+        int best = -1;
+        for (int i = 0; i < size; i++) {
+            var s = status(i, 500);
+            if (s.isEmpty() || s.get().getLeader() == 0) continue;
+            if (s.get().getRaftTerm() > bestTerm) {
+                bestTerm = s.get().getRaftTerm();
+                best = indexOf(s.get().getLeader(), size);
+            }
+        }
+        return best;
+    }
+
+    /** Resumes every paused member, heals every link and starts every stopped member. */
+    public void healAll() throws IOException, InterruptedException {
+        for (int i = 0; i < size; i++) {
+            for (int k = 0; k < size; k++) if (i != k) links[i][k].heal();
+        }
+        for (int i = 0; i < size; i++) {
+            resume(i);
+            if (!isRunning(i)) start(i);
+        }
+    }
+
+    private void closeQuietly() {
+        if (closed) return;
+        closed = true;
+        for (Process p : processes) if (p != null && p.isAlive()) p.destroyForcibly();
+        for (Process p : processes) {
+            if (p == null) continue;
+            try {
+                p.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        for (LinkProxy[] row : links) for (LinkProxy l : row) if (l != null) l.close();
+        for (ManagedChannel ch : channels) if (ch != null) ch.shutdownNow();
+    }
+
+    @Override
+    public void close() {
+        closeQuietly();
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook is running or has run
+        }
+    }
+}
