@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
 @Command(name = "chaos", mixinStandardHelpOptions = true,
         description = "Fault injection against a real multi-process cluster, with linearizability, watch, lock, lease and convergence checks.")
 public final class ChaosMain implements Callable<Integer> {
-    @Option(names = "--scenario", description = "one named scenario: ${COMPLETION-CANDIDATES}") String scenario;
+    @Option(names = "--scenario", description = "one named scenario: partition, partition-asymmetric, isolate-leader, bridge, network, kill, pause, mixed") String scenario;
 
     @Option(names = "--runs", description = "number of runs (default: ${DEFAULT-VALUE})") int runs = 1;
 
