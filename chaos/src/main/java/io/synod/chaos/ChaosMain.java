@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
  * {@code synod chaos}: runs a named scenario, or N runs whose scenarios and fault schedules are
  * drawn from a seed, against a real multi-process cluster, and checks every workload's history.
  * It prints each run's outcome, writes a report per run under {@code --dir}, and ends with
- * {@code runs=N violations=V mode=loopback}; on any violation it exits 1 and prints the command that
+ * {@code runs=N violations=V mode=netns|loopback}; on any violation it exits 1 and prints the command that
  * replays the failing run's fault schedule. ({@code bin/synod chaos} reaches this class through the
  * cli module's launcher, which starts it as its own JVM: no module depends on this one.)
  */
@@ -47,6 +47,10 @@ public final class ChaosMain implements Callable<Integer> {
     @Option(names = "--dir", description = "where run directories (member data, logs, report.txt) go (default: /tmp/synod-chaos-<time>)")
     Path dir;
 
+    @Option(names = "--mode", description = "netns (a network namespace per member, iptables faults; needs root, ip, iptables), "
+            + "loopback (per-link TCP proxies; works anywhere) or auto: netns when available (default: ${DEFAULT-VALUE})")
+    String mode = "auto";
+
     @Option(names = "--keep", description = "keep member data and logs of passing runs too (default: only failing runs keep them)")
     boolean keep;
 
@@ -63,8 +67,31 @@ public final class ChaosMain implements Callable<Integer> {
             dir = Path.of("/tmp", "synod-chaos-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         }
         Files.createDirectories(dir);
+        boolean netns;
+        switch (mode) {
+            case "loopback" -> netns = false;
+            case "netns", "auto" -> {
+                var why = NetnsNetwork.unavailableReason();
+                if (why.isPresent() && mode.equals("netns")) {
+                    System.err.println("chaos: --mode netns is not available: " + why.get());
+                    return 2;
+                }
+                why.ifPresent(w -> System.out.println("chaos: network namespaces unavailable (" + w + "); falling back to loopback "
+                        + "with faults injected by per-link TCP proxies"));
+                netns = why.isEmpty();
+            }
+            default -> {
+                System.err.println("chaos: --mode must be auto, netns or loopback");
+                return 2;
+            }
+        }
+        String modeName = netns ? "netns" : "loopback";
+        System.out.println("chaos: mode=" + modeName + (netns ? " (a network namespace per member on a bridge; partitions and loss "
+                + "by iptables; latency faults are skipped, no tc netem)" : " (members on 127.0.0.1, every peer link through a fault-injecting "
+                + "TCP proxy)"));
         var options = new ChaosRun.Options(members, basePort, tickMillis, minutes, 2000,
-                List.of("--snapshot-count", Long.toString(snapshotCount), "--snapshot-catchup-entries", Long.toString(Math.max(50, snapshotCount / 4))));
+                List.of("--snapshot-count", Long.toString(snapshotCount), "--snapshot-catchup-entries", Long.toString(Math.max(50, snapshotCount / 4))),
+                netns);
         int violations = 0;
         var failing = new ArrayList<String>();
         var summary = new StringBuilder();
@@ -75,7 +102,7 @@ public final class ChaosMain implements Callable<Integer> {
             System.out.println("chaos: run " + (r + 1) + "/" + runs + " scenario=" + sc.label() + " seed=" + runSeed + " dir=" + runDir);
             ChaosRun.Result result = new ChaosRun(options, sc, runSeed, runDir).run();
             String replay = "bin/synod chaos --scenario " + sc.label() + " --seed " + runSeed + " --minutes " + minutes
-                    + (members != 3 ? " --members " + members : "");
+                    + (members != 3 ? " --members " + members : "") + " --mode " + modeName;
             String line = "run " + (r + 1) + " scenario=" + sc.label() + " seed=" + runSeed + ": "
                     + (result.violations().isEmpty() ? "ok" : result.violations().size() + " violation(s)") + " (report " + result.reportFile() + ")";
             System.out.println("chaos: " + line);
@@ -95,13 +122,13 @@ public final class ChaosMain implements Callable<Integer> {
                 deleteMemberData(runDir);
             }
         }
-        Files.writeString(dir.resolve("summary.txt"), summary + "runs=" + runs + " violations=" + violations + " mode=loopback\n",
+        Files.writeString(dir.resolve("summary.txt"), summary + "runs=" + runs + " violations=" + violations + " mode=" + modeName + "\n",
                 StandardCharsets.UTF_8);
         if (!failing.isEmpty()) {
             System.out.println("chaos: replay the failing run(s) with:");
             for (String f : failing) System.out.println("  " + f);
         }
-        System.out.println("runs=" + runs + " violations=" + violations + " mode=loopback");
+        System.out.println("runs=" + runs + " violations=" + violations + " mode=" + modeName);
         return violations == 0 ? 0 : 1;
     }
 

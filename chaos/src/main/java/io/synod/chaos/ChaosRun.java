@@ -26,7 +26,8 @@ public final class ChaosRun {
     private final Path dir;
 
     /** Run parameters shared by every run of one command. */
-    public record Options(int members, int basePort, long tickMillis, double minutes, long callDeadlineMillis, List<String> memberFlags) {}
+    public record Options(int members, int basePort, long tickMillis, double minutes, long callDeadlineMillis, List<String> memberFlags,
+            boolean netns) {}
 
     public ChaosRun(Options options, Scenario scenario, long seed, Path dir) {
         this.options = options;
@@ -39,8 +40,17 @@ public final class ChaosRun {
         var report = new StringBuilder();
         var violations = new ArrayList<Violation>();
         report.append("scenario=").append(scenario.label()).append(" seed=").append(seed).append(" members=").append(options.members())
-                .append(" minutes=").append(options.minutes()).append(" mode=loopback (per-link TCP proxies)\n");
-        try (var cluster = new LocalCluster(options.members(), dir, options.basePort(), options.tickMillis(), options.memberFlags(), seed)) {
+                .append(" minutes=").append(options.minutes()).append(" mode=").append(options.netns() ? "netns (a network namespace per member, "
+                        + "iptables faults)" : "loopback (per-link TCP proxies)").append('\n');
+        Network network;
+        try {
+            network = options.netns() ? new NetnsNetwork(options.members(), options.basePort())
+                    : new ProxyNetwork(options.members(), options.basePort(), seed);
+        } catch (IOException e) {
+            violations.add(new Violation("harness", "setup-failed", e.toString(), ""));
+            return finish(report, violations);
+        }
+        try (var cluster = new LocalCluster(options.members(), dir, network, options.tickMillis(), options.memberFlags())) {
             cluster.startAll();
             var ctx = new RunContext(cluster, options.callDeadlineMillis());
             awaitServing(ctx);
@@ -76,6 +86,10 @@ public final class ChaosRun {
         } catch (Exception e) {
             violations.add(new Violation("harness", "run-failed", e.toString(), stackTop(e)));
         }
+        return finish(report, violations);
+    }
+
+    private Result finish(StringBuilder report, List<Violation> violations) throws IOException {
         report.append("\noutcome: ").append(violations.isEmpty() ? "OK, no violation" : violations.size() + " violation(s)").append('\n');
         for (Violation v : violations) {
             report.append("\nVIOLATION ").append(v).append('\n');

@@ -19,80 +19,51 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real Synod cluster of separate member JVMs on loopback, every peer link running through its own
- * {@link LinkProxy} (member {@code i} is told that member {@code k} lives at the port of proxy
- * {@code i→k}), so each direction between two members can be faulted on its own. Members are
- * started with {@code java -cp <this class path> io.synod.server.ServerMain} and etcd-style flags,
- * exactly as {@code synod cluster} does. Clients reach the members' client ports directly: only the
- * peer network is faulty.
+ * A real Synod cluster of separate member JVMs whose peer traffic runs through a faultable
+ * {@link Network}: each member in its own network namespace ({@link NetnsNetwork}) or all on
+ * loopback behind per-link proxies ({@link ProxyNetwork}). Members are started with
+ * {@code java -cp <this class path> io.synod.server.ServerMain} and etcd-style flags, exactly as
+ * {@code synod cluster} does. Clients reach the members' client ports directly: only the peer
+ * network is faulty.
  *
- * <p>Cleanup is not optional: {@link #close} kills every member this object started (resuming
- * paused ones first is unnecessary, SIGKILL ends stopped processes too) and closes every proxy, and
- * a JVM shutdown hook does the same if the harness is interrupted. Only processes started here are
- * ever signalled, by pid.
- *
- * <p>Note the one visible difference from a production cluster: since each member gets its own
- * view of the peer URLs, the cluster id in response headers differs between members (it is a
- * hash of {@code --initial-cluster}); nothing in the server compares cluster ids.
+ * <p>Cleanup is not optional: {@link #close} kills every member this object started (SIGKILL ends
+ * stopped processes too) and then tears the network down (proxies, or namespaces, veths and the
+ * bridge), and a JVM shutdown hook does the same if the harness is interrupted. Only processes
+ * started here are ever signalled, by pid.
  */
 public final class LocalCluster implements AutoCloseable {
     private final int size;
     private final Path dir;
-    private final int basePort;
+    private final Network network;
     private final long tickMillis;
     private final List<String> extraFlags;
     private final Process[] processes;
     private final boolean[] paused;
-    private final LinkProxy[][] links;
     private final ManagedChannel[] channels;
     private final Thread hook;
     private volatile boolean closed;
 
-    /**
-     * @param basePort client ports are {@code base..base+n-1}, peer ports {@code base+100..}, link proxies
-     *     {@code base+200+i*n+k}
-     */
-    public LocalCluster(int size, Path dir, int basePort, long tickMillis, List<String> extraFlags, long seed) throws IOException {
+    /** Takes ownership of {@code network}: closing the cluster (or the shutdown hook) closes it. */
+    public LocalCluster(int size, Path dir, Network network, long tickMillis, List<String> extraFlags) throws IOException {
         this.size = size;
         this.dir = dir;
-        this.basePort = basePort;
+        this.network = network;
         this.tickMillis = tickMillis;
         this.extraFlags = List.copyOf(extraFlags);
         this.processes = new Process[size];
         this.paused = new boolean[size];
-        this.links = new LinkProxy[size][size];
         this.channels = new ManagedChannel[size];
-        for (int p : allPorts()) {
-            if (!portFree(p)) throw new IOException("port " + p + " is in use; pick another --base-port");
-        }
-        Files.createDirectories(dir);
         hook = new Thread(this::closeQuietly, "chaos-cluster-cleanup");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
+            Files.createDirectories(dir);
             for (int i = 0; i < size; i++) {
-                for (int k = 0; k < size; k++) {
-                    if (i == k) continue;
-                    links[i][k] = new LinkProxy(name(i) + "->" + name(k), linkPort(i, k),
-                            new InetSocketAddress(InetAddress.getLoopbackAddress(), peerPort(k)), seed * 31 + i * size + k);
-                }
-            }
-            for (int i = 0; i < size; i++) {
-                channels[i] = NettyChannelBuilder.forAddress("127.0.0.1", clientPort(i)).usePlaintext().build();
+                channels[i] = NettyChannelBuilder.forAddress(network.clientHost(i), network.clientPort(i)).usePlaintext().build();
             }
         } catch (IOException | RuntimeException e) {
             closeQuietly();
             throw e;
         }
-    }
-
-    List<Integer> allPorts() {
-        var ports = new ArrayList<Integer>();
-        for (int i = 0; i < size; i++) {
-            ports.add(clientPort(i));
-            ports.add(peerPort(i));
-            for (int k = 0; k < size; k++) if (i != k) ports.add(linkPort(i, k));
-        }
-        return ports;
     }
 
     static boolean portFree(int port) {
@@ -109,25 +80,12 @@ public final class LocalCluster implements AutoCloseable {
         return size;
     }
 
+    public Network network() {
+        return network;
+    }
+
     public static String name(int i) {
         return "c" + (i + 1);
-    }
-
-    public int clientPort(int i) {
-        return basePort + i;
-    }
-
-    int peerPort(int i) {
-        return basePort + 100 + i;
-    }
-
-    int linkPort(int from, int to) {
-        return basePort + 200 + from * size + to;
-    }
-
-    /** The proxy carrying member {@code from}'s connections to member {@code to}. */
-    public LinkProxy link(int from, int to) {
-        return links[from][to];
     }
 
     public ManagedChannel channel(int i) {
@@ -147,27 +105,17 @@ public final class LocalCluster implements AutoCloseable {
         return dir;
     }
 
-    private String initialCluster(int self) {
-        var sb = new StringBuilder();
-        for (int k = 0; k < size; k++) {
-            if (k > 0) sb.append(',');
-            sb.append(name(k)).append("=http://127.0.0.1:").append(k == self ? peerPort(k) : linkPort(self, k));
-        }
-        return sb.toString();
-    }
-
     /** Starts member {@code i} (again) on its data directory; its output is appended to {@code <dir>/<name>.log}. */
     public synchronized void start(int i) throws IOException {
         if (closed) throw new IllegalStateException("cluster closed");
         if (processes[i] != null && processes[i].isAlive()) throw new IllegalStateException(name(i) + " is running");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        var cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        var cmd = new ArrayList<>(network.launchPrefix(i));
+        cmd.addAll(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "io.synod.server.ServerMain",
                 "--name", name(i), "--data-dir", dir.resolve(name(i)).toAbsolutePath().toString(),
-                "--listen-client-urls", "http://127.0.0.1:" + clientPort(i),
-                "--listen-peer-urls", "http://127.0.0.1:" + peerPort(i),
-                "--initial-cluster", initialCluster(i), "--initial-cluster-state", "new",
-                "--synod-tick-ms", Long.toString(tickMillis)));
+                "--initial-cluster-state", "new", "--synod-tick-ms", Long.toString(tickMillis)));
+        cmd.addAll(network.memberFlags(i));
         cmd.addAll(extraFlags);
         processes[i] = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(name(i) + ".log").toFile()))
@@ -257,9 +205,7 @@ public final class LocalCluster implements AutoCloseable {
 
     /** Resumes every paused member, heals every link and starts every stopped member. */
     public void healAll() throws IOException, InterruptedException {
-        for (int i = 0; i < size; i++) {
-            for (int k = 0; k < size; k++) if (i != k) links[i][k].heal();
-        }
+        network.heal();
         for (int i = 0; i < size; i++) {
             resume(i);
             if (!isRunning(i)) start(i);
@@ -278,8 +224,8 @@ public final class LocalCluster implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        for (LinkProxy[] row : links) for (LinkProxy l : row) if (l != null) l.close();
         for (ManagedChannel ch : channels) if (ch != null) ch.shutdownNow();
+        network.close();
     }
 
     @Override

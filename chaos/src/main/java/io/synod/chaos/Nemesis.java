@@ -69,8 +69,7 @@ public final class Nemesis {
             Fault f = faults.get(random.nextInt(faults.size()));
             long hold = 1000 + random.nextLong(3000);
             try {
-                inject(f, hold);
-                applied++;
+                if (inject(f, hold)) applied++;
             } catch (Exception e) {
                 note("fault " + f.label() + " failed: " + e);
             }
@@ -95,7 +94,8 @@ public final class Nemesis {
         return l >= 0 ? l : r;
     }
 
-    private void inject(Fault f, long hold) throws Exception {
+    /** Applies and holds one fault; false if this network mode cannot inject it (noted in the log). */
+    private boolean inject(Fault f, long hold) throws Exception {
         int n = cluster.size();
         switch (f) {
             case PARTITION_SYMMETRIC, MAJORITY_MINORITY, ISOLATE_LEADER -> {
@@ -133,14 +133,17 @@ public final class Nemesis {
             }
             case LATENCY -> {
                 long delay = 10 + random.nextLong(140), jitter = random.nextLong(100);
-                for (int i = 0; i < n; i++) for (int k = 0; k < n; k++) if (i != k) cluster.link(i, k).setLatency(delay, jitter);
+                if (!cluster.network().supportsLatency()) {
+                    note(f.label() + " skipped: " + cluster.network().mode() + " mode has no latency injection (no tc netem)");
+                    return false;
+                }
+                cluster.network().latency(delay, jitter);
                 note(f.label() + " " + delay + " ms + up to " + jitter + " ms jitter on every link for " + hold + " ms");
                 sleep(hold);
             }
             case LOSS -> {
-                double p = 0.002 + random.nextDouble() * 0.02;
-                for (int i = 0; i < n; i++) for (int k = 0; k < n; k++) if (i != k) cluster.link(i, k).setResetProbability(p);
-                note(f.label() + String.format(" connection reset probability %.4f per chunk on every link", p) + " for " + hold + " ms");
+                String what = cluster.network().loss(random.nextDouble());
+                note(f.label() + " " + what + " for " + hold + " ms");
                 sleep(hold);
             }
             case KILL, KILL_LEADER -> {
@@ -162,6 +165,7 @@ public final class Nemesis {
                 note("resume " + LocalCluster.name(victim) + " (SIGCONT)");
             }
         }
+        return true;
     }
 
     private TreeSet<Integer> others(TreeSet<Integer> side) {
@@ -170,12 +174,11 @@ public final class Nemesis {
         return rest;
     }
 
-    private void cut(TreeSet<Integer> a, TreeSet<Integer> b, boolean bothWays, boolean refuse) {
-        var mode = refuse ? LinkProxy.Mode.REFUSE : LinkProxy.Mode.BLACKHOLE;
+    private void cut(TreeSet<Integer> a, TreeSet<Integer> b, boolean bothWays, boolean refuse) throws java.io.IOException {
         for (int i : a) {
             for (int k : b) {
-                cluster.link(i, k).setMode(mode);
-                if (bothWays) cluster.link(k, i).setMode(mode);
+                cluster.network().block(i, k, refuse);
+                if (bothWays) cluster.network().block(k, i, refuse);
             }
         }
     }
