@@ -50,7 +50,8 @@ public final class ChaosRun {
             violations.add(new Violation("harness", "setup-failed", e.toString(), ""));
             return finish(report, violations);
         }
-        try (var cluster = new LocalCluster(options.members(), dir, network, options.tickMillis(), options.memberFlags())) {
+        try (var cluster = new LocalCluster(options.members(), dir, network, options.tickMillis(), options.memberFlags(),
+                scenario.faults().contains(Fault.CLOCK_SKEW))) {
             cluster.startAll();
             var ctx = new RunContext(cluster, options.callDeadlineMillis());
             awaitServing(ctx);
@@ -109,7 +110,7 @@ public final class ChaosRun {
     }
 
     private static void awaitServing(RunContext ctx) throws IOException {
-        long deadline = System.nanoTime() + 90_000_000_000L;
+        long deadline = System.nanoTime() + 180_000_000_000L;
         for (int i = 0; i < ctx.cluster.size(); i++) {
             while (true) {
                 try {
@@ -117,7 +118,7 @@ public final class ChaosRun {
                     break;
                 } catch (RuntimeException e) {
                     if (System.nanoTime() > deadline) {
-                        throw new IOException("member " + LocalCluster.name(i) + " did not serve within 90 s; see "
+                        throw new IOException("member " + LocalCluster.name(i) + " did not serve within 180 s; see "
                                 + ctx.cluster.dir().resolve(LocalCluster.name(i) + ".log"));
                     }
                     RunContext.sleep(200);

@@ -3,7 +3,8 @@ package io.synod.chaos;
 /**
  * The faults the nemesis can inject. Partitions act on the per-link proxies (blackholing traffic
  * like an iptables DROP, or refusing it like REJECT); latency and loss too; kills and pauses act
- * on member processes by pid.
+ * on member processes by pid; clock skew through libfaketime's timestamp file, read by the
+ * members every second.
  */
 public enum Fault {
     /** Two sides that cannot reach each other in either direction. */
@@ -27,7 +28,9 @@ public enum Fault {
     /** SIGSTOP of a random member for longer than the election timeout, then SIGCONT. */
     PAUSE,
     /** SIGSTOP of the leader for longer than the election timeout, then SIGCONT. */
-    PAUSE_LEADER;
+    PAUSE_LEADER,
+    /** The wall clock of one or more members jumps (libfaketime); the monotonic clock is left alone. */
+    CLOCK_SKEW;
 
     public String label() {
         return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');

@@ -37,14 +37,18 @@ public final class LocalCluster implements AutoCloseable {
     private final Network network;
     private final long tickMillis;
     private final List<String> extraFlags;
+    private final boolean fakeClock;
     private final Process[] processes;
     private final boolean[] paused;
     private final ManagedChannel[] channels;
     private final Thread hook;
     private volatile boolean closed;
+    /** libfaketime, if installed: members then run under it with a per-member timestamp file (see {@link #skewClock}). */
+    static final Path FAKETIME_LIB = Path.of("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1");
 
     /** Takes ownership of {@code network}: closing the cluster (or the shutdown hook) closes it. */
-    public LocalCluster(int size, Path dir, Network network, long tickMillis, List<String> extraFlags) throws IOException {
+    public LocalCluster(int size, Path dir, Network network, long tickMillis, List<String> extraFlags, boolean fakeClock) throws IOException {
+        this.fakeClock = fakeClock && clockSkewAvailable();
         this.size = size;
         this.dir = dir;
         this.network = network;
@@ -117,7 +121,17 @@ public final class LocalCluster implements AutoCloseable {
                 "--initial-cluster-state", "new", "--synod-tick-ms", Long.toString(tickMillis)));
         cmd.addAll(network.memberFlags(i));
         cmd.addAll(extraFlags);
-        processes[i] = new ProcessBuilder(cmd).redirectErrorStream(true)
+        var pb = new ProcessBuilder(cmd);
+        if (fakeClock) {
+            // Only the wall clock is faked: faking the monotonic clock hangs JVM sleeps.
+            Path offset = faketimeFile(i);
+            if (!Files.exists(offset)) Files.writeString(offset, "+0\n");
+            pb.environment().put("LD_PRELOAD", FAKETIME_LIB.toString());
+            pb.environment().put("FAKETIME_TIMESTAMP_FILE", offset.toAbsolutePath().toString());
+            pb.environment().put("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+            pb.environment().put("FAKETIME_CACHE_DURATION", "1");
+        }
+        processes[i] = pb.redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(name(i) + ".log").toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
         paused[i] = false;
@@ -125,6 +139,24 @@ public final class LocalCluster implements AutoCloseable {
 
     public void startAll() throws IOException {
         for (int i = 0; i < size; i++) start(i);
+    }
+
+    /** Whether the members run under libfaketime (asked for, and installed). */
+    public boolean fakeClock() {
+        return fakeClock;
+    }
+
+    public static boolean clockSkewAvailable() {
+        return Files.isReadable(FAKETIME_LIB);
+    }
+
+    private Path faketimeFile(int i) {
+        return dir.resolve(name(i) + ".faketime");
+    }
+
+    /** Sets member {@code i}'s wall-clock offset (libfaketime syntax, e.g. {@code +120s}, {@code -1h}); it applies within a second. */
+    public void skewClock(int i, String offset) throws IOException {
+        Files.writeString(faketimeFile(i), offset + "\n");
     }
 
     /** SIGKILL: no shutdown hook, unflushed state lost. Waits until the process is gone. */
@@ -207,6 +239,7 @@ public final class LocalCluster implements AutoCloseable {
     public void healAll() throws IOException, InterruptedException {
         network.heal();
         for (int i = 0; i < size; i++) {
+            if (fakeClock) skewClock(i, "+0");
             resume(i);
             if (!isRunning(i)) start(i);
         }

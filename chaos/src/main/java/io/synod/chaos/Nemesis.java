@@ -155,6 +155,21 @@ public final class Nemesis {
                 cluster.start(victim);
                 note("restart " + LocalCluster.name(victim) + " (pid " + cluster.pid(victim) + ")");
             }
+            case CLOCK_SKEW -> {
+                int victims = 1 + random.nextInt(n - 1);
+                var chosen = new TreeSet<Integer>();
+                while (chosen.size() < victims) chosen.add(pick());
+                var offsets = new ArrayList<String>();
+                for (int i : chosen) offsets.add((random.nextBoolean() ? "+" : "-") + (1 + random.nextLong(600)) + "s");
+                if (!cluster.fakeClock()) {
+                    note(f.label() + " skipped: libfaketime not installed (apt-get install -y faketime)");
+                    return false;
+                }
+                int k = 0;
+                for (int i : chosen) cluster.skewClock(i, offsets.get(k++));
+                note(f.label() + " wall clocks of " + names(chosen) + " jump by " + offsets + " for " + hold + " ms");
+                sleep(hold);
+            }
             case PAUSE, PAUSE_LEADER -> {
                 int victim = f == Fault.PAUSE_LEADER ? leaderOrRandom() : pick();
                 long pause = Math.max(hold, 2 * cluster.electionTimeoutMillis() + random.nextLong(2 * cluster.electionTimeoutMillis()));
