@@ -51,6 +51,10 @@ public final class ChaosMain implements Callable<Integer> {
             + "loopback (per-link TCP proxies; works anywhere) or auto: netns when available (default: ${DEFAULT-VALUE})")
     String mode = "auto";
 
+    @Option(names = "--unfenced-lock", description = "negative control: lock holders write without the fencing compare and dawdle "
+            + "in the critical section; the lock checker is expected to report violations")
+    boolean unfencedLock;
+
     @Option(names = "--keep", description = "keep member data and logs of passing runs too (default: only failing runs keep them)")
     boolean keep;
 
@@ -91,7 +95,7 @@ public final class ChaosMain implements Callable<Integer> {
                 + "TCP proxy)"));
         var options = new ChaosRun.Options(members, basePort, tickMillis, minutes, 2000,
                 List.of("--snapshot-count", Long.toString(snapshotCount), "--snapshot-catchup-entries", Long.toString(Math.max(50, snapshotCount / 4))),
-                netns);
+                netns, unfencedLock);
         int violations = 0;
         var failing = new ArrayList<String>();
         var summary = new StringBuilder();
@@ -102,13 +106,13 @@ public final class ChaosMain implements Callable<Integer> {
             System.out.println("chaos: run " + (r + 1) + "/" + runs + " scenario=" + sc.label() + " seed=" + runSeed + " dir=" + runDir);
             ChaosRun.Result result = new ChaosRun(options, sc, runSeed, runDir).run();
             String replay = "bin/synod chaos --scenario " + sc.label() + " --seed " + runSeed + " --minutes " + minutes
-                    + (members != 3 ? " --members " + members : "") + " --mode " + modeName;
+                    + (members != 3 ? " --members " + members : "") + " --mode " + modeName + (unfencedLock ? " --unfenced-lock" : "");
             String line = "run " + (r + 1) + " scenario=" + sc.label() + " seed=" + runSeed + ": "
                     + (result.violations().isEmpty() ? "ok" : result.violations().size() + " violation(s)") + " (report " + result.reportFile() + ")";
             System.out.println("chaos: " + line);
             summary.append(line).append('\n');
             for (String l : result.report().split("\n")) {
-                if (l.startsWith("  register:") || l.startsWith("  set:") || l.startsWith("  watch:") || l.startsWith("  lock:")
+                if (l.startsWith("  register:") || l.startsWith("  set:") || l.startsWith("  watch:") || l.startsWith("  lock")
                         || l.startsWith("  lease:") || l.startsWith("faults") || l.startsWith("after healing")) {
                     System.out.println("chaos:   " + l.strip());
                 }

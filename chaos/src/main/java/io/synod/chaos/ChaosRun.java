@@ -27,7 +27,7 @@ public final class ChaosRun {
 
     /** Run parameters shared by every run of one command. */
     public record Options(int members, int basePort, long tickMillis, double minutes, long callDeadlineMillis, List<String> memberFlags,
-            boolean netns) {}
+            boolean netns, boolean unfencedLock) {}
 
     public ChaosRun(Options options, Scenario scenario, long seed, Path dir) {
         this.options = options;
@@ -57,7 +57,7 @@ public final class ChaosRun {
             awaitServing(ctx);
             var set = new SetWorkload(ctx, 2);
             List<Workload> workloads = List.of(new RegisterWorkload(ctx, 4, seed), set, new WatchWorkload(ctx, set, 3, seed),
-                    new LockWorkload(ctx, 3), new LeaseWorkload(ctx, 2, seed));
+                    new LockWorkload(ctx, 3, options.unfencedLock()), new LeaseWorkload(ctx, 2, seed));
             for (Workload w : workloads) w.start();
             var nemesis = new Nemesis(ctx, scenario, seed);
             nemesis.start();

@@ -18,6 +18,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -40,9 +41,17 @@ public final class LockWorkload implements Workload {
     private int grants, fencedOff, lockFailures, unknownWrites;
     private String outcome = "";
 
-    public LockWorkload(RunContext ctx, int clients) {
+    private final boolean unfenced;
+
+    /**
+     * @param unfenced negative control: protected writes are plain puts (no token compare) and holders dawdle
+     *     0.5-3 s inside the critical section, so a holder whose lease expired under it keeps writing; the
+     *     checker must then report it
+     */
+    public LockWorkload(RunContext ctx, int clients, boolean unfenced) {
         this.ctx = ctx;
         this.clients = clients;
+        this.unfenced = unfenced;
     }
 
     @Override
@@ -103,7 +112,10 @@ public final class LockWorkload implements Workload {
                 long token = held.getHeader().getRevision();
                 for (int s = 0; s < 2; s++) {
                     String value = token + ":" + client + ":" + (seq++);
-                    var txn = TxnRequest.newBuilder()
+                    var txn = unfenced
+                            ? TxnRequest.newBuilder().addSuccess(RequestOp.newBuilder().setRequestPut(PutRequest.newBuilder()
+                                    .setKey(RunContext.bs(PROTECTED)).setValue(RunContext.bs(value)))).build()
+                            : TxnRequest.newBuilder()
                             .addCompare(Compare.newBuilder().setKey(held.getKey()).setTarget(Compare.CompareTarget.CREATE)
                                     .setResult(Compare.CompareResult.EQUAL).setCreateRevision(token))
                             .addSuccess(RequestOp.newBuilder().setRequestPut(PutRequest.newBuilder().setKey(RunContext.bs(PROTECTED))
@@ -117,7 +129,7 @@ public final class LockWorkload implements Workload {
                         count(() -> unknownWrites++);
                         member++;
                     }
-                    RunContext.sleep(10);
+                    RunContext.sleep(unfenced ? 500 + ThreadLocalRandom.current().nextLong(2500) : 10);
                 }
                 try {
                     LockGrpc.newBlockingStub(ctx.channel(member)).withDeadlineAfter(ctx.callDeadlineMillis, TimeUnit.MILLISECONDS)
@@ -201,7 +213,7 @@ public final class LockWorkload implements Workload {
 
     @Override
     public String summary() {
-        return "lock: " + grants + " grants, " + acked.size() + " fenced writes acknowledged, " + fencedOff + " fenced off, "
+        return "lock" + (unfenced ? " (UNFENCED negative control)" : "") + ": " + grants + " grants, " + acked.size() + " fenced writes acknowledged, " + fencedOff + " fenced off, "
                 + unknownWrites + " indeterminate, " + lockFailures + " failed lock calls; " + outcome;
     }
 }
