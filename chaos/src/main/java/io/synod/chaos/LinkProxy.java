@@ -143,7 +143,8 @@ public final class LinkProxy implements AutoCloseable {
         }
         Conn c = new Conn(client, upstream);
         conns.add(c);
-        if (closed) {
+        // A REFUSE that came while this connection was being set up must not miss it.
+        if (closed || mode == Mode.REFUSE) {
             c.close();
             return;
         }
