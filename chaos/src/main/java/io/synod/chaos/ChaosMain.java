@@ -25,7 +25,8 @@ import picocli.CommandLine.Option;
 @Command(name = "chaos", mixinStandardHelpOptions = true,
         description = "Fault injection against a real multi-process cluster, with linearizability, watch, lock, lease and convergence checks.")
 public final class ChaosMain implements Callable<Integer> {
-    @Option(names = "--scenario", description = "one named scenario: partition, partition-asymmetric, isolate-leader, bridge, network, kill, pause, mixed") String scenario;
+    @Option(names = "--scenario", description = "one named scenario: partition, partition-asymmetric, isolate-leader, bridge, network, kill, pause, mixed; "
+            + "opt-in only: clock, disk") String scenario;
 
     @Option(names = "--runs", description = "number of runs (default: ${DEFAULT-VALUE})") int runs = 1;
 
@@ -101,7 +102,7 @@ public final class ChaosMain implements Callable<Integer> {
         var summary = new StringBuilder();
         for (int r = 0; r < runs; r++) {
             long runSeed = first + r;
-            Scenario sc = fixed != null ? fixed : Scenario.values()[new SplittableRandom(runSeed).nextInt(Scenario.values().length)];
+            Scenario sc = fixed != null ? fixed : Scenario.drawable().get(new SplittableRandom(runSeed).nextInt(Scenario.drawable().size()));
             Path runDir = dir.resolve(String.format("run-%03d-%s-%d", r + 1, sc.label(), runSeed));
             System.out.println("chaos: run " + (r + 1) + "/" + runs + " scenario=" + sc.label() + " seed=" + runSeed + " dir=" + runDir);
             ChaosRun.Result result = new ChaosRun(options, sc, runSeed, runDir).run();

@@ -51,7 +51,7 @@ public final class ChaosRun {
             return finish(report, violations);
         }
         try (var cluster = new LocalCluster(options.members(), dir, network, options.tickMillis(), options.memberFlags(),
-                scenario.faults().contains(Fault.CLOCK_SKEW))) {
+                scenario.faults().contains(Fault.CLOCK_SKEW), scenario.faults().contains(Fault.DISK_FULL) && LocalCluster.tmpfsAvailable())) {
             cluster.startAll();
             var ctx = new RunContext(cluster, options.callDeadlineMillis());
             awaitServing(ctx);
@@ -81,6 +81,9 @@ public final class ChaosRun {
                 } catch (Exception | AssertionError e) {
                     violations.add(new Violation(w.name(), "check-failed", "could not finish the check: " + e, stackTop(e)));
                 }
+            }
+            for (String crash : cluster.unexpectedExits()) {
+                violations.add(new Violation("cluster", "member-crashed", crash.lines().findFirst().orElse(crash), crash));
             }
             report.append("\noperations:\n");
             for (Workload w : workloads) report.append("  ").append(w.summary()).append('\n');

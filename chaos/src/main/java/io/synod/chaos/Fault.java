@@ -30,7 +30,9 @@ public enum Fault {
     /** SIGSTOP of the leader for longer than the election timeout, then SIGCONT. */
     PAUSE_LEADER,
     /** The wall clock of one or more members jumps (libfaketime); the monotonic clock is left alone. */
-    CLOCK_SKEW;
+    CLOCK_SKEW,
+    /** One member's disk (a tmpfs of its own) filled to the last byte, then freed; the member may exit and is restarted. */
+    DISK_FULL;
 
     public String label() {
         return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');

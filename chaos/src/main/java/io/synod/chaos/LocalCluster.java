@@ -40,6 +40,11 @@ public final class LocalCluster implements AutoCloseable {
     private final boolean fakeClock;
     private final Process[] processes;
     private final boolean[] paused;
+    /** Whether the harness meant the member's current process to end (a kill, or an exit it provoked). */
+    private final boolean[] exitExpected;
+    private final List<String> unexpectedExits = new ArrayList<>();
+    private final boolean tmpfsDisks;
+    private final List<Path> mounts = new ArrayList<>();
     private final ManagedChannel[] channels;
     private final Thread hook;
     private volatile boolean closed;
@@ -47,8 +52,11 @@ public final class LocalCluster implements AutoCloseable {
     static final Path FAKETIME_LIB = Path.of("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1");
 
     /** Takes ownership of {@code network}: closing the cluster (or the shutdown hook) closes it. */
-    public LocalCluster(int size, Path dir, Network network, long tickMillis, List<String> extraFlags, boolean fakeClock) throws IOException {
+    public LocalCluster(int size, Path dir, Network network, long tickMillis, List<String> extraFlags, boolean fakeClock,
+            boolean tmpfsDisks) throws IOException {
         this.fakeClock = fakeClock && clockSkewAvailable();
+        this.tmpfsDisks = tmpfsDisks;
+        this.exitExpected = new boolean[size];
         this.size = size;
         this.dir = dir;
         this.network = network;
@@ -61,6 +69,15 @@ public final class LocalCluster implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             Files.createDirectories(dir);
+            if (tmpfsDisks) {
+                // A small disk of its own per member, so one member's disk can be filled without touching anything else.
+                for (int i = 0; i < size; i++) {
+                    Path d = dir.resolve(name(i));
+                    Files.createDirectories(d);
+                    NetnsNetwork.run("mount", "-t", "tmpfs", "-o", "size=" + DISK_BYTES, "tmpfs", d.toAbsolutePath().toString());
+                    mounts.add(d);
+                }
+            }
             for (int i = 0; i < size; i++) {
                 channels[i] = NettyChannelBuilder.forAddress(network.clientHost(i), network.clientPort(i)).usePlaintext().build();
             }
@@ -68,6 +85,14 @@ public final class LocalCluster implements AutoCloseable {
             closeQuietly();
             throw e;
         }
+    }
+
+    /** Size of each member's tmpfs disk in the disk-full scenario. */
+    static final long DISK_BYTES = 512L << 20;
+
+    /** Whether this harness can give members disks of their own (root and mount). */
+    public static boolean tmpfsAvailable() {
+        return "root".equals(System.getProperty("user.name")) && NetnsNetwork.which("mount").isPresent();
     }
 
     static boolean portFree(int port) {
@@ -113,6 +138,8 @@ public final class LocalCluster implements AutoCloseable {
     public synchronized void start(int i) throws IOException {
         if (closed) throw new IllegalStateException("cluster closed");
         if (processes[i] != null && processes[i].isAlive()) throw new IllegalStateException(name(i) + " is running");
+        noteExit(i);
+        exitExpected[i] = false;
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         var cmd = new ArrayList<>(network.launchPrefix(i));
         cmd.addAll(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
@@ -163,9 +190,68 @@ public final class LocalCluster implements AutoCloseable {
     public synchronized void kill(int i) throws InterruptedException {
         Process p = processes[i];
         if (p == null || !p.isAlive()) return;
+        exitExpected[i] = true;
         p.destroyForcibly();
         p.waitFor(10, TimeUnit.SECONDS);
         paused[i] = false;
+    }
+
+    /** The harness is about to make member {@code i} fail (e.g. fill its disk): its exit is not a crash. */
+    public synchronized void expectExit(int i) {
+        exitExpected[i] = true;
+    }
+
+    /** Undoes {@link #expectExit} for a member that survived what the harness did to it. */
+    public synchronized void clearExpectedExit(int i) {
+        if (isRunning(i)) exitExpected[i] = false;
+    }
+
+    /** Records the previous process of member {@code i} if it ended without the harness meaning it to. */
+    private void noteExit(int i) {
+        Process p = processes[i];
+        if (p == null || p.isAlive() || exitExpected[i]) return;
+        String tail = "";
+        try {
+            var lines = Files.readAllLines(dir.resolve(name(i) + ".log"));
+            tail = String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
+        } catch (IOException | RuntimeException e) {
+            tail = "(log unreadable: " + e + ")";
+        }
+        unexpectedExits.add(name(i) + " (pid " + p.pid() + ") exited with code " + p.exitValue() + " without being killed; last log lines:\n"
+                + tail);
+        exitExpected[i] = true; // reported once
+    }
+
+    /** Members that died on their own (crash, failed assertion, disk error the harness did not cause), checked now. */
+    public synchronized List<String> unexpectedExits() {
+        for (int i = 0; i < size; i++) noteExit(i);
+        return List.copyOf(unexpectedExits);
+    }
+
+    /** Fills member {@code i}'s disk (tmpfs) up to the last byte; returns the filler file. */
+    public Path fillDisk(int i) throws IOException {
+        Path d = dir.resolve(name(i));
+        Path filler = d.resolve("chaos-filler");
+        long free = Files.getFileStore(d).getUsableSpace();
+        NetnsNetwork.run("fallocate", "-l", Long.toString(Math.max(4096, free)), filler.toAbsolutePath().toString());
+        // fallocate rounds to pages; top up whatever is left.
+        try (var out = Files.newOutputStream(d.resolve("chaos-filler-2"))) {
+            byte[] page = new byte[4096];
+            while (true) out.write(page);
+        } catch (IOException full) {
+            // the disk is full now
+        }
+        return filler;
+    }
+
+    public void freeDisk(int i) throws IOException {
+        Path d = dir.resolve(name(i));
+        Files.deleteIfExists(d.resolve("chaos-filler"));
+        Files.deleteIfExists(d.resolve("chaos-filler-2"));
+    }
+
+    public boolean tmpfsDisks() {
+        return tmpfsDisks;
     }
 
     public synchronized boolean isRunning(int i) {
@@ -235,6 +321,21 @@ public final class LocalCluster implements AutoCloseable {
         return best;
     }
 
+    /** {@code {leader index, term}} as the members answering report it (highest term wins), or {@code {-1, -1}}. */
+    public long[] leaderAndTerm() {
+        long bestTerm = -1;
+        int best = -1;
+        for (int i = 0; i < size; i++) {
+            var st = status(i, 500);
+            if (st.isEmpty() || st.get().getLeader() == 0) continue;
+            if (st.get().getRaftTerm() > bestTerm) {
+                bestTerm = st.get().getRaftTerm();
+                best = indexOf(st.get().getLeader(), size);
+            }
+        }
+        return new long[] {best, bestTerm};
+    }
+
     /** Resumes every paused member, heals every link and starts every stopped member. */
     public void healAll() throws IOException, InterruptedException {
         network.heal();
@@ -259,6 +360,14 @@ public final class LocalCluster implements AutoCloseable {
         }
         for (ManagedChannel ch : channels) if (ch != null) ch.shutdownNow();
         network.close();
+        for (Path m : mounts) {
+            try {
+                NetnsNetwork.run("umount", "-l", m.toAbsolutePath().toString());
+            } catch (IOException ignored) {
+                // already unmounted
+            }
+        }
+        mounts.clear();
     }
 
     @Override

@@ -170,6 +170,21 @@ public final class Nemesis {
                 note(f.label() + " wall clocks of " + names(chosen) + " jump by " + offsets + " for " + hold + " ms");
                 sleep(hold);
             }
+            case DISK_FULL -> {
+                int victim = random.nextBoolean() ? leaderOrRandom() : pick();
+                if (!cluster.tmpfsDisks()) {
+                    note(f.label() + " skipped: members have no disks of their own (needs root and mount)");
+                    return false;
+                }
+                cluster.expectExit(victim);
+                cluster.fillDisk(victim);
+                note(f.label() + " " + LocalCluster.name(victim) + " (disk filled) for " + hold + " ms");
+                sleep(hold);
+                boolean alive = cluster.isRunning(victim);
+                cluster.freeDisk(victim);
+                cluster.clearExpectedExit(victim);
+                note("free disk of " + LocalCluster.name(victim) + (alive ? " (it kept running)" : " (it had exited; restarting it)"));
+            }
             case PAUSE, PAUSE_LEADER -> {
                 int victim = f == Fault.PAUSE_LEADER ? leaderOrRandom() : pick();
                 long pause = Math.max(hold, 2 * cluster.electionTimeoutMillis() + random.nextLong(2 * cluster.electionTimeoutMillis()));

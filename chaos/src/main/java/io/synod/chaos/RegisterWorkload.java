@@ -8,6 +8,7 @@ import io.etcd.jetcd.api.RequestOp;
 import io.etcd.jetcd.api.TxnRequest;
 import io.etcd.jetcd.api.TxnResponse;
 import io.synod.chaos.checkers.RegisterChecker;
+import io.synod.chaos.checkers.RevisionChecker;
 import io.synod.chaos.checkers.Violation;
 import io.synod.check.CheckResult;
 import io.synod.check.Operation;
@@ -24,7 +25,8 @@ import java.util.SplittableRandom;
  * writing unique values. Keys rotate to fresh names every few seconds so each key's history stays
  * small enough for the linearizability search (Porcupine's advice). A write that fails or times out
  * is recorded as indeterminate (it may take effect any time later, or never); a failed read is
- * dropped (it had no effect). The history goes to {@link RegisterChecker}.
+ * dropped (it had no effect). The history goes to {@link RegisterChecker}; the header revisions of
+ * acknowledged operations go to {@link RevisionChecker} (the revision never goes back in real time).
  */
 public final class RegisterWorkload implements Workload {
     static final int KEYS = 3;
@@ -35,6 +37,7 @@ public final class RegisterWorkload implements Workload {
     private final int clients;
     private final long seed;
     private final List<Operation<KvInput, KvOutput>> history = Collections.synchronizedList(new ArrayList<>());
+    private final List<RevisionChecker.Observed> revisions = Collections.synchronizedList(new ArrayList<>());
     private final List<Thread> threads = new ArrayList<>();
     private CheckResult result;
     private int ok, unknown, failedReads;
@@ -77,17 +80,22 @@ public final class RegisterWorkload implements Workload {
                 if (kind < 4) {
                     RangeResponse r = ctx.kv(member).range(RangeRequest.newBuilder().setKey(RunContext.bs(key)).build());
                     long v = r.getKvsCount() == 0 ? KvModel.ABSENT : Long.parseLong(RunContext.str(r.getKvs(0).getValue()));
-                    record(Operation.ok(client, new KvInput.Get(key), new KvOutput.GetResult(v), invoke, System.nanoTime()));
+                    long done = System.nanoTime();
+                    record(Operation.ok(client, new KvInput.Get(key), new KvOutput.GetResult(v), invoke, done));
+                    revisions.add(new RevisionChecker.Observed(client, "get(" + key + ")", invoke, done, r.getHeader().getRevision()));
                     lastSeen.put(key, v);
                 } else if (kind < 7) {
                     var put = new KvInput.Put(key, value);
+                    io.etcd.jetcd.api.PutResponse pr;
                     try {
-                        ctx.kv(member).put(PutRequest.newBuilder().setKey(RunContext.bs(key)).setValue(RunContext.bs(Long.toString(value))).build());
+                        pr = ctx.kv(member).put(PutRequest.newBuilder().setKey(RunContext.bs(key)).setValue(RunContext.bs(Long.toString(value))).build());
                     } catch (RuntimeException e) {
                         record(Operation.unknown(client, put, invoke));
                         throw e;
                     }
-                    record(Operation.ok(client, put, new KvOutput.PutOk(), invoke, System.nanoTime()));
+                    long done = System.nanoTime();
+                    record(Operation.ok(client, put, new KvOutput.PutOk(), invoke, done));
+                    revisions.add(new RevisionChecker.Observed(client, "put(" + key + ", " + value + ")", invoke, done, pr.getHeader().getRevision()));
                     lastSeen.put(key, value);
                 } else {
                     long expected = lastSeen.getOrDefault(key, KvModel.ABSENT);
@@ -106,7 +114,9 @@ public final class RegisterWorkload implements Workload {
                         record(Operation.unknown(client, cas, invoke));
                         throw e;
                     }
-                    record(Operation.ok(client, cas, new KvOutput.CasResult(r.getSucceeded()), invoke, System.nanoTime()));
+                    long done = System.nanoTime();
+                    record(Operation.ok(client, cas, new KvOutput.CasResult(r.getSucceeded()), invoke, done));
+                    revisions.add(new RevisionChecker.Observed(client, "cas(" + key + ")", invoke, done, r.getHeader().getRevision()));
                     if (r.getSucceeded()) lastSeen.put(key, value);
                 }
             } catch (RuntimeException e) {
@@ -142,7 +152,12 @@ public final class RegisterWorkload implements Workload {
             else unknown++;
         }
         result = RegisterChecker.check(h, CHECK_BUDGET_MILLIS);
-        return RegisterChecker.violation(result).map(List::of).orElse(List.of());
+        var out = new ArrayList<Violation>();
+        RegisterChecker.violation(result).ifPresent(out::add);
+        synchronized (revisions) {
+            RevisionChecker.check(List.copyOf(revisions)).ifPresent(out::add);
+        }
+        return out;
     }
 
     @Override

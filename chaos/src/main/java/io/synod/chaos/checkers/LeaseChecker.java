@@ -14,8 +14,11 @@ import java.util.List;
  *       sent after the key's put was acknowledged and returned "absent" before that deadline (and before
  *       any revoke was sent) is a violation;
  *   <li><b>never expires</b>: a lease that was abandoned (no more keep-alives) or revoked must have lost
- *       its key by the final check, if the check ran later than its last possible deadline plus a grace
- *       period that covers the election and checkpoint slack the server is allowed.
+ *       its key once it had no way to live on: later than its last renewal attempt (acknowledged or not:
+ *       the server may apply an unanswered keep-alive up to its request timeout later) plus the request
+ *       timeout plus the TTL, and later than one TTL after the current leader took over (a new leader
+ *       restarts countdowns from the replicated remaining time, so leader churn legitimately prolongs
+ *       leases), both plus a slack for the expiry check's period and the commit.
  * </ul>
  */
 public final class LeaseChecker {
@@ -29,23 +32,32 @@ public final class LeaseChecker {
 
     /**
      * One lease's record. {@code endNanos} is when the client stopped renewing (abandoned) or sent the
-     * revoke, {@code Long.MAX_VALUE} if it kept renewing to the end; {@code finalPresent} is whether the key
-     * was present at {@code finalCheckNanos}.
+     * revoke, {@code Long.MAX_VALUE} if it kept renewing to the end; {@code lastAttemptNanos} is when it last
+     * sent a grant, keep-alive or revoke, answered or not; {@code finalPresent} is whether the key was present
+     * at {@code finalCheckNanos}, and {@code leaderSinceNanos} since when the leader (and term) seen at that
+     * check had been in place.
      */
     public record LeaseRecord(long id, String key, long putAckNanos, List<Renewal> renewals, List<Read> reads,
-            long revokeInvokeNanos, long endNanos, boolean finalPresent, long finalCheckNanos) {}
+            long revokeInvokeNanos, long endNanos, long lastAttemptNanos, boolean finalPresent, long finalCheckNanos,
+            long leaderSinceNanos) {}
 
-    public static List<Violation> check(List<LeaseRecord> leases, long graceNanos) {
+    /** The time after which the record's key must be gone (see the class comment). */
+    public static long mustBeGoneBy(LeaseRecord l, long requestTimeoutNanos, long slackNanos) {
+        long ttl = 0;
+        for (Renewal r : l.renewals()) ttl = Math.max(ttl, r.ttlSeconds() * 1_000_000_000L);
+        return Math.max(Math.max(l.lastAttemptNanos(), l.endNanos()) + requestTimeoutNanos, l.leaderSinceNanos()) + ttl + slackNanos;
+    }
+
+    public static List<Violation> check(List<LeaseRecord> leases, long requestTimeoutNanos, long slackNanos) {
         var out = new ArrayList<Violation>();
         for (LeaseRecord l : leases) {
             early(l).ifPresent(out::add);
             if (l.endNanos() != Long.MAX_VALUE && l.finalPresent()) {
-                long deadline = Math.max(l.endNanos(), l.revokeInvokeNanos() == Long.MAX_VALUE ? 0 : l.revokeInvokeNanos());
-                for (Renewal r : l.renewals()) deadline = Math.max(deadline, r.returnNanos() + r.ttlSeconds() * 1_000_000_000L);
-                if (l.finalCheckNanos() > deadline + graceNanos) {
+                long gone = mustBeGoneBy(l, requestTimeoutNanos, slackNanos);
+                if (l.finalCheckNanos() > gone) {
                     out.add(new Violation("lease", "never-expired", "key " + l.key() + " of lease " + Long.toHexString(l.id())
-                            + " still present " + (l.finalCheckNanos() - deadline) / 1_000_000 + " ms after its lease's latest deadline",
-                            describe(l)));
+                            + " still present " + (l.finalCheckNanos() - gone) / 1_000_000 + " ms after it had to be gone (last attempt + "
+                            + "request timeout + TTL, and TTL after the current leader took over, plus slack)", describe(l)));
                 }
             }
         }
@@ -72,7 +84,7 @@ public final class LeaseChecker {
         return "lease " + Long.toHexString(l.id()) + " key " + l.key() + " putAck=" + l.putAckNanos() + " renewals(last 5)="
                 + l.renewals().subList(Math.max(0, l.renewals().size() - 5), l.renewals().size()) + " revoke="
                 + (l.revokeInvokeNanos() == Long.MAX_VALUE ? "none" : l.revokeInvokeNanos()) + " end="
-                + (l.endNanos() == Long.MAX_VALUE ? "kept alive" : l.endNanos()) + " finalPresent=" + l.finalPresent()
-                + " at " + l.finalCheckNanos();
+                + (l.endNanos() == Long.MAX_VALUE ? "kept alive" : l.endNanos()) + " lastAttempt=" + l.lastAttemptNanos()
+                + " finalPresent=" + l.finalPresent() + " at " + l.finalCheckNanos() + " (leader in place since " + l.leaderSinceNanos() + ")";
     }
 }
