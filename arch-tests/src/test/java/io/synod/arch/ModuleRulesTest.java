@@ -93,4 +93,12 @@ class ModuleRulesTest {
                 .should().dependOnClassesThat().resideInAnyPackage("io.synod.server..", "io.synod.cli..", "io.grpc..")
                 .check(synod);
     }
+
+    @Test
+    void nothingDependsOnTheChaosHarness() {
+        noClasses().that().resideOutsideOfPackage("io.synod.chaos..")
+                .should().dependOnClassesThat().resideInAPackage("io.synod.chaos..")
+                .because("the fault-injection harness drives the product from outside; `synod chaos` launches it as a separate process")
+                .check(synod);
+    }
 }

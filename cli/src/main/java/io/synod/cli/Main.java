@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
         version = "synod 0.1.0-SNAPSHOT",
         description = "Synod: a replicated, strongly consistent key-value and coordination store.",
         subcommands = {CommandLine.HelpCommand.class, SimCommand.class, ServerCommand.class, ClusterCommand.class, BenchCommand.class,
-                WalCommand.class, SnapshotCommand.class})
+                WalCommand.class, SnapshotCommand.class, ChaosCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

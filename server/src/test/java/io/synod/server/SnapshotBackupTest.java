@@ -113,4 +113,69 @@ class SnapshotBackupTest {
         Files.writeString(notOurs, "an etcd bbolt file would start differently");
         assertThatThrownBy(() -> SnapshotFile.restore(notOurs, nowhere, MvccOptions.defaults())).hasMessageContaining("not a Synod snapshot");
     }
+
+    @Test
+    void snapshotDownloadsBeyondTheLimitAreRefusedWhileOthersStall() throws Exception {
+        try (var cluster = new TestCluster(dir.resolve("busy"), 1)) {
+            cluster.awaitLeader(10_000);
+            try (Client c = ClusterTest.client(cluster, 0)) {
+                var rnd = new java.util.SplittableRandom(3);
+                for (int i = 0; i < 16; i++) {
+                    byte[] v = new byte[256 * 1024];
+                    rnd.nextBytes(v); // incompressible, so the snapshot is really this large
+                    c.getKVClient().put(b("big" + i), io.etcd.jetcd.ByteSequence.from(v)).get(10, TimeUnit.SECONDS);
+                }
+            }
+            io.grpc.ManagedChannel ch = LeaseTest.channel(cluster, 0);
+            var stalled = new java.util.ArrayList<io.grpc.stub.ClientCallStreamObserver<?>>();
+            try {
+                int max = cluster.configs.get(0).limits().snapshotDownloadsMax();
+                for (int i = 0; i < max; i++) {
+                    // A client that takes the first message and then stops reading: the server waits on flow control.
+                    io.etcd.jetcd.api.MaintenanceGrpc.newStub(ch).snapshot(io.etcd.jetcd.api.SnapshotRequest.getDefaultInstance(),
+                            new io.grpc.stub.ClientResponseObserver<io.etcd.jetcd.api.SnapshotRequest, io.etcd.jetcd.api.SnapshotResponse>() {
+                                @Override
+                                public void beforeStart(io.grpc.stub.ClientCallStreamObserver<io.etcd.jetcd.api.SnapshotRequest> r) {
+                                    r.disableAutoRequestWithInitial(1);
+                                    stalled.add(r);
+                                }
+
+                                @Override
+                                public void onNext(io.etcd.jetcd.api.SnapshotResponse v) {}
+
+                                @Override
+                                public void onError(Throwable t) {}
+
+                                @Override
+                                public void onCompleted() {}
+                            });
+                }
+                Thread.sleep(1000);
+                assertThatThrownBy(() -> io.etcd.jetcd.api.MaintenanceGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
+                        .snapshot(io.etcd.jetcd.api.SnapshotRequest.getDefaultInstance()).next())
+                        .isInstanceOfSatisfying(io.grpc.StatusRuntimeException.class, e -> {
+                            assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.RESOURCE_EXHAUSTED);
+                            assertThat(e.getStatus().getDescription()).isEqualTo("etcdserver: too many requests");
+                        });
+                for (var s : stalled) s.cancel("done", null);
+                // Once the stalled downloads are gone, a new one is served in full.
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while (true) {
+                    try {
+                        var it = io.etcd.jetcd.api.MaintenanceGrpc.newBlockingStub(ch).withDeadlineAfter(20, TimeUnit.SECONDS)
+                                .snapshot(io.etcd.jetcd.api.SnapshotRequest.getDefaultInstance());
+                        long bytes = 0;
+                        while (it.hasNext()) bytes += it.next().getBlob().size();
+                        assertThat(bytes).isGreaterThan(16 * 256 * 1024);
+                        break;
+                    } catch (io.grpc.StatusRuntimeException e) {
+                        assertThat(System.nanoTime()).as("permits come back after cancel: %s", e.getStatus()).isLessThan(deadline);
+                        Thread.sleep(200);
+                    }
+                }
+            } finally {
+                ch.shutdownNow();
+            }
+        }
+    }
 }
