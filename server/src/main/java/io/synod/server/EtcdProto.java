@@ -30,7 +30,7 @@ import java.util.function.LongFunction;
  * store's records, in both directions, plus the mapping of {@link MvccError} to gRPC status with
  * etcd's exact message text. Protobuf types stop here: nothing past the API layer sees them.
  */
-final class EtcdProto {
+public final class EtcdProto {
     private EtcdProto() {}
 
     static Bytes bytes(ByteString b) {
@@ -127,7 +127,7 @@ final class EtcdProto {
 
     // ---- responses ----------------------------------------------------------------------------
 
-    static io.etcd.jetcd.api.KeyValue kv(KeyValue kv) {
+    public static io.etcd.jetcd.api.KeyValue kv(KeyValue kv) {
         return io.etcd.jetcd.api.KeyValue.newBuilder()
                 .setKey(byteString(kv.key()))
                 .setCreateRevision(kv.createRevision())

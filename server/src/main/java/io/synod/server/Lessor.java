@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * and it starts each countdown from the replicated remaining time: the full TTL after a grant or
  * renewal, or what a checkpoint recorded. Each of those was measured by the old leader at some
  * moment before the new one starts counting, so the new deadline can only be later than the old
- * one. Periodic checkpoints bound how much later: about one checkpoint interval plus the election,
+ * one. Periodic checkpoints bound how much later, per leader change: about one checkpoint interval plus the election
+ * (so changes of leader faster than the checkpoint interval add up),
  * where etcd would restart the full TTL.
  *
  * <p>Threads. {@link #onLease} runs on the apply thread, {@link #check} on the ticker; both take

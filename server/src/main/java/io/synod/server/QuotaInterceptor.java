@@ -3,12 +3,8 @@ package io.synod.server;
 import io.etcd.jetcd.api.LeaseGrantRequest;
 import io.etcd.jetcd.api.PutRequest;
 import io.etcd.jetcd.api.TxnRequest;
-import io.grpc.ForwardingServerCallListener;
-import io.grpc.Metadata;
-import io.grpc.ServerCall;
-import io.grpc.ServerCallHandler;
-import io.grpc.ServerInterceptor;
 import io.grpc.Status;
+import java.util.Optional;
 import io.synod.mvcc.MvccError;
 import io.synod.mvcc.MvccStore;
 import org.slf4j.Logger;
@@ -22,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * raised, every member's store refuses such writes by itself (see {@link io.synod.mvcc.AlarmCommand});
  * reads, deletes and compaction go on, so an operator can free space, defragment and disarm.
  */
-final class QuotaInterceptor implements ServerInterceptor {
+final class QuotaInterceptor extends MessageGate {
     private static final Logger log = LoggerFactory.getLogger(QuotaInterceptor.class);
     /** What etcd charges per key beyond its bytes (index and bookkeeping). */
     static final int KEY_OVERHEAD_BYTES = 256;
@@ -59,29 +55,13 @@ final class QuotaInterceptor implements ServerInterceptor {
     }
 
     @Override
-    public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
-        ServerCall.Listener<Q> delegate = next.startCall(call, headers);
-        return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(delegate) {
-            private boolean refused;
-
-            @Override
-            public void onMessage(Q message) {
-                if (refused) return;
-                long cost = cost(message);
-                if (cost > 0 && storeSize() + cost > quotaBytes) {
-                    refused = true;
-                    raiseNoSpace();
-                    call.close(Status.RESOURCE_EXHAUSTED.withDescription(MvccError.NO_SPACE.message()), new Metadata());
-                    return;
-                }
-                super.onMessage(message);
-            }
-
-            @Override
-            public void onHalfClose() {
-                if (!refused) super.onHalfClose();
-            }
-        };
+    Optional<Status> refuse(Object message) {
+        long cost = cost(message);
+        if (cost > 0 && storeSize() + cost > quotaBytes) {
+            raiseNoSpace();
+            return Optional.of(Status.RESOURCE_EXHAUSTED.withDescription(MvccError.NO_SPACE.message()));
+        }
+        return Optional.empty();
     }
 
     private long storeSize() {

@@ -1,12 +1,8 @@
 package io.synod.server;
 
 import com.google.protobuf.MessageLite;
-import io.grpc.ForwardingServerCallListener;
-import io.grpc.Metadata;
-import io.grpc.ServerCall;
-import io.grpc.ServerCallHandler;
-import io.grpc.ServerInterceptor;
 import io.grpc.Status;
+import java.util.Optional;
 
 /**
  * etcd's request size limit ({@code --max-request-bytes}, 1.5 MiB by default) with etcd's answer:
@@ -15,7 +11,7 @@ import io.grpc.Status;
  * {@link #GRPC_OVERHEAD_BYTES}, as in etcd), so only grossly oversized messages get the
  * transport's RESOURCE_EXHAUSTED instead.
  */
-final class RequestSizeInterceptor implements ServerInterceptor {
+final class RequestSizeInterceptor extends MessageGate {
     /** Headroom of the gRPC transport limit over the request limit (etcd adds the same 512 KiB). */
     static final int GRPC_OVERHEAD_BYTES = 512 * 1024;
     static final String TOO_LARGE = "etcdserver: request is too large";
@@ -27,26 +23,10 @@ final class RequestSizeInterceptor implements ServerInterceptor {
     }
 
     @Override
-    public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
-        ServerCall.Listener<Q> delegate = next.startCall(call, headers);
-        return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(delegate) {
-            private boolean refused;
-
-            @Override
-            public void onMessage(Q message) {
-                if (refused) return;
-                if (message instanceof MessageLite m && m.getSerializedSize() > requestBytesMax) {
-                    refused = true;
-                    call.close(Status.INVALID_ARGUMENT.withDescription(TOO_LARGE), new Metadata());
-                    return;
-                }
-                super.onMessage(message);
-            }
-
-            @Override
-            public void onHalfClose() {
-                if (!refused) super.onHalfClose();
-            }
-        };
+    Optional<Status> refuse(Object message) {
+        if (message instanceof MessageLite m && m.getSerializedSize() > requestBytesMax) {
+            return Optional.of(Status.INVALID_ARGUMENT.withDescription(TOO_LARGE));
+        }
+        return Optional.empty();
     }
 }

@@ -78,14 +78,7 @@ final class WatchProto {
     }
 
     static io.etcd.jetcd.api.KeyValue kv(KeyValue kv) {
-        return io.etcd.jetcd.api.KeyValue.newBuilder()
-                .setKey(byteString(kv.key()))
-                .setCreateRevision(kv.createRevision())
-                .setModRevision(kv.modRevision())
-                .setVersion(kv.version())
-                .setValue(byteString(kv.value()))
-                .setLease(kv.lease())
-                .build();
+        return io.synod.server.EtcdProto.kv(kv);
     }
 
     static io.etcd.jetcd.api.Event event(Event e) {
