@@ -9,10 +9,8 @@ import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,32 +40,9 @@ final class LeaseLeases {
     static final MethodDescriptor<Request, Response> METHOD = MethodDescriptor.<Request, Response>newBuilder()
             .setType(MethodDescriptor.MethodType.UNARY)
             .setFullMethodName(FULL_METHOD_NAME)
-            .setRequestMarshaller(new MethodDescriptor.Marshaller<>() {
-                @Override
-                public InputStream stream(Request value) {
-                    return new ByteArrayInputStream(new byte[0]);
-                }
-
-                @Override
-                public Request parse(InputStream stream) {
-                    return new Request(); // no fields; unknown ones are skipped, as protobuf would
-                }
-            })
-            .setResponseMarshaller(new MethodDescriptor.Marshaller<>() {
-                @Override
-                public InputStream stream(Response value) {
-                    return new ByteArrayInputStream(encode(value));
-                }
-
-                @Override
-                public Response parse(InputStream stream) {
-                    try {
-                        return decode(stream.readAllBytes());
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                }
-            })
+            // The request has no fields; unknown ones are skipped, as protobuf would.
+            .setRequestMarshaller(new BytesMarshaller<Request>(r -> new byte[0], data -> new Request()))
+            .setResponseMarshaller(new BytesMarshaller<Response>(LeaseLeases::encode, LeaseLeases::decode))
             .build();
 
     static byte[] encode(Response r) {

@@ -12,10 +12,8 @@ import io.grpc.ServiceDescriptor;
 import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,36 +45,8 @@ final class MemberPromote {
     static final MethodDescriptor<Request, Response> METHOD = MethodDescriptor.<Request, Response>newBuilder()
             .setType(MethodDescriptor.MethodType.UNARY)
             .setFullMethodName(FULL_METHOD_NAME)
-            .setRequestMarshaller(new MethodDescriptor.Marshaller<>() {
-                @Override
-                public InputStream stream(Request value) {
-                    return new ByteArrayInputStream(encode(value));
-                }
-
-                @Override
-                public Request parse(InputStream stream) {
-                    try {
-                        return decodeRequest(stream.readAllBytes());
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                }
-            })
-            .setResponseMarshaller(new MethodDescriptor.Marshaller<>() {
-                @Override
-                public InputStream stream(Response value) {
-                    return new ByteArrayInputStream(encode(value));
-                }
-
-                @Override
-                public Response parse(InputStream stream) {
-                    try {
-                        return decodeResponse(stream.readAllBytes());
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                }
-            })
+            .setRequestMarshaller(new BytesMarshaller<Request>(MemberPromote::encode, MemberPromote::decodeRequest))
+            .setResponseMarshaller(new BytesMarshaller<Response>(MemberPromote::encode, MemberPromote::decodeResponse))
             .build();
 
     /** Synod's publish call: a member's own entry (id, name, client URLs) in etcd's Member message. */
