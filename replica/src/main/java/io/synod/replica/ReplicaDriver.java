@@ -27,6 +27,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * Drives one consensus member: a single thread owns the {@link ConsensusNode}, drains a bounded
@@ -65,6 +66,12 @@ public final class ReplicaDriver implements Runnable {
     private record ProposeConf(ConfChange change, CompletableFuture<Object> future) implements Event {}
 
     private record Read(CompletableFuture<Long> future) implements Event {}
+
+    /** A proposal another member forwarded: the core's immediate answer goes to {@code answer}, on the loop. */
+    private record ProposeFor(byte[] data, Consumer<ProposeResult> answer) implements Event {}
+
+    /** Waits for the entry the leader appended at (term, index) for a proposal this member forwarded. */
+    private record Await(long term, long index, CompletableFuture<Object> future) implements Event {}
 
     private record Unreachable(long peer) implements Event {}
 
@@ -233,6 +240,34 @@ public final class ReplicaDriver implements Runnable {
     }
 
     /**
+     * Proposes a command forwarded by another member (the leader's side of forwarding through the
+     * peer stream). {@code answer} receives the core's immediate answer on the loop thread, before
+     * the loop handles the Ready that carries the new entry, so a message sent from it reaches the
+     * forwarding member ahead of the appends with the entry. Returns false, without calling
+     * {@code answer}, when the inbox is full or the replica stopped (nothing was proposed).
+     */
+    public boolean proposeFor(byte[] command, Consumer<ProposeResult> answer) {
+        return !stopped && inbox.offer(new ProposeFor(command, answer));
+    }
+
+    /**
+     * Completes with the state machine's result once the entry at (term, index) is applied here,
+     * like {@link #propose}'s future: the forwarding side, once the leader answered Accepted(term,
+     * index). Fails with LEADER_CHANGED if another entry is applied at that index, and with
+     * STOPPED (outcome unknown) if the entry was already applied before the call arrived.
+     */
+    public CompletableFuture<Object> awaitEntry(long term, long index) {
+        var f = new CompletableFuture<Object>();
+        if (stopped) {
+            f.completeExceptionally(new ReplicaException(ReplicaException.Kind.STOPPED, "replica stopped"));
+        } else if (!inbox.offer(new Await(term, index, f))) {
+            f.completeExceptionally(new ReplicaException(ReplicaException.Kind.STOPPED,
+                    "outcome unknown: replica inbox full (" + limits.inboxDepthMax() + ") when the leader's answer for index " + index + " arrived"));
+        }
+        return f;
+    }
+
+    /**
      * Proposes a membership change (joint consensus in the core); the future completes when its
      * entry is applied here, after the state machine has seen it with its context. The core holds
      * at most one change pending: another one is refused with {@link ReplicaException.Kind#REJECTED}
@@ -316,6 +351,8 @@ public final class ReplicaDriver implements Runnable {
             case Propose p -> onPropose(p);
             case ProposeConf p -> onProposeConf(p);
             case Read r -> onRead(r);
+            case ProposeFor p -> onProposeFor(p);
+            case Await a -> onAwait(a);
             case Unreachable u -> node.reportUnreachable(u.peer());
             case Transfer t -> t.future().complete(node.transferLeadership(t.transferee()));
             case Stop s -> stopped = true;
@@ -329,6 +366,29 @@ public final class ReplicaDriver implements Runnable {
             return;
         }
         accepted(node.propose(p.data()), p.future());
+    }
+
+    private void onProposeFor(ProposeFor p) {
+        ProposeResult result = node.propose(p.data());
+        if (!result.isAccepted()) listener.proposalFailed();
+        // On the loop, before this iteration's Ready: an answer sent now leaves ahead of the appends carrying the entry.
+        p.answer().accept(result);
+    }
+
+    private void onAwait(Await a) {
+        if (a.index() <= logAppliedIndex) {
+            // Only if the answer overtook the entry (a reconnect between the two): the result is gone, the entry may be ours.
+            a.future().completeExceptionally(new ReplicaException(ReplicaException.Kind.STOPPED,
+                    "outcome unknown: the entry at " + a.index() + " was applied here before the leader's answer arrived"));
+            return;
+        }
+        PendingProposal old = proposals.put(a.index(), new PendingProposal(a.term(), a.future()));
+        if (old != null) {
+            // Two proposals cannot both be at one index: the older one (from an earlier term) was replaced.
+            Assert.that(old.term() != a.term(), "two proposals wait for index %d of term %d", a.index(), a.term());
+            old.future().completeExceptionally(lost(a.index()));
+            listener.proposalFailed();
+        }
     }
 
     private void onProposeConf(ProposeConf p) {
@@ -370,7 +430,8 @@ public final class ReplicaDriver implements Runnable {
         }
     }
 
-    private static ReplicaException rejection(ProposeResult.Rejected r) {
+    /** The failure a caller sees for a proposal the core refused (also for refusals another member's core gave). */
+    public static ReplicaException rejection(ProposeResult.Rejected r) {
         return switch (r.reason()) {
             case NOT_LEADER, NO_LEADER, TRANSFERRING -> new ReplicaException(ReplicaException.Kind.NOT_LEADER,
                     r.reason() == ProposeResult.Reason.NOT_LEADER ? r.leaderHint() : SoftState.NO_LEADER, r.reason() + ": " + r.detail());
@@ -541,6 +602,7 @@ public final class ReplicaDriver implements Runnable {
             if (e instanceof Propose p) p.future().completeExceptionally(stop);
             if (e instanceof ProposeConf p) p.future().completeExceptionally(stop);
             if (e instanceof Read r) r.future().completeExceptionally(stop);
+            if (e instanceof Await a) a.future().completeExceptionally(stop);
             if (e instanceof Transfer t) t.future().completeExceptionally(stop);
         }
     }

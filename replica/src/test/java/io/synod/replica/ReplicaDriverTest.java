@@ -216,4 +216,51 @@ class ReplicaDriverTest {
         assertThat(second.applied).startsWith(appliedBefore.get(3), appliedBefore.get(4));
         assertThat(second.commands).containsExactly("c3", "c4", "after");
     }
+
+    /**
+     * The two halves of forwarding a write through the peer stream: the leader's proposeFor answers
+     * on its loop with the entry's place, and a follower waiting for that place gets its own apply's
+     * result; a wait for a place already applied, or taken by another term's entry, fails.
+     */
+    @Test
+    void forwardedProposalCompletesOnTheFollowersOwnApply() throws Exception {
+        var machines = new ConcurrentHashMap<Long, ListMachine>();
+        for (long id = 1; id <= 3; id++) {
+            machines.put(id, new ListMachine(0));
+            startMember(id, RaftBootstrap.foundingStorage(Set.of(1L, 2L, 3L)), machines.get(id));
+        }
+        long leader = awaitLeader(drivers.values());
+        ReplicaDriver l = drivers.get(leader);
+        long followerId = leader % 3 + 1;
+        ReplicaDriver f = drivers.get(followerId);
+
+        var answered = new java.util.concurrent.CompletableFuture<java.util.concurrent.CompletableFuture<Object>>();
+        var loopThread = new java.util.concurrent.atomic.AtomicReference<String>();
+        assertThat(l.proposeFor(cmd("fwd"), result -> {
+            loopThread.set(Thread.currentThread().getName());
+            var a = (io.synod.consensus.ProposeResult.Accepted) result;
+            // Registered from the answer, before the leader's loop handles the Ready with the entry.
+            answered.complete(f.awaitEntry(a.term(), a.index()));
+        })).isTrue();
+        Object result = answered.get(5, TimeUnit.SECONDS).get(5, TimeUnit.SECONDS);
+        assertThat(loopThread.get()).isEqualTo("driver-" + leader);
+        assertThat(machines.get(followerId).commands).containsExactly("fwd");
+        assertThat(result).isEqualTo(machines.get(followerId).applied.get(0)); // the follower's own apply's result
+
+        long applied = f.appliedIndex();
+        assertThatThrownBy(() -> f.awaitEntry(l.term(), applied).get(5, TimeUnit.SECONDS))
+                .cause().isInstanceOfSatisfying(ReplicaException.class, e -> assertThat(e.kind()).isEqualTo(ReplicaException.Kind.STOPPED));
+
+        // A wait for the next index under an older term can never be satisfied: the leader's entry there has its own term.
+        var stale = f.awaitEntry(l.term() - 1, applied + 1);
+        l.propose(cmd("next")).get(5, TimeUnit.SECONDS);
+        assertThatThrownBy(() -> stale.get(5, TimeUnit.SECONDS))
+                .cause().isInstanceOfSatisfying(ReplicaException.class, e -> assertThat(e.kind()).isEqualTo(ReplicaException.Kind.LEADER_CHANGED));
+
+        // A follower refuses to propose a forwarded command itself and names the leader.
+        var refusal = new java.util.concurrent.CompletableFuture<io.synod.consensus.ProposeResult>();
+        assertThat(f.proposeFor(cmd("x"), refusal::complete)).isTrue();
+        assertThat(refusal.get(5, TimeUnit.SECONDS)).isInstanceOfSatisfying(io.synod.consensus.ProposeResult.Rejected.class,
+                r -> assertThat(r.leaderHint()).isEqualTo(leader));
+    }
 }

@@ -67,8 +67,7 @@ final class KvService extends KVGrpc.KVImplBase {
         proposer.respondAsync(out, () -> {
             var p = EtcdProto.put(request);
             check(Requests.checkPut(p));
-            return proposer.writeAsync(p, ch -> forward(ch, request, KVGrpc.KVStub::put), res -> EtcdProto.put((PutResponse) res, this::header),
-                    r -> r.toBuilder().setHeader(localHeader(r.getHeader())).build());
+            return proposer.writeAsync(p, res -> EtcdProto.put((PutResponse) res, this::header));
         });
     }
 
@@ -77,9 +76,7 @@ final class KvService extends KVGrpc.KVImplBase {
         proposer.respondAsync(out, () -> {
             var d = EtcdProto.delete(request);
             if (d.key().isEmpty()) throw EtcdProto.error(MvccError.EMPTY_KEY);
-            return proposer.writeAsync(d, ch -> forward(ch, request, KVGrpc.KVStub::deleteRange),
-                    res -> EtcdProto.delete((DeleteRangeResponse) res, this::header),
-                    r -> r.toBuilder().setHeader(localHeader(r.getHeader())).build());
+            return proposer.writeAsync(d, res -> EtcdProto.delete((DeleteRangeResponse) res, this::header));
         });
     }
 
@@ -88,8 +85,7 @@ final class KvService extends KVGrpc.KVImplBase {
         proposer.respondAsync(out, () -> {
             var t = EtcdProto.txn(request);
             check(Requests.checkTxn(t, mvccOptions));
-            return proposer.writeAsync(t, ch -> forward(ch, request, KVGrpc.KVStub::txn), res -> EtcdProto.txn((TxnResponse) res, this::header),
-                    r -> r.toBuilder().setHeader(localHeader(r.getHeader())).build());
+            return proposer.writeAsync(t, res -> EtcdProto.txn((TxnResponse) res, this::header));
         });
     }
 
@@ -107,20 +103,6 @@ final class KvService extends KVGrpc.KVImplBase {
         }
         return proposer.readIndexAsync(proposer.deadlineNanos())
                 .thenApplyAsync(v -> EtcdProto.range(store.read(s -> s.range(r)), this::header), proposer.readExecutor());
-    }
-
-    /** Sends {@code request} to the leader on {@code channel} with an async stub; the future completes with its reply. */
-    private static <Q, A> java.util.concurrent.CompletableFuture<A> forward(io.grpc.Channel channel, Q request,
-            ForwardCall<Q, A> call) {
-        var f = new java.util.concurrent.CompletableFuture<A>();
-        call.start(KVGrpc.newStub(channel), request, Proposer.completing(f));
-        return f;
-    }
-
-    /** One async KV stub method, e.g. {@code KVGrpc.KVStub::put}. */
-    @FunctionalInterface
-    private interface ForwardCall<Q, A> {
-        void start(KVGrpc.KVStub stub, Q request, StreamObserver<A> replies);
     }
 
     // ---- the same calls for other services built on KV (lock, election), blocking, errors thrown ----

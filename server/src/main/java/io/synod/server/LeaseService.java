@@ -184,37 +184,11 @@ final class LeaseService extends LeaseGrpc.LeaseImplBase {
     static final int KEEPALIVE_IN_FLIGHT_MAX = 64;
 
     private java.util.concurrent.CompletableFuture<LeaseKeepAliveResponse> renewAsync(LeaseKeepAliveRequest request) {
-        return proposer.writeAsync(new LeaseCommand.Renew(request.getID()), ch -> forwardKeepAlive(ch, request), res -> {
+        return proposer.writeAsync(new LeaseCommand.Renew(request.getID()), res -> {
             var l = (LeaseResponse) res;
             return LeaseKeepAliveResponse.newBuilder().setHeader(kv.header(l.revision())).setID(l.id()).setTTL(l.found() ? l.ttlSeconds() : 0)
                     .build();
-        }, r -> r.toBuilder().setHeader(kv.localHeader(r.getHeader())).build());
-    }
-
-    /** Sends one keep-alive to the leader on a stream of its own; the future completes with the one answer. */
-    private static java.util.concurrent.CompletableFuture<LeaseKeepAliveResponse> forwardKeepAlive(Channel leader, LeaseKeepAliveRequest request) {
-        var answer = new CompletableFuture<LeaseKeepAliveResponse>();
-        StreamObserver<LeaseKeepAliveRequest> requests = LeaseGrpc.newStub(leader).leaseKeepAlive(new StreamObserver<>() {
-            @Override
-            public void onNext(LeaseKeepAliveResponse r) {
-                answer.complete(r);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                answer.completeExceptionally(t);
-            }
-
-            @Override
-            public void onCompleted() {
-                answer.completeExceptionally(Status.UNAVAILABLE.withDescription("etcdserver: leader ended the keep-alive stream")
-                        .asRuntimeException());
-            }
         });
-        // The channel carries the request deadline, so the call itself ends by then.
-        requests.onNext(request);
-        requests.onCompleted();
-        return answer;
     }
 
     @Override

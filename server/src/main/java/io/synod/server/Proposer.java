@@ -81,6 +81,7 @@ final class Proposer {
     private final ReplicaDriver driver;
     private final CommandCodec codec;
     private final PeerTransport transport;
+    private final WriteForwarder forwarder;
     private final long memberId;
     private final Semaphore inFlight;
     /** Runs ranges' store access (linearizable ones once their read index is applied): never on the Raft loop or a transport thread. */
@@ -94,6 +95,7 @@ final class Proposer {
         this.codec = codec;
         this.transport = transport;
         this.memberId = config.memberId();
+        this.forwarder = new WriteForwarder(memberId, driver, transport);
         this.inFlight = new Semaphore(config.requestsInFlightMax());
         int readers = Math.max(2, Runtime.getRuntime().availableProcessors());
         String name = "synod-read-" + config.name() + "-";
@@ -115,6 +117,11 @@ final class Proposer {
     /** The executor on which ranges read the store (bounded threads: the reads are CPU work on this machine's cores). */
     java.util.concurrent.Executor readExecutor() {
         return readPool;
+    }
+
+    /** The peer-stream forwarding of writes; {@code SynodServer} hands it the forwarding messages its peer service receives. */
+    WriteForwarder forwarder() {
+        return forwarder;
     }
 
     ReplicaDriver driver() {
@@ -350,12 +357,6 @@ final class Proposer {
 
     // ---- the asynchronous path -------------------------------------------------------------------
 
-    /** A leader-only call that starts its work and reports NOT_LEADER (a {@link ReplicaException}) through the future to make the caller retry. */
-    @FunctionalInterface
-    interface AsyncLeaderCall<R> {
-        CompletableFuture<R> call(long deadlineNanos);
-    }
-
     /** {@code f}, failed with DEADLINE_EXCEEDED ("etcdserver: request timed out") if it is not done by {@code deadline}. */
     static <T> CompletableFuture<T> within(CompletableFuture<T> f, long deadline) {
         // orTimeout completes the driver's own future: the loop's later completion of it is then a no-op, as a cancel was.
@@ -402,61 +403,52 @@ final class Proposer {
     }
 
     /**
-     * {@link #write} without a waiting thread: {@code forward} starts the call on a channel to the
-     * leader, and {@code convert} runs on the thread that applied the entry (keep it cheap).
+     * {@link #write} without a waiting thread. On the leader the command is proposed here; on a
+     * follower it goes to the leader inside the peer stream ({@link WriteForwarder}) and the reply
+     * comes from this member's own apply of the entry. {@code convert} runs on the thread that
+     * applied the entry (keep it cheap). A request that itself arrived forwarded by gRPC (from the
+     * blocking {@link #write}) is refused with {@link #NOT_LEADER_MARK} if this member does not lead.
      */
-    <R> CompletableFuture<R> writeAsync(Command command, Function<Channel, CompletableFuture<R>> forward, Function<Response, R> convert,
-            UnaryOperator<R> localize) {
+    <R> CompletableFuture<R> writeAsync(Command command, Function<Response, R> convert) {
         byte[] data = codec.encode(command);
-        return onLeaderAsync(deadline -> within(driver.propose(data), deadline).thenApply(res -> convert.apply(outcome(res))), forward, localize);
-    }
-
-    /** {@link #onLeader} without a waiting thread: the same forwarding rules, retries after a backoff timer. */
-    <R> CompletableFuture<R> onLeaderAsync(AsyncLeaderCall<R> local, Function<Channel, CompletableFuture<R>> forward, UnaryOperator<R> localize) {
         long deadline = deadlineNanos(); // reads the gRPC context: on the handler's thread
         boolean forwarded = Boolean.TRUE.equals(FORWARDED.get());
         var result = new CompletableFuture<R>();
-        leaderAttempt(result, local, forward, localize, deadline, forwarded);
+        writeAttempt(result, data, convert, deadline, forwarded);
         return result;
     }
 
-    private <R> void leaderAttempt(CompletableFuture<R> result, AsyncLeaderCall<R> local, Function<Channel, CompletableFuture<R>> forward,
-            UnaryOperator<R> localize, long deadline, boolean forwarded) {
-        Runnable again = () -> leaderAttempt(result, local, forward, localize, deadline, forwarded);
+    private <R> void writeAttempt(CompletableFuture<R> result, byte[] data, Function<Response, R> convert, long deadline, boolean forwarded) {
         try {
             long leader = driver.leader();
+            CompletableFuture<Object> applied;
             if (leader == memberId) {
-                local.call(deadline).whenComplete((r, failure) -> {
-                    if (failure == null) {
-                        result.complete(r);
-                        return;
-                    }
-                    Throwable c = cause(failure);
-                    if (c instanceof ReplicaException e && e.kind() == ReplicaException.Kind.NOT_LEADER) retryLater(result, deadline, again);
-                    else result.completeExceptionally(unwrap(c));
-                });
+                applied = driver.propose(data);
             } else if (forwarded) {
                 result.completeExceptionally(Status.UNAVAILABLE.withDescription(NOT_LEADER_MARK).asRuntimeException());
-            } else if (leader != SoftState.NO_LEADER) {
-                forward.apply(forwardingChannel(transport.channel(leader), deadline)).whenComplete((r, failure) -> {
-                    if (failure == null) {
-                        try {
-                            result.complete(localize.apply(r));
-                        } catch (RuntimeException e) {
-                            result.completeExceptionally(e);
-                        }
-                        return;
-                    }
-                    Throwable c = cause(failure);
-                    if (c instanceof StatusRuntimeException e && (NOT_LEADER_MARK.equals(e.getStatus().getDescription()) || neverSent(e))) {
-                        retryLater(result, deadline, again);
-                    } else {
-                        result.completeExceptionally(unwrap(c));
-                    }
-                });
+                return;
+            } else if (leader != SoftState.NO_LEADER && forwarder.canForwardTo(leader)) {
+                applied = forwarder.propose(leader, data);
             } else {
-                retryLater(result, deadline, again);
+                retryLater(result, deadline, () -> writeAttempt(result, data, convert, deadline, forwarded));
+                return;
             }
+            within(applied, deadline).whenComplete((res, failure) -> {
+                if (failure == null) {
+                    try {
+                        result.complete(convert.apply(outcome(res)));
+                    } catch (RuntimeException e) {
+                        result.completeExceptionally(e);
+                    }
+                    return;
+                }
+                Throwable c = cause(failure);
+                if (c instanceof ReplicaException e && e.kind() == ReplicaException.Kind.NOT_LEADER) {
+                    retryLater(result, deadline, () -> writeAttempt(result, data, convert, deadline, forwarded));
+                } else {
+                    result.completeExceptionally(unwrap(c));
+                }
+            });
         } catch (RuntimeException e) {
             result.completeExceptionally(e);
         }

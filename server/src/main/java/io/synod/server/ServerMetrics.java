@@ -122,6 +122,14 @@ public final class ServerMetrics implements ReplicaListener {
         gauge("synod_raft_applied_index", "The highest log index applied to the store.", driver::appliedIndex);
     }
 
+    /** Counts the writes forwarded through the peer streams, both ways; the server calls it once its proposer exists. */
+    void forwarding(WriteForwarder forwarder) {
+        FunctionCounter.builder("synod_server_writes_forwarded", forwarder, WriteForwarder::forwardedCount)
+                .description("Writes this member sent to the leader inside its peer stream.").register(registry);
+        FunctionCounter.builder("synod_server_forwarded_writes_proposed", forwarder, WriteForwarder::servedCount)
+                .description("Writes other members forwarded that this member proposed (or refused) as leader.").register(registry);
+    }
+
     /** Feeds {@code synod_watchers}; the watch service calls it once it exists. */
     public void watchers(DoubleSupplier count) {
         watchers.set(count);

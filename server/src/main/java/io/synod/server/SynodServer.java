@@ -148,6 +148,7 @@ public final class SynodServer implements AutoCloseable {
                     store.current().currentRevision());
 
             var proposer = new Proposer(config, driver, codec, transport);
+            ops.metrics().forwarding(proposer.forwarder());
             StoreHolder finalStore = store;
             var mdc = MemberMdc.interceptor(config.name(), driver::term);
             var kv = new KvService(config, proposer, store);
@@ -178,7 +179,13 @@ public final class SynodServer implements AutoCloseable {
                     () -> finalStore.read(MvccStore::currentRevision)), Proposer.forwardedInterceptor(), mdc);
             peerServer = grpcServer(config, config.peerUrl(), config.security().peer())
                     .maxInboundMessageSize(Math.max(TransportLimits.DEFAULTS.frameBytesMax(), config.snapshotLimits().frameBytesMax()))
-                    .addService(PeerService.definition(id, m -> driver.deliver((RaftMessage) m)))
+                    .addService(PeerService.definition(id, m -> {
+                        if (m instanceof io.synod.server.transport.ForwardMessage f) {
+                            proposer.forwarder().receive(f);
+                            return true;
+                        }
+                        return driver.deliver(m);
+                    }))
                     .addService(snapshotInbox.definition())
                     .addService(kvService)
                     .addService(leaseService)

@@ -41,6 +41,14 @@ class ClusterTest {
         return Client.builder().endpoints(c.endpoint(member)).build();
     }
 
+    /** A counter's value from the member's Prometheus scrape. */
+    static double counter(SynodServer server, String name) {
+        for (String line : server.metrics().scrape().split("\n")) {
+            if (line.startsWith(name + " ") || line.startsWith(name + "{")) return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        }
+        throw new AssertionError("no metric " + name);
+    }
+
     @Test
     void kvOperationsAgainstDifferentMembers() throws Exception {
         try (var cluster = new TestCluster(dir, 3)) {
@@ -53,6 +61,10 @@ class ClusterTest {
                 var put = kvf.put(b("foo"), b("bar")).get(10, TimeUnit.SECONDS);
                 assertThat(put.getHeader().getRevision()).isEqualTo(2);
                 assertThat(put.getHeader().getMemberId()).isEqualTo(cluster.servers[follower].memberId()); // forwarded, reported as ours
+                // Forwarded inside the peer stream, not as a gRPC call, and answered from the follower's own apply: its store already has it.
+                assertThat(counter(cluster.servers[follower], "synod_server_writes_forwarded_total")).isEqualTo(1);
+                assertThat(counter(cluster.servers[leader], "synod_server_forwarded_writes_proposed_total")).isEqualTo(1);
+                assertThat(kvf.get(b("foo"), GetOption.builder().withSerializable(true).build()).get(10, TimeUnit.SECONDS).getCount()).isEqualTo(1);
                 var get = kvo.get(b("foo")).get(10, TimeUnit.SECONDS);
                 assertThat(get.getKvs()).hasSize(1);
                 assertThat(s(get.getKvs().get(0).getValue())).isEqualTo("bar");

@@ -4,12 +4,13 @@ import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
-import io.synod.raft.RaftMessage;
+import io.synod.consensus.Message;
 import java.util.function.Predicate;
 
 /**
- * Receives frames from peers and hands each decoded message to the local member (normally
- * {@code ReplicaDriver::deliver}, which drops it when its inbox is full). A frame that does not
+ * Receives frames from peers and hands each decoded message to the local member (Raft messages
+ * normally to {@code ReplicaDriver::deliver}, which drops them when its inbox is full; forwarded
+ * writes to the forwarding handler). A frame that does not
  * decode is refused with INVALID_ARGUMENT and nothing in it is delivered.
  */
 public final class PeerService {
@@ -17,7 +18,11 @@ public final class PeerService {
 
     private static final byte[] EMPTY = new byte[0];
 
-    public static ServerServiceDefinition definition(long localId, Predicate<RaftMessage> deliver) {
+    /**
+     * @param deliver takes each message addressed to this member, in frame order, on the transport
+     *                thread that read it: Raft messages and {@link ForwardMessage}s alike
+     */
+    public static ServerServiceDefinition definition(long localId, Predicate<Message> deliver) {
         return ServerServiceDefinition.builder(PeerProtocol.SERVICE)
                 .addMethod(PeerProtocol.STREAM, ServerCalls.asyncClientStreamingCall(response -> new StreamObserver<byte[]>() {
                     private boolean failed;
@@ -26,7 +31,7 @@ public final class PeerService {
                     public void onNext(byte[] frame) {
                         if (failed) return;
                         try {
-                            for (RaftMessage m : RaftMessageCodec.decodeBatch(frame)) {
+                            for (Message m : RaftMessageCodec.decodeBatch(frame)) {
                                 if (m.to() == localId) deliver.test(m);
                             }
                         } catch (IllegalArgumentException e) {

@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * that breaks, or that flow control keeps closed past the send timeout, drops the frame, reports the
  * peer unreachable
  * (so the leader falls back from pipelining to probing) and backs off; Raft's own retransmission
- * recovers the loss. The channels are also used to forward client writes to the leader.
+ * recovers the loss. Forwarded client writes ({@link ForwardMessage}) ride the same streams; the
+ * channels also carry the other calls a follower forwards to the leader.
  * Snapshot requests do not travel on the message stream: they go to the snapshot sink (normally
  * {@link SnapshotSender#send}), which streams the state out of band.
  *
@@ -55,7 +56,7 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
         final long id;
         final InetSocketAddress address;
         final ManagedChannel channel;
-        final ArrayBlockingQueue<RaftMessage> queue = new ArrayBlockingQueue<>(limits.sendQueueDepthMax());
+        final ArrayBlockingQueue<Message> queue = new ArrayBlockingQueue<>(limits.sendQueueDepthMax());
         final Thread sender;
         volatile boolean reachable = true;
         /** Set when the peer left the membership (or moved): its sender ends and its channel closes. */
@@ -85,7 +86,7 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
         final Semaphore queued = new Semaphore(0);
 
         void sendLoop() {
-            var batch = new ArrayList<RaftMessage>(limits.batchMessagesMax());
+            var batch = new ArrayList<Message>(limits.batchMessagesMax());
             while (!closed && !retired) {
                 try {
                     if (queue.isEmpty()) {
@@ -94,14 +95,14 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
                     }
                     lock.lockInterruptibly();
                     try {
-                        RaftMessage first = queue.poll();
+                        Message first = queue.poll();
                         if (first == null) continue;
                         batch.add(first);
                         long bytes = first.sizeBytes();
                         // Fill the frame up to half its limit by the messages' own estimates, leaving room for encoding
                         // overhead; a single message may exceed that (RaftConfig bounds it below frameBytesMax).
                         while (batch.size() < limits.batchMessagesMax()) {
-                            RaftMessage next = queue.peek();
+                            Message next = queue.peek();
                             if (next == null || bytes + next.sizeBytes() > limits.frameBytesMax() / 2) break;
                             batch.add(queue.poll());
                             bytes += next.sizeBytes();
@@ -123,12 +124,12 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
          * the stream is open and flow control takes it; returns false (the caller queues the batch)
          * otherwise. Never blocks: the lock is only tried.
          */
-        boolean tryDirect(List<RaftMessage> batch) {
+        boolean tryDirect(List<Message> batch) {
             if (!queue.isEmpty() || !lock.tryLock()) return false;
             try {
                 if (!queue.isEmpty() || stream == null || streamBroken || !stream.isReady()) return false;
                 long bytes = 0;
-                for (RaftMessage m : batch) bytes += m.sizeBytes();
+                for (Message m : batch) bytes += m.sizeBytes();
                 if (batch.size() > limits.batchMessagesMax() || bytes > limits.frameBytesMax() / 2) return false;
                 try {
                     stream.onNext(RaftMessageCodec.encodeBatch(batch));
@@ -136,6 +137,7 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
                     // Leave recovery (cancel, report, back off, reopen) to the sender thread; Raft retransmits.
                     streamBroken = true;
                     dropped.addAndGet(batch.size());
+                    unsent(batch);
                     queued.release();
                 }
                 return true;
@@ -144,24 +146,26 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
             }
         }
 
-        // The stream to this peer, used under the lock only; the callbacks flag it broken.
-        private ClientCallStreamObserver<byte[]> stream;
+        // The stream to this peer, used under the lock only (volatile for canSend's glance); the callbacks flag it broken.
+        private volatile ClientCallStreamObserver<byte[]> stream;
         private volatile boolean streamBroken;
         private final Semaphore readySignal = new Semaphore(0);
 
-        private void deliver(List<RaftMessage> batch) throws InterruptedException {
+        private void deliver(List<Message> batch) throws InterruptedException {
             if (stream != null && streamBroken) {
                 stream = null;
                 Thread.sleep(limits.retryBackoffMillis()); // do not spin reconnecting to a dead peer
             }
             if (stream == null) openStream();
             if (!awaitReady()) {
+                unsent(batch);
                 fail("no frame accepted within " + limits.sendTimeoutMillis() + " ms");
                 return;
             }
             try {
                 stream.onNext(RaftMessageCodec.encodeBatch(batch));
             } catch (RuntimeException e) {
+                unsent(batch);
                 fail(e.getMessage());
                 return;
             }
@@ -224,6 +228,8 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
 
     private final TransportLimits limits;
     private final LongConsumer unreachable;
+    /** Told of forwarded writes that certainly never left this member, so they may be retried elsewhere. */
+    private volatile Consumer<ForwardMessage.Proposal> unsentProposals = p -> {};
     private final Consumer<RaftMessage.SnapshotRequest> snapshots;
     private final Optional<SslContext> tls;
     /** Peers by member id; replaced entries are retired. Read by any thread, changed under {@code this}. */
@@ -304,34 +310,65 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
     }
 
     /**
-     * Called by the Raft loop. A peer's messages are written by the loop itself when nothing is
+     * Called by the Raft loop (and, for {@link ForwardMessage.Proposal}s, by request threads: any
+     * number of threads may send; each thread's messages to a peer keep their order). A peer's messages are written by the loop itself when nothing is
      * queued for that peer and its stream can take them (one thread hand-off less per message on a
      * lightly loaded link); otherwise they join the peer's queue for its sender thread.
      */
     @Override
     public void send(List<Message> messages) {
-        Map<Long, List<RaftMessage>> byPeer = null;
+        Map<Long, List<Message>> byPeer = null;
         for (Message m : messages) {
             if (m instanceof RaftMessage.SnapshotRequest s) {
                 snapshots.accept(s);
                 continue;
             }
             if (byPeer == null) byPeer = new TreeMap<>();
-            byPeer.computeIfAbsent(m.to(), k -> new ArrayList<>()).add((RaftMessage) m);
+            byPeer.computeIfAbsent(m.to(), k -> new ArrayList<>()).add(m);
         }
         if (byPeer == null) return;
         for (var e : byPeer.entrySet()) {
             Peer p = peers.get(e.getKey());
             if (p == null) {
                 dropped.addAndGet(e.getValue().size());
+                unsent(e.getValue());
                 continue;
             }
             if (p.tryDirect(e.getValue())) continue;
-            for (RaftMessage m : e.getValue()) {
-                if (!p.queue.offer(m)) dropped.incrementAndGet();
+            for (Message m : e.getValue()) {
+                if (!p.queue.offer(m)) {
+                    dropped.incrementAndGet();
+                    unsent(List.of(m));
+                }
             }
             p.queued.release();
         }
+    }
+
+    /**
+     * Where to report {@link ForwardMessage.Proposal}s that certainly never reached the wire (the
+     * peer is unknown, its queue was full, or its stream was down when their frame was due): their
+     * write cannot have happened, so it may be retried with another leader.
+     */
+    public void onUnsentProposals(Consumer<ForwardMessage.Proposal> sink) {
+        this.unsentProposals = sink;
+    }
+
+    private void unsent(List<? extends Message> messages) {
+        for (Message m : messages) {
+            if (m instanceof ForwardMessage.Proposal p) unsentProposals.accept(p);
+        }
+    }
+
+    /**
+     * Whether frames to {@code peerId} are flowing right now: known, reachable, a stream open and
+     * not broken. A glance, not a promise: a forwarded write is only started on a link that looks
+     * healthy, so that a write for a leader that just died is retried instead of waiting out its
+     * deadline in a queue.
+     */
+    public boolean canSend(long peerId) {
+        Peer p = peers.get(peerId);
+        return p != null && !p.retired && p.reachable && p.stream != null && !p.streamBroken;
     }
 
     /** The ids of the peers this transport talks to. */

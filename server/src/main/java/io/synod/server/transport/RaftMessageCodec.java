@@ -3,6 +3,7 @@ package io.synod.server.transport;
 import io.synod.consensus.ConfState;
 import io.synod.consensus.Entry;
 import io.synod.consensus.EntryType;
+import io.synod.consensus.Message;
 import io.synod.consensus.Snapshot;
 import io.synod.consensus.SnapshotMeta;
 import io.synod.raft.RaftMessage;
@@ -28,7 +29,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The peer wire format of {@link RaftMessage}s: a batch is {@code [version][count:int]} followed
+ * The peer wire format of {@link RaftMessage}s and {@link ForwardMessage}s: a batch is {@code [version][count:int]} followed
  * by that many messages, each {@code [kind:byte][from][to][term]} and its own fields in record
  * order (longs big-endian, booleans one byte, byte arrays and lists length-prefixed). Decoding
  * checks every length against the bytes that remain, so a corrupt or hostile frame fails with
@@ -39,15 +40,17 @@ public final class RaftMessageCodec {
 
     private static final byte VERSION = 1;
     private static final byte VOTE_REQ = 1, VOTE_RESP = 2, APPEND_REQ = 3, APPEND_RESP = 4, HEARTBEAT_REQ = 5,
-            HEARTBEAT_RESP = 6, SNAPSHOT_REQ = 7, TIMEOUT_NOW = 8, READ_INDEX_REQ = 9, READ_INDEX_RESP = 10;
+            HEARTBEAT_RESP = 6, SNAPSHOT_REQ = 7, TIMEOUT_NOW = 8, READ_INDEX_REQ = 9, READ_INDEX_RESP = 10,
+            FORWARD_PROPOSAL = 11, FORWARD_ANSWER = 12;
+    private static final io.synod.consensus.ProposeResult.Reason[] REASONS = io.synod.consensus.ProposeResult.Reason.values();
 
-    public static byte[] encodeBatch(List<RaftMessage> messages) {
+    public static byte[] encodeBatch(List<? extends Message> messages) {
         var bytes = new ByteArrayOutputStream(256);
         var out = new DataOutputStream(bytes);
         try {
             out.writeByte(VERSION);
             out.writeInt(messages.size());
-            for (RaftMessage m : messages) encode(m, out);
+            for (Message m : messages) encode(m, out);
             out.flush();
         } catch (IOException e) {
             throw new UncheckedIOException(e); // cannot happen on a byte array
@@ -55,12 +58,12 @@ public final class RaftMessageCodec {
         return bytes.toByteArray();
     }
 
-    public static List<RaftMessage> decodeBatch(byte[] frame) {
+    public static List<Message> decodeBatch(byte[] frame) {
         ByteBuffer in = ByteBuffer.wrap(frame);
         try {
             if (in.get() != VERSION) throw new IllegalArgumentException("unknown peer frame version");
             int n = count(in, 13);
-            var out = new ArrayList<RaftMessage>(n);
+            var out = new ArrayList<Message>(n);
             for (int i = 0; i < n; i++) out.add(decode(in));
             if (in.hasRemaining()) throw new IllegalArgumentException(in.remaining() + " trailing bytes in peer frame");
             return out;
@@ -69,7 +72,12 @@ public final class RaftMessageCodec {
         }
     }
 
-    private static void encode(RaftMessage m, DataOutputStream out) throws IOException {
+    private static void encode(Message message, DataOutputStream out) throws IOException {
+        if (message instanceof ForwardMessage f) {
+            encodeForward(f, out);
+            return;
+        }
+        RaftMessage m = (RaftMessage) message;
         switch (m) {
             case VoteRequest v -> {
                 header(out, VOTE_REQ, m);
@@ -140,7 +148,25 @@ public final class RaftMessageCodec {
         }
     }
 
-    private static void header(DataOutputStream out, byte kind, RaftMessage m) throws IOException {
+    private static void encodeForward(ForwardMessage m, DataOutputStream out) throws IOException {
+        switch (m) {
+            case ForwardMessage.Proposal p -> {
+                header(out, FORWARD_PROPOSAL, m);
+                out.writeLong(p.requestId());
+                bytes(out, p.command());
+            }
+            case ForwardMessage.Answer a -> {
+                header(out, FORWARD_ANSWER, m);
+                out.writeLong(a.requestId());
+                out.writeLong(a.entryTerm());
+                out.writeLong(a.entryIndex());
+                out.writeByte(a.refusal() == null ? -1 : a.refusal().ordinal());
+                out.writeLong(a.leaderHint());
+            }
+        }
+    }
+
+    private static void header(DataOutputStream out, byte kind, Message m) throws IOException {
         out.writeByte(kind);
         out.writeLong(m.from());
         out.writeLong(m.to());
@@ -152,7 +178,7 @@ public final class RaftMessageCodec {
         out.write(b);
     }
 
-    private static RaftMessage decode(ByteBuffer in) {
+    private static Message decode(ByteBuffer in) {
         byte kind = in.get();
         long from = in.getLong(), to = in.getLong(), term = in.getLong();
         return switch (kind) {
@@ -183,6 +209,13 @@ public final class RaftMessageCodec {
             case TIMEOUT_NOW -> new TimeoutNow(from, to, term);
             case READ_INDEX_REQ -> new ReadIndexRequest(from, to, term, bytes(in));
             case READ_INDEX_RESP -> new ReadIndexResponse(from, to, term, in.getLong(), bytes(in));
+            case FORWARD_PROPOSAL -> new ForwardMessage.Proposal(from, to, in.getLong(), bytes(in));
+            case FORWARD_ANSWER -> {
+                long id = in.getLong(), entryTerm = in.getLong(), entryIndex = in.getLong();
+                int reason = in.get();
+                if (reason < -1 || reason >= REASONS.length) throw new IllegalArgumentException("unknown refusal " + reason);
+                yield new ForwardMessage.Answer(from, to, id, entryTerm, entryIndex, reason < 0 ? null : REASONS[reason], in.getLong());
+            }
             default -> throw new IllegalArgumentException("unknown raft message kind " + kind);
         };
     }

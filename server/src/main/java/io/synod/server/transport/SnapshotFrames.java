@@ -46,7 +46,7 @@ final class SnapshotFrames {
             if (kind == HEADER) {
                 byte[] batch = new byte[in.remaining()];
                 in.get(batch);
-                List<RaftMessage> ms = RaftMessageCodec.decodeBatch(batch);
+                List<io.synod.consensus.Message> ms = RaftMessageCodec.decodeBatch(batch);
                 if (ms.size() != 1 || !(ms.get(0) instanceof SnapshotRequest s)) {
                     throw new IllegalArgumentException("snapshot header must hold one SnapshotRequest, got " + ms);
                 }

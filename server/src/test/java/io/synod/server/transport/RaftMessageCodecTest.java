@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.synod.consensus.ConfState;
 import io.synod.consensus.Entry;
 import io.synod.consensus.EntryType;
+import io.synod.consensus.Message;
+import io.synod.consensus.ProposeResult;
 import io.synod.consensus.Snapshot;
 import io.synod.consensus.SnapshotMeta;
 import io.synod.raft.RaftMessage;
@@ -26,7 +28,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class RaftMessageCodecTest {
-    static List<RaftMessage> everyKind() {
+    static List<Message> everyKind() {
         var conf = new ConfState(Set.of(1L, 2L, 3L), Set.of(4L), Set.of(1L, 2L, 5L), Set.of(5L), true);
         return List.of(
                 new VoteRequest(1, 2, 7, true, 100, 6, false),
@@ -40,21 +42,28 @@ class RaftMessageCodecTest {
                 new SnapshotRequest(1, 2, 7, new Snapshot(new SnapshotMeta(50, 6, conf), new byte[] {5, 6})),
                 new TimeoutNow(1, 2, 7),
                 new ReadIndexRequest(2, 1, 7, new byte[] {0, 0, 0, 1}),
-                new ReadIndexResponse(1, 2, 7, 12, new byte[] {0, 0, 0, 1}));
+                new ReadIndexResponse(1, 2, 7, 12, new byte[] {0, 0, 0, 1}),
+                new ForwardMessage.Proposal(2, 1, 77, new byte[] {4, 5, 6}),
+                new ForwardMessage.Answer(1, 2, 77, 7, 13, null, 1),
+                new ForwardMessage.Answer(3, 2, 78, 0, 0, ProposeResult.Reason.NOT_LEADER, 1));
     }
 
     @Test
     void roundTripsEveryKind() {
-        List<RaftMessage> in = everyKind();
-        List<RaftMessage> out = RaftMessageCodec.decodeBatch(RaftMessageCodec.encodeBatch(in));
+        List<Message> in = everyKind();
+        List<Message> out = RaftMessageCodec.decodeBatch(RaftMessageCodec.encodeBatch(in));
         assertThat(out).hasSize(in.size());
         for (int i = 0; i < in.size(); i++) {
-            RaftMessage a = in.get(i), b = out.get(i);
+            Message a = in.get(i), b = out.get(i);
             switch (a) {
                 case SnapshotRequest s -> {
                     var t = (SnapshotRequest) b;
                     assertThat(t.snapshot().meta()).isEqualTo(s.snapshot().meta());
                     assertThat(t.snapshot().data()).isEqualTo(s.snapshot().data());
+                }
+                case ForwardMessage.Proposal p -> {
+                    assertThat(((ForwardMessage.Proposal) b).requestId()).isEqualTo(p.requestId());
+                    assertThat(((ForwardMessage.Proposal) b).command()).isEqualTo(p.command());
                 }
                 case ReadIndexRequest r -> assertThat(((ReadIndexRequest) b).context()).isEqualTo(r.context());
                 case ReadIndexResponse r -> {
@@ -64,6 +73,7 @@ class RaftMessageCodecTest {
                 default -> assertThat(b).isEqualTo(a);
             }
             assertThat(b.from()).isEqualTo(a.from());
+            assertThat(b.to()).isEqualTo(a.to());
             assertThat(b.term()).isEqualTo(a.term());
         }
     }
