@@ -12,7 +12,10 @@ import java.util.List;
  *       empty) — durably when {@code mustSync};</li>
  *   <li>then send {@code messages} (votes and acknowledgements must never leave before what they
  *       promise is durable);</li>
- *   <li>apply {@code committedEntries} in order and serve {@code readStates} once applied;</li>
+ *   <li>apply {@code committedEntries} in order and serve {@code readStates} once applied. A
+ *       prefix of {@code committedEntries} that the driver's log already held durably before this
+ *       Ready (below the first of this Ready's {@code entries}) may be applied before step 2: it is
+ *       committed and on this member's disk, so nothing in step 2 can change it;</li>
  *   <li>call {@link ConsensusNode#advance(Ready)}.</li>
  * </ol>
  *

@@ -117,6 +117,12 @@ public final class ReplicaDriver implements Runnable {
      * machine already holds (after a restart or a snapshot install).
      */
     private long logAppliedIndex;
+    /**
+     * The last index of this member's log as written durably by earlier Readies (the log as loaded at
+     * start, then each Ready's last entry or installed snapshot). Entries at or below it, committed and
+     * not rewritten by the current Ready, may be applied before that Ready is persisted.
+     */
+    private long persistedLastIndex;
     /** logAppliedIndex when the log was last compacted (or at start): counts toward the snapshot count. */
     private long lastSnapshotTriggerIndex;
     /**
@@ -157,6 +163,7 @@ public final class ReplicaDriver implements Runnable {
         // The core starts from the log's snapshot: its applied index and membership are the snapshot's.
         this.logAppliedIndex = node.status().appliedIndex();
         this.lastSnapshotTriggerIndex = logAppliedIndex;
+        this.persistedLastIndex = node.status().lastIndex();
         this.confHistory.put(logAppliedIndex, node.status().confState());
         Assert.that(logAppliedIndex == storage.snapshotIndex(), "core starts at %d but the log's snapshot is at %d",
                 logAppliedIndex, storage.snapshotIndex());
@@ -455,16 +462,21 @@ public final class ReplicaDriver implements Runnable {
         // The state first, then the log: a crash in between must not leave a log whose entries before
         // the snapshot are gone while the state machine still lacks them.
         if (!rd.snapshot().isEmpty()) installSnapshot(rd.snapshot());
+        // Committed entries this member's log already holds durably are applied before this Ready's own disk
+        // write: their replies need not wait for the fsync of newer entries (etcd applies concurrently with its
+        // WAL write for the same reason). Under load this takes one fsync out of every write's latency.
+        List<Entry> committed = rd.committedEntries();
+        int early = rd.snapshot().isEmpty() ? durableCommitted(rd) : 0;
+        applyAll(committed.subList(0, early));
         try {
             storage.persist(rd);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot persist Ready; stopping this member", e);
         }
+        if (!rd.snapshot().isEmpty()) persistedLastIndex = rd.snapshot().meta().index();
+        if (!rd.entries().isEmpty()) persistedLastIndex = rd.entries().get(rd.entries().size() - 1).index();
         if (!rd.messages().isEmpty()) transport.send(rd.messages());
-        int committed = rd.committedEntries().size();
-        if (committed > 0) listener.applyStarted(committed);
-        for (Entry e : rd.committedEntries()) apply(e);
-        if (committed > 0) listener.applyFinished(committed, appliedIndex);
+        applyAll(committed.subList(early, committed.size()));
         publishedAppliedIndex = appliedIndex;
         for (ReadState rs : rd.readStates()) {
             IssuedRead r = readsIssued.remove(ByteBuffer.wrap(rs.requestContext()).getLong());
@@ -480,6 +492,27 @@ public final class ReplicaDriver implements Runnable {
         publishedPendingProposals = proposals.size();
         if (leaderChanged) abortReadsOfOtherLeaders();
         maybeCompact();
+    }
+
+    /**
+     * How many of the Ready's committed entries (a prefix) are durable in this member's log from
+     * earlier Readies: at or below what was persisted before, and below the first entry this Ready
+     * writes (a follower may overwrite from there). Only they may be applied before the persist.
+     */
+    private int durableCommitted(Ready rd) {
+        long limit = persistedLastIndex;
+        if (!rd.entries().isEmpty()) limit = Math.min(limit, rd.entries().get(0).index() - 1);
+        List<Entry> committed = rd.committedEntries();
+        int n = 0;
+        while (n < committed.size() && committed.get(n).index() <= limit) n++;
+        return n;
+    }
+
+    private void applyAll(List<Entry> entries) {
+        if (entries.isEmpty()) return;
+        listener.applyStarted(entries.size());
+        for (Entry e : entries) apply(e);
+        listener.applyFinished(entries.size(), appliedIndex);
     }
 
     /**

@@ -79,7 +79,7 @@ class ReplicaDriverTest {
         }
     }
 
-    static final class MemStorage implements ReplicaStorage {
+    static class MemStorage implements ReplicaStorage {
         final MemoryLogStorage log;
 
         MemStorage(MemoryLogStorage log) {
@@ -109,14 +109,22 @@ class ReplicaDriverTest {
     volatile boolean running = true;
 
     ReplicaDriver startMember(long id, MemoryLogStorage log, StateMachine sm) {
-        var node = new RaftNode(RaftConfig.builder(id).electionTicks(10).heartbeatTicks(1).build(), log, new SplittableRandom(id));
+        return startMember(id, log, sm, new MemStorage(log));
+    }
+
+    ReplicaDriver startMember(long id, MemoryLogStorage log, StateMachine sm, ReplicaStorage storage) {
+        return startMember(id, log, sm, storage, 10);
+    }
+
+    ReplicaDriver startMember(long id, MemoryLogStorage log, StateMachine sm, ReplicaStorage storage, int electionTicks) {
+        var node = new RaftNode(RaftConfig.builder(id).electionTicks(electionTicks).heartbeatTicks(1).build(), log, new SplittableRandom(id));
         ReplicaTransport net = messages -> {
             for (Message m : messages) {
                 ReplicaDriver to = drivers.get(m.to());
                 if (to != null) to.deliver(m);
             }
         };
-        var d = new ReplicaDriver(node, new MemStorage(log), net, sm, ReplicaLimits.DEFAULTS);
+        var d = new ReplicaDriver(node, storage, net, sm, ReplicaLimits.DEFAULTS);
         drivers.put(id, d);
         var loop = new Thread(d, "driver-" + id);
         var ticker = new Thread(() -> {
@@ -262,5 +270,69 @@ class ReplicaDriverTest {
         assertThat(f.proposeFor(cmd("x"), refusal::complete)).isTrue();
         assertThat(refusal.get(5, TimeUnit.SECONDS)).isInstanceOfSatisfying(io.synod.consensus.ProposeResult.Rejected.class,
                 r -> assertThat(r.leaderHint()).isEqualTo(leader));
+    }
+
+    /**
+     * An entry already durable here is applied (and its proposal answered) without waiting for the
+     * disk write of newer entries in the same Ready: while the leader's persist of C hangs, B, which
+     * it wrote earlier and the followers acknowledged, completes.
+     */
+    @Test
+    void durableCommittedEntriesDoNotWaitForTheNextPersist() throws Exception {
+        var gated = new java.util.concurrent.atomic.AtomicLong(-1);
+        var persistingB = new java.util.concurrent.CountDownLatch(1);
+        var releaseB = new java.util.concurrent.CountDownLatch(1);
+        var persistingC = new java.util.concurrent.CountDownLatch(1);
+        var releaseC = new java.util.concurrent.CountDownLatch(1);
+        var machines = new ConcurrentHashMap<Long, ListMachine>();
+        for (long id = 1; id <= 3; id++) {
+            long self = id;
+            machines.put(id, new ListMachine(0));
+            var log = RaftBootstrap.foundingStorage(Set.of(1L, 2L, 3L));
+            startMember(id, log, machines.get(id), new MemStorage(log) {
+                @Override
+                public void persist(Ready rd) {
+                    if (gated.get() == self) {
+                        try {
+                            if (holds(rd, "B")) {
+                                persistingB.countDown();
+                                releaseB.await();
+                            }
+                            if (holds(rd, "C")) {
+                                persistingC.countDown();
+                                releaseC.await();
+                            }
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+                    super.persist(rd);
+                }
+            }, 100); // a 1 s election timeout: the followers must not elect anew while the leader's disk write hangs
+        }
+        long leader = awaitLeader(drivers.values());
+        ReplicaDriver l = drivers.get(leader);
+        gated.set(leader);
+        var b = l.propose(cmd("B"));
+        assertThat(persistingB.await(5, TimeUnit.SECONDS)).isTrue();
+        // B's appends left before the leader's disk write; the followers' acks queue up behind it, and so does C.
+        Thread.sleep(50);
+        var c = l.propose(cmd("C"));
+        releaseB.countDown();
+        assertThat(persistingC.await(5, TimeUnit.SECONDS)).isTrue();
+        // The Ready that writes C also commits B: B is answered while C's write still hangs.
+        assertThat(b.get(5, TimeUnit.SECONDS)).isNotNull();
+        assertThat(machines.get(leader).commands).containsExactly("B");
+        assertThat(c).isNotDone();
+        releaseC.countDown();
+        c.get(5, TimeUnit.SECONDS);
+        assertThat(machines.get(leader).commands).containsExactly("B", "C");
+    }
+
+    static boolean holds(Ready rd, String command) {
+        for (var e : rd.entries()) {
+            if (new String(e.data(), StandardCharsets.UTF_8).equals(command)) return true;
+        }
+        return false;
     }
 }
