@@ -49,9 +49,18 @@ final class KvService extends KVGrpc.KVImplBase {
     }
 
     ResponseHeader header(long revision) {
-        return ResponseHeader.newBuilder().setClusterId(clusterId).setMemberId(memberId).setRevision(revision)
-                .setRaftTerm(driver.term()).build();
+        long term = driver.term();
+        ResponseHeader last = lastHeader;
+        // Many replies in a row carry the same revision (a watch event sent to every watcher, reads between writes).
+        if (last != null && last.getRevision() == revision && last.getRaftTerm() == term) return last;
+        ResponseHeader h = ResponseHeader.newBuilder().setClusterId(clusterId).setMemberId(memberId).setRevision(revision)
+                .setRaftTerm(term).build();
+        lastHeader = h;
+        return h;
     }
+
+    /** The header built last; immutable, so sharing it between threads is safe. */
+    private volatile ResponseHeader lastHeader;
 
     // ---- the five calls -------------------------------------------------------------------------
 

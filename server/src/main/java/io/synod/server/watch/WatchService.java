@@ -37,6 +37,29 @@ public final class WatchService extends WatchGrpc.WatchImplBase implements AutoC
     private final ScheduledExecutorService ticker;
     final Set<WatchSession> sessions = ConcurrentHashMap.newKeySet();
 
+    /** Protobuf events recently sent, by revision and whether they carry prev_kv; see {@link #protoEvent}. */
+    private final CachedEvent[] eventCache = new CachedEvent[EVENT_CACHE_SLOTS];
+    static final int EVENT_CACHE_SLOTS = 4096;
+
+    private record CachedEvent(long main, long sub, boolean prevKv, io.etcd.jetcd.api.Event proto) {}
+
+    /**
+     * The protobuf form of an event, shared by every watcher that is sent it: with 1,000 watchers on
+     * a prefix each write was converted (its key and value copied) 1,000 times. An MVCC revision
+     * names exactly one change, so (revision, with or without prev_kv) is a safe key. A small
+     * direct-mapped table: a slot holds an immutable record, so racing threads at worst convert twice.
+     */
+    io.etcd.jetcd.api.Event protoEvent(io.synod.mvcc.Event e) {
+        long main = e.revision().main(), sub = e.revision().sub();
+        boolean prev = e.prevKv().isPresent();
+        int slot = (int) ((main * 31 + sub) & (EVENT_CACHE_SLOTS - 1));
+        CachedEvent c = eventCache[slot];
+        if (c != null && c.main() == main && c.sub() == sub && c.prevKv() == prev) return c.proto();
+        var proto = WatchProto.event(e);
+        eventCache[slot] = new CachedEvent(main, sub, prev, proto);
+        return proto;
+    }
+
     /**
      * Attaches a hub to the member's store, through installs of snapshots; {@code header} builds
      * etcd's response header for a revision.

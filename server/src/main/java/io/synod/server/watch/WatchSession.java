@@ -224,7 +224,7 @@ final class WatchSession implements StreamObserver<WatchRequest> {
             List<io.etcd.jetcd.api.Event> group = new ArrayList<>();
             long groupBytes = 0;
             for (; i < events.size() && events.get(i).revision().main() == rev; i++) {
-                var pe = WatchProto.event(events.get(i));
+                var pe = service.protoEvent(events.get(i));
                 group.add(pe);
                 groupBytes += pe.getSerializedSize() + 8; // field tag and length prefix
             }
