@@ -43,6 +43,10 @@ public final class BenchCompareCommand implements Callable<Integer> {
     @Option(names = "--rounds", description = "alternating rounds per workload (default 3)")
     int rounds = 3;
 
+    @Option(names = "--warmup-seconds", description = "untimed put + mixed load on each system before the rounds, after which each chosen "
+            + "workload also runs once briefly (default: 60 for full, 3 for quick)")
+    Double warmupSeconds;
+
     @Option(names = "--dir", description = "working directory for both clusters' data (default: a new temp dir)")
     Path dir;
 
@@ -67,7 +71,9 @@ public final class BenchCompareCommand implements Callable<Integer> {
             "watch-fanout", "lease-keepalive", "lock-contention");
 
     static Setting setting(boolean full) {
-        return full ? new Setting(64, 10_000, 2, 10, 20, ScenarioOptions.DEFAULTS)
+        // A minute of warm-up in the full profile: a CPU profile of a member (async-profiler) showed C2 still compiling
+        // through the first minute of load on this 2-core machine, ~10 s of CPU per member; 20 s measured a JVM mid-compile.
+        return full ? new Setting(64, 10_000, 2, 10, 60, ScenarioOptions.DEFAULTS)
                 : new Setting(16, 2_000, 1, 3, 3, ScenarioOptions.DEFAULTS.withWatchers(100).withLeases(1_000));
     }
 
@@ -80,6 +86,12 @@ public final class BenchCompareCommand implements Callable<Integer> {
         List<String> names = workloads != null ? workloads : full ? FULL_WORKLOADS : List.of("put", "get-linearizable", "get-serializable");
         for (String w : names) ws.add(Workload.parse(w.trim()));
         Setting s = setting(full);
+        if (warmupSeconds != null) {
+            if (warmupSeconds < 0 || warmupSeconds > LoadOptions.DURATION_MAX_SECONDS) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "--warmup-seconds must be in 0.." + LoadOptions.DURATION_MAX_SECONDS);
+            }
+            s = new Setting(s.clients(), s.keys(), s.warmup(), s.seconds(), warmupSeconds, s.scenario());
+        }
         String etcd = findEtcd();
         Path work = dir != null ? dir : Files.createTempDirectory("synod-compare");
         PrintStream out = System.out;
@@ -104,8 +116,8 @@ public final class BenchCompareCommand implements Callable<Integer> {
 
             // Both servers get the same untimed warm-up first; the JVM's JIT needs it, etcd does not mind it.
             out.println("  warming up both clusters (" + (int) s.warmupTotalSeconds + " s each, not measured)");
-            warmUp(synodEndpoints, s);
-            warmUp(etcdEndpoints, s);
+            warmUp(synodEndpoints, s, ws);
+            warmUp(etcdEndpoints, s, ws);
             var rows = new LinkedHashMap<Workload, List<LoadResult[]>>();
             boolean preloaded = false; // both clusters keep their data across workloads: load the key space once
             for (Workload w : ws) {
@@ -184,12 +196,24 @@ public final class BenchCompareCommand implements Callable<Integer> {
         }
     }
 
-    private void warmUp(List<String> endpoints, Setting s) throws InterruptedException {
+    private void warmUp(List<String> endpoints, Setting s, List<Workload> chosen) throws InterruptedException {
+        if (s.warmupTotalSeconds <= 0) return;
         for (Workload w : List.of(Workload.PUT, Workload.MIXED)) {
             LoadGenerator.run(new LoadOptions(endpoints, w, s.clients, 4, s.keys, 256, 0, s.warmupTotalSeconds / 2, 0, List.of(), false),
                     System.err);
         }
+        // Every chosen workload once, briefly and small, so its own code paths (watch, lease, lock) are compiled before round 1.
+        ScenarioOptions small = new ScenarioOptions(Math.min(100, s.scenario.watchers()), s.scenario.watchersPerStream(),
+                Math.min(1_000, s.scenario.leases()), 0, s.scenario.expiryTtlSeconds(), s.scenario.lockName() + "-warmup");
+        for (Workload w : chosen) {
+            if (w == Workload.PUT || w == Workload.MIXED) continue;
+            LoadGenerator.run(new LoadOptions(endpoints, w, s.clientsFor(w), 4, s.keys, 256, 0, WARMUP_PER_WORKLOAD_SECONDS, 0, List.of(), false,
+                    small), System.err);
+        }
     }
+
+    /** How long each chosen workload runs, untimed, at the end of the warm-up. */
+    static final double WARMUP_PER_WORKLOAD_SECONDS = 3;
 
     private LoadResult run(Workload w, List<String> endpoints, List<Long> pids, Setting s, boolean preload) throws InterruptedException {
         return LoadGenerator.run(new LoadOptions(endpoints, w, s.clientsFor(w), 4, s.keys, 256, s.warmup, s.seconds, 0, pids, preload, s.scenario),
