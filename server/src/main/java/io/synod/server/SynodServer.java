@@ -273,7 +273,8 @@ public final class SynodServer implements AutoCloseable {
         var builder = NettyServerBuilder.forAddress(ServerConfig.address(url))
                 .permitKeepAliveTime(1, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true)
-                .callExecutor(Proposer.inlineCalls()) // non-blocking handlers run on the transport thread
+                .directExecutor() // method lookup on the transport thread; then non-blocking handlers stay there, the rest move
+                .callExecutor(Proposer.inlineCalls())
                 .maxInboundMessageSize(config.requestBytesMax() + RequestSizeInterceptor.GRPC_OVERHEAD_BYTES);
         // As in etcd, the URL's scheme decides: https:// serves TLS with the listener's files, http:// plaintext.
         if (ServerConfig.isHttps(url)) builder.sslContext(TlsContexts.server(tls));
