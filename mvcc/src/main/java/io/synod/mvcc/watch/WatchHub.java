@@ -61,6 +61,8 @@ public final class WatchHub implements ChangeListener, AutoCloseable {
     public static final String EMPTY_RANGE = "mvcc: watcher range is empty";
     public static final String COMPACTED = "mvcc: required revision has been compacted";
     public static final String TOO_MANY_WATCHERS = "synod: too many watchers on one stream";
+    /** The refusal when the hub holds {@link WatchOptions#watchersMax()} watchers over all its streams. */
+    public static final String TOO_MANY_WATCHERS_IN_HUB = "synod: too many watchers on this member";
     public static final String NEGATIVE_WATCH_ID = "synod: watch id must not be negative";
 
     /** Counters for tests and status; read with {@link #stats()}. */
@@ -191,6 +193,13 @@ public final class WatchHub implements ChangeListener, AutoCloseable {
         return failure;
     }
 
+    /** Watchers held over all streams (hub lock held): each one is either synced or waiting for catch-up. */
+    private int watcherCount() {
+        int n = syncedCount + unsynced.size();
+        Assert.that(n >= 0 && syncedCount >= 0, "watcher count: synced %d, unsynced %d", syncedCount, unsynced.size());
+        return n;
+    }
+
     public Stats stats() {
         lock.lock();
         try {
@@ -284,6 +293,8 @@ public final class WatchHub implements ChangeListener, AutoCloseable {
         if (spec.watchId() != AUTO_WATCH_ID && s.watchers.containsKey(spec.watchId())) return Optional.of(DUPLICATE_WATCH_ID);
         if (spec.emptyRange()) return Optional.of(EMPTY_RANGE);
         if (s.watchers.size() >= options.watchersPerStreamMax()) return Optional.of(TOO_MANY_WATCHERS);
+        // Every watcher that is not removed is in exactly one group, so the two counts are all the hub holds.
+        if (watcherCount() >= options.watchersMax()) return Optional.of(TOO_MANY_WATCHERS_IN_HUB);
         return Optional.empty();
     }
 

@@ -13,6 +13,7 @@ import io.synod.common.Assert;
  * @param watcherQueuedEventsMax events queued for one watcher, so one busy watcher cannot push the
  *                               other watchers of its stream out of the live path
  * @param watchersPerStreamMax   watchers one stream may hold; beyond it a create is refused
+ * @param watchersMax            watchers the hub holds over all its streams; beyond it a create is refused
  * @param catchUpWatchersMax     unsynced watchers served by one history read (etcd: 512)
  * @param catchUpRetryMillis     pause after a failed history read (store closing, I/O error)
  */
@@ -21,6 +22,7 @@ public record WatchOptions(
         long streamQueuedBytesMax,
         int watcherQueuedEventsMax,
         int watchersPerStreamMax,
+        int watchersMax,
         int catchUpWatchersMax,
         long catchUpRetryMillis) {
     public WatchOptions {
@@ -29,23 +31,32 @@ public record WatchOptions(
         Assert.that(watcherQueuedEventsMax > 0 && watcherQueuedEventsMax <= streamQueuedEventsMax,
                 "watcherQueuedEventsMax must be in (0, streamQueuedEventsMax=%d]: %d", streamQueuedEventsMax, watcherQueuedEventsMax);
         Assert.that(watchersPerStreamMax > 0, "watchersPerStreamMax must be positive: %d", watchersPerStreamMax);
+        Assert.that(watchersMax > 0, "watchersMax must be positive: %d", watchersMax);
         Assert.that(catchUpWatchersMax > 0, "catchUpWatchersMax must be positive: %d", catchUpWatchersMax);
         Assert.that(catchUpRetryMillis > 0, "catchUpRetryMillis must be positive: %d", catchUpRetryMillis);
     }
 
     public static WatchOptions defaults() {
-        return new WatchOptions(8192, 16L << 20, 4096, 100_000, 512, 100);
+        return new WatchOptions(8192, 16L << 20, 4096, 100_000, 100_000, 512, 100);
     }
 
     public WatchOptions withQueueLimits(int streamEvents, long streamBytes, int watcherEvents) {
-        return new WatchOptions(streamEvents, streamBytes, watcherEvents, watchersPerStreamMax, catchUpWatchersMax, catchUpRetryMillis);
+        return new WatchOptions(streamEvents, streamBytes, watcherEvents, watchersPerStreamMax, watchersMax, catchUpWatchersMax,
+                catchUpRetryMillis);
     }
 
     public WatchOptions withWatchersPerStreamMax(int n) {
-        return new WatchOptions(streamQueuedEventsMax, streamQueuedBytesMax, watcherQueuedEventsMax, n, catchUpWatchersMax, catchUpRetryMillis);
+        return new WatchOptions(streamQueuedEventsMax, streamQueuedBytesMax, watcherQueuedEventsMax, n, watchersMax, catchUpWatchersMax,
+                catchUpRetryMillis);
+    }
+
+    public WatchOptions withWatchersMax(int n) {
+        return new WatchOptions(streamQueuedEventsMax, streamQueuedBytesMax, watcherQueuedEventsMax, watchersPerStreamMax, n, catchUpWatchersMax,
+                catchUpRetryMillis);
     }
 
     public WatchOptions withCatchUpWatchersMax(int n) {
-        return new WatchOptions(streamQueuedEventsMax, streamQueuedBytesMax, watcherQueuedEventsMax, watchersPerStreamMax, n, catchUpRetryMillis);
+        return new WatchOptions(streamQueuedEventsMax, streamQueuedBytesMax, watcherQueuedEventsMax, watchersPerStreamMax, watchersMax, n,
+                catchUpRetryMillis);
     }
 }

@@ -174,6 +174,24 @@ class WatchHubTest {
     }
 
     @Test
+    void refusesWatchersBeyondTheHubWideLimitUntilOneEnds() throws IOException {
+        var f = new Fixture(dir, 100, WatchOptions.defaults().withWatchersMax(3));
+        var s1 = f.hub.openStream(() -> {});
+        var s2 = f.hub.openStream(() -> {});
+        assertThat(s1.watch(WatchSpec.key(b("a")))).isEqualTo(0);
+        assertThat(s1.watch(WatchSpec.key(b("b")).withStartRevision(1))).isEqualTo(1); // an unsynced one counts too
+        assertThat(s2.watch(WatchSpec.key(b("c")))).isEqualTo(0);
+        assertThat(s2.watch(WatchSpec.key(b("d")))).isEqualTo(WatchHub.NO_WATCH_ID);
+        assertThat(drain(s2)).extracting(u -> u instanceof WatchUpdate.Refused r ? r.reason() : "ok")
+                .containsExactly("ok", WatchHub.TOO_MANY_WATCHERS_IN_HUB);
+        assertThat(s1.cancel(1)).isTrue();
+        assertThat(s2.watch(WatchSpec.key(b("d")))).isEqualTo(1);
+        s1.close(); // closing a stream frees its watchers' places
+        assertThat(s2.watch(WatchSpec.key(b("e")))).isEqualTo(2);
+        assertThat(s2.watch(WatchSpec.key(b("f")))).isEqualTo(WatchHub.NO_WATCH_ID);
+    }
+
+    @Test
     void filtersAndPrevKv() throws IOException {
         var f = new Fixture(dir, 100, WatchOptions.defaults());
         var s = f.hub.openStream(() -> {});
