@@ -143,6 +143,11 @@ final class Proposer {
         };
     }
 
+    /** True when the current call was forwarded by another member (which admitted it already). */
+    static boolean forwarded() {
+        return Boolean.TRUE.equals(FORWARDED.get());
+    }
+
     /** Copies the forwarded marker from request metadata into the call's context. */
     static ServerInterceptor forwardedInterceptor() {
         return new ServerInterceptor() {
@@ -291,6 +296,34 @@ final class Proposer {
     <R> R write(Command command, Function<Channel, R> forward, Function<Response, R> convert, UnaryOperator<R> localize) {
         byte[] data = codec.encode(command);
         return onLeader(deadline -> convert.apply(outcome(await(driver.propose(data), deadline))), forward, localize);
+    }
+
+    /** A check the leader makes just before proposing; it refuses by throwing, else returns what to undo once the proposal is decided. */
+    @FunctionalInterface
+    interface LeaderAdmission {
+        Claim claim();
+    }
+
+    /** What a {@link LeaderAdmission} reserved, released when the proposal it admitted is decided (or failed). */
+    @FunctionalInterface
+    interface Claim extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /**
+     * {@link #write}, with {@code admit} checked on the leader (this member, or the one the request
+     * is forwarded to) right before each attempt to propose, so a limit on replicated state is
+     * enforced against the leader's view of it.
+     */
+    <R> R write(Command command, LeaderAdmission admit, Function<Channel, R> forward, Function<Response, R> convert,
+            UnaryOperator<R> localize) {
+        byte[] data = codec.encode(command);
+        return onLeader(deadline -> {
+            try (Claim claim = admit.claim()) {
+                return convert.apply(outcome(await(driver.propose(data), deadline)));
+            }
+        }, forward, localize);
     }
 
     /** Runs {@code local} if this member leads, else forwards as {@link #write} does, until the deadline. */
