@@ -341,6 +341,11 @@ public final class SynodServer implements AutoCloseable {
         return ops.metrics();
     }
 
+    /** The watch hub serving this member's watches (for tests). */
+    io.synod.mvcc.watch.WatchHub watchHub() {
+        return watch.hub();
+    }
+
     /** The admission of expensive reads on the client listener (for tests). */
     ExpensiveRequests expensiveRequests() {
         return expensiveRequests;
