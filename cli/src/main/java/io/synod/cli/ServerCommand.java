@@ -71,6 +71,10 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--synod-watchers-per-stream-max", description = "watches on one Watch stream; more are refused (default: 100000)")
     Integer watchersPerStreamMax;
 
+    @Option(names = "--synod-watch-queued-bytes-max",
+            description = "watch event bytes queued over all streams; beyond it streams that stopped reading catch up later (default: 268435456)")
+    Long watchQueuedBytesMax;
+
     @Option(names = "--synod-leases-max", description = "leases in the cluster; the leader refuses more grants (default: 1000000)")
     Integer leasesMax;
 

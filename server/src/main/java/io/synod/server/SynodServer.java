@@ -172,7 +172,9 @@ public final class SynodServer implements AutoCloseable {
             ClientLimits clientLimits = config.limits().clients();
             watch = new WatchService(store, kv::header, WatchServiceOptions.defaults(config.requestBytesMax())
                     .withHub(io.synod.mvcc.watch.WatchOptions.defaults().withWatchersPerStreamMax(clientLimits.watchersPerStreamMax())
-                            .withWatchersMax(clientLimits.watchersMax())));
+                            .withWatchersMax(clientLimits.watchersMax())
+                            .withQueuedBytes(clientLimits.watchQueuedBytesMax(), Math.min(clientLimits.watchQueuedBytesMax(),
+                                    io.synod.mvcc.watch.WatchOptions.defaults().streamReservedBytes()))));
             // etcd ends require-leader streams after three election timeouts without a leader.
             watch.monitorLeader(driver::leader, 3 * config.electionTicks() * config.tickMillis(), config.tickMillis() * config.electionTicks());
             var watchService = ServerInterceptors.intercept(watch, mdc, WatchService.requireLeaderInterceptor());

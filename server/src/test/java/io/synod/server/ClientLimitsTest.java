@@ -24,9 +24,9 @@ class ClientLimitsTest {
     @Test
     void everyFlagSetsItsLimit() {
         var l = parse("--max-concurrent-streams=7", "--synod-watchers-max=11", "--synod-watchers-per-stream-max", "5",
-                "--synod-leases-max=13", "--synod-expensive-requests-max=3", "--synod-expensive-requests-queue-max=0",
+                "--synod-watch-queued-bytes-max=65536", "--synod-leases-max=13", "--synod-expensive-requests-max=3", "--synod-expensive-requests-queue-max=0",
                 "--synod-range-response-bytes-max=1048576");
-        assertThat(l).isEqualTo(new ClientLimits(7, 11, 5, 13, 3, 0, 1 << 20));
+        assertThat(l).isEqualTo(new ClientLimits(7, 11, 5, 65536, 13, 3, 0, 1 << 20));
     }
 
     @Test

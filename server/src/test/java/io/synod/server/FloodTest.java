@@ -51,6 +51,8 @@ class FloodTest {
     static final int STUCK_READS_PER_CONNECTION = 25; // 150 unread answers: 600 MiB if all were buffered
     static final int WATCHERS_MAX = 300;
     static final int HISTORY_STREAMS = 4;
+    /** The member's budget for queued watch events, well below what the stalled historical watches ask for (4 x 10 x 4 MiB). */
+    static final long WATCH_QUEUED_BYTES_MAX = 8L << 20;
     /** Allowed growth of heap and direct memory during the flood; the unread answers alone would take 600 MiB. */
     static final long GROWTH_MAX = 384L << 20;
 
@@ -87,12 +89,19 @@ class FloodTest {
     @Test
     void aFloodOfExpensiveReadsAndWatchesLeavesOtherClientsServedAndMemoryBounded() throws Exception {
         try (var cluster = new TestCluster(dir, 3, c -> c.withLimits(c.limits().withClients(c.limits().clients()
-                .withExpensiveRequests(2, 4).withWatchers(WATCHERS_MAX, 100_000))))) {
+                .withExpensiveRequests(2, 4).withWatchers(WATCHERS_MAX, 100_000).withWatchQueuedBytesMax(WATCH_QUEUED_BYTES_MAX))))) {
             int leader = cluster.awaitLeader(10_000);
             int target = (leader + 1) % 3;
             var loader = KVGrpc.newBlockingStub(channel(cluster, target)).withDeadlineAfter(120, TimeUnit.SECONDS);
             ByteString value = ByteString.copyFrom(new byte[VALUE_BYTES]);
             for (int i = 0; i < KEYS; i++) loader.put(PutRequest.newBuilder().setKey(b(String.format("big/%04d", i))).setValue(value).build());
+            // The other client's watch, from before the flood.
+            var victimEvents = new LinkedBlockingQueue<WatchResponse>();
+            var victimWatch = WatchGrpc.newStub(channel(cluster, target)).watch(collect(victimEvents));
+            victimWatch.onNext(WatchRequest.newBuilder().setCreateRequest(WatchCreateRequest.newBuilder().setKey(b("victim"))).build());
+            WatchResponse victimCreated = victimEvents.poll(30, TimeUnit.SECONDS);
+            assertThat(victimCreated).isNotNull();
+            assertThat(victimCreated.getCanceled()).isFalse();
             long before = memoryInUse();
 
             // 1. Full reads whose answers are never taken, many per connection.
@@ -139,7 +148,7 @@ class FloodTest {
                 }));
             }
 
-            // The other client: every put and get on the same member succeeds.
+            // The other client: every put and get on the same member succeeds, and its watch sees every put.
             var victim = KVGrpc.newBlockingStub(channel(cluster, target));
             for (int i = 0; i < 50; i++) {
                 ByteString v = b("v" + i);
@@ -159,6 +168,15 @@ class FloodTest {
             assertThat(gate.stats().refused()).isGreaterThanOrEqualTo(STUCK_CONNECTIONS * STUCK_READS_PER_CONNECTION - 2);
             var hub = cluster.servers[target].watchHub().stats();
             assertThat(hub.synced() + hub.unsynced()).isLessThanOrEqualTo(WATCHERS_MAX);
+            // Over the budget only by each stream's reserve (256 KiB) plus one revision's events.
+            assertThat(hub.queuedBytes()).isLessThan(WATCH_QUEUED_BYTES_MAX + (HISTORY_STREAMS + 2) * ((256 << 10) + 2 * VALUE_BYTES));
+            int seen = 0;
+            while (seen < 50) {
+                WatchResponse r = victimEvents.poll(30, TimeUnit.SECONDS);
+                assertThat(r).as("the victim's watch event %d", seen).isNotNull();
+                seen += r.getEventsCount();
+            }
+            assertThat(seen).isEqualTo(50);
             int createdWatches = 0, refusedWatches = 0;
             for (int i = 0; i < WATCHERS_MAX + 50; i++) {
                 WatchResponse r = watchStream.poll(30, TimeUnit.SECONDS);
