@@ -175,6 +175,13 @@ public final class SynodServer implements AutoCloseable {
                             .withWatchersMax(clientLimits.watchersMax())
                             .withQueuedBytes(clientLimits.watchQueuedBytesMax(), Math.min(clientLimits.watchQueuedBytesMax(),
                                     io.synod.mvcc.watch.WatchOptions.defaults().streamReservedBytes()))));
+            WatchService watchRef = watch;
+            ops.metrics().watchers(() -> {
+                var stats = watchRef.hub().stats();
+                return stats.synced() + stats.unsynced();
+            });
+            ops.metrics().leases(() -> finalStore.read(MvccStore::leaseCount));
+            ops.metrics().clientLimits(kv.expensiveRequests(), () -> watchRef.hub().stats().queuedBytes());
             // etcd ends require-leader streams after three election timeouts without a leader.
             watch.monitorLeader(driver::leader, 3 * config.electionTicks() * config.tickMillis(), config.tickMillis() * config.electionTicks());
             var watchService = ServerInterceptors.intercept(watch, mdc, WatchService.requireLeaderInterceptor());

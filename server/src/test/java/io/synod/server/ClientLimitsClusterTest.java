@@ -266,6 +266,11 @@ class ClientLimitsClusterTest {
             Status status = refused.closed.get(30, TimeUnit.SECONDS);
             assertThat(status.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
             assertThat(status.getDescription()).isEqualTo("etcdserver: too many requests");
+            // A txn that reads a large range is expensive too.
+            var bigTxn = io.etcd.jetcd.api.TxnRequest.newBuilder().addSuccess(io.etcd.jetcd.api.RequestOp.newBuilder()
+                    .setRequestRange(everything())).build();
+            assertThatThrownBy(() -> cheap.txn(bigTxn)).isInstanceOfSatisfying(StatusRuntimeException.class,
+                    e -> assertThat(e.getStatus().getDescription()).isEqualTo("etcdserver: too many requests"));
 
             // Cheap requests, a limited range included, are not held up by the expensive ones.
             cheap.put(PutRequest.newBuilder().setKey(b("small")).setValue(b("1")).build());
@@ -278,7 +283,9 @@ class ClientLimitsClusterTest {
             assertThat(queued.closed.get(30, TimeUnit.SECONDS).isOk()).isTrue();
             assertThat(queued.response.get().getKvsCount()).isEqualTo(65);
             await("every permit is back", () -> gate.stats().inUse() == 0 && gate.stats().waiting() == 0);
-            assertThat(gate.stats().refused()).isEqualTo(1);
+            assertThat(gate.stats().refused()).isEqualTo(2);
+            assertThat(cluster.servers[0].metrics().scrape()).contains("synod_expensive_requests_refused_total 2.0")
+                    .contains("synod_expensive_requests_in_use 0.0");
         }
     }
 
