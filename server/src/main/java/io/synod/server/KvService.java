@@ -24,7 +24,9 @@ import java.util.Optional;
  * store. Writes go through the {@link Proposer} (proposed here when this member leads, forwarded
  * to the leader otherwise). Linearizable ranges wait for a ReadIndex to be applied locally;
  * serializable ones are served from the local store at once. Every response carries etcd's
- * header (cluster id, member id, revision, raft term).
+ * header (cluster id, member id, revision, raft term). Ranges that may return many keys, and txns
+ * containing one, are admitted by {@link ExpensiveRequests} first; a range may read at most
+ * {@code --synod-range-response-bytes-max} bytes.
  */
 final class KvService extends KVGrpc.KVImplBase {
     private final ReplicaDriver driver;

@@ -35,6 +35,9 @@ import java.util.concurrent.CompletableFuture;
  * raised to it, a TTL above {@link Lease#MAX_TTL_SECONDS} is refused, ID 0 asks the server to
  * pick an ID, a keep-alive of an unknown lease answers TTL 0 and a time-to-live of one answers
  * TTL -1.
+ *
+ * <p>The number of leases is bounded by {@code --synod-leases-max}, checked by the leader just
+ * before it proposes a grant (a follower forwards the grant, so the leader's view decides).
  */
 final class LeaseService extends LeaseGrpc.LeaseImplBase {
     private final Proposer proposer;

@@ -217,6 +217,15 @@ class ClientLimitsClusterTest {
             assertThat(perMember.getCancelReason()).isEqualTo(WatchHub.TOO_MANY_WATCHERS_IN_HUB);
             assertThat(s2.ended).isNotDone(); // the stream and its other watch go on
 
+            // jetcd, which opens a stream per watch, hears of the refusal through the watch's listener.
+            try (var client = ClusterTest.client(cluster, 0)) {
+                var error = new CompletableFuture<Throwable>();
+                var jetcdWatch = client.getWatchClient().watch(io.etcd.jetcd.ByteSequence.from(b("j")),
+                        io.etcd.jetcd.Watch.listener(r -> error.completeExceptionally(new AssertionError("unexpected " + r)), error::complete));
+                assertThat(error.get(30, TimeUnit.SECONDS)).hasMessageContaining("failed to create watch id"); // jetcd 0.8.5 drops the reason
+                jetcdWatch.close();
+            }
+
             s1.cancel(first.getWatchId());
             WatchResponse again = s2.create("e", 0);
             assertThat(again.getCanceled()).isFalse();
