@@ -85,7 +85,7 @@ final class KvService extends KVGrpc.KVImplBase {
      * by another member were admitted there and are not counted again.
      */
     private <R> void admitted(StreamObserver<R> out, java.util.function.Supplier<java.util.concurrent.CompletableFuture<R>> body) {
-        if (Proposer.forwarded()) {
+        if (Proposer.forwardedByMember()) {
             proposer.respondAsync(out, body);
             return;
         }

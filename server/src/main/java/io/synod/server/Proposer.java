@@ -143,9 +143,25 @@ final class Proposer {
         };
     }
 
-    /** True when the current call was forwarded by another member (which admitted it already). */
-    static boolean forwarded() {
-        return Boolean.TRUE.equals(FORWARDED.get());
+    private static final Context.Key<Boolean> PEER_LISTENER = Context.key("synod-peer-listener");
+
+    /**
+     * True when the current call was forwarded by another member (which admitted it already): it is
+     * marked as forwarded and came in on the peer listener, where members forward to. The mark
+     * alone is not trusted, since any client can send it to the client listener.
+     */
+    static boolean forwardedByMember() {
+        return Boolean.TRUE.equals(FORWARDED.get()) && Boolean.TRUE.equals(PEER_LISTENER.get());
+    }
+
+    /** Marks every call of the server it is added to as one that arrived on the peer listener. */
+    static ServerInterceptor peerListenerInterceptor() {
+        return new ServerInterceptor() {
+            @Override
+            public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
+                return Contexts.interceptCall(Context.current().withValue(PEER_LISTENER, true), call, headers, next);
+            }
+        };
     }
 
     /** Copies the forwarded marker from request metadata into the call's context. */

@@ -192,6 +192,7 @@ public final class SynodServer implements AutoCloseable {
                     () -> finalStore.read(MvccStore::currentRevision)), Proposer.forwardedInterceptor(), mdc);
             peerServer = grpcServer(config, config.peerUrl(), config.security().peer())
                     .maxInboundMessageSize(Math.max(TransportLimits.DEFAULTS.frameBytesMax(), config.snapshotLimits().frameBytesMax()))
+                    .intercept(Proposer.peerListenerInterceptor()) // where forwarded requests arrive (see Proposer.forwardedByMember)
                     .addService(PeerService.definition(id, m -> driver.deliver((RaftMessage) m)))
                     .addService(snapshotInbox.definition())
                     .addService(kvService)

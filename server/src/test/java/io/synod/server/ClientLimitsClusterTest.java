@@ -275,6 +275,12 @@ class ClientLimitsClusterTest {
             Status status = refused.closed.get(30, TimeUnit.SECONDS);
             assertThat(status.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
             assertThat(status.getDescription()).isEqualTo("etcdserver: too many requests");
+            // Claiming to be a forwarding member does not get a client past the limit.
+            var header = new Metadata();
+            header.put(Proposer.FORWARDED_HEADER, "1");
+            assertThatThrownBy(() -> cheap.withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(header)).range(everything()))
+                    .isInstanceOfSatisfying(StatusRuntimeException.class,
+                            e -> assertThat(e.getStatus().getDescription()).isEqualTo("etcdserver: too many requests"));
             // A txn that reads a large range is expensive too.
             var bigTxn = io.etcd.jetcd.api.TxnRequest.newBuilder().addSuccess(io.etcd.jetcd.api.RequestOp.newBuilder()
                     .setRequestRange(everything())).build();
@@ -292,9 +298,27 @@ class ClientLimitsClusterTest {
             assertThat(queued.closed.get(30, TimeUnit.SECONDS).isOk()).isTrue();
             assertThat(queued.response.get().getKvsCount()).isEqualTo(65);
             await("every permit is back", () -> gate.stats().inUse() == 0 && gate.stats().waiting() == 0);
-            assertThat(gate.stats().refused()).isEqualTo(2);
-            assertThat(cluster.servers[0].metrics().scrape()).contains("synod_expensive_requests_refused_total 2.0")
+            assertThat(gate.stats().refused()).isEqualTo(3);
+            assertThat(cluster.servers[0].metrics().scrape()).contains("synod_expensive_requests_refused_total 3.0")
                     .contains("synod_expensive_requests_in_use 0.0");
+        }
+    }
+
+    @Test
+    void anExpensiveTxnForwardedByAFollowerIsAdmittedThereAndNotAgainByTheLeader() throws Exception {
+        try (var cluster = cluster(dir, 3, l -> l.withExpensiveRequests(1, 0))) {
+            int leader = cluster.awaitLeader(10_000);
+            int follower = (leader + 1) % 3;
+            fill(kv(channel(cluster, leader)), "big/", 64, 32 * 1024);
+            var stuck = new RawRange(channel(cluster, leader), everything(), false);
+            await("the leader's only permit is held", () -> cluster.servers[leader].expensiveRequests().stats().inUse() == 1);
+            var txn = io.etcd.jetcd.api.TxnRequest.newBuilder().addSuccess(io.etcd.jetcd.api.RequestOp.newBuilder()
+                    .setRequestRange(everything().toBuilder().setKeysOnly(true))).build();
+            assertThatThrownBy(() -> kv(channel(cluster, leader)).txn(txn)).hasMessageContaining("too many requests");
+            var viaFollower = kv(channel(cluster, follower)).txn(txn);
+            assertThat(viaFollower.getResponses(0).getResponseRange().getKvsCount()).isEqualTo(64);
+            assertThat(cluster.servers[follower].expensiveRequests().stats().admitted()).isEqualTo(1);
+            stuck.call.cancel("test: done", null);
         }
     }
 
