@@ -63,8 +63,12 @@ public final class WatchHub implements ChangeListener, AutoCloseable {
     public static final String EMPTY_RANGE = "mvcc: watcher range is empty";
     public static final String COMPACTED = "mvcc: required revision has been compacted";
     public static final String TOO_MANY_WATCHERS = "synod: too many watchers on one stream";
-    /** The refusal when the hub holds {@link WatchOptions#watchersMax()} watchers over all its streams. */
-    public static final String TOO_MANY_WATCHERS_IN_HUB = "synod: too many watchers on this member";
+    /**
+     * The refusal when the hub holds {@link WatchOptions#watchersMax()} watchers over all its streams:
+     * etcd's overload text, which etcd's clients turn into their typed "too many requests" error (a
+     * condition to back off from and retry), as other etcd-compatible servers do for watch quotas.
+     */
+    public static final String TOO_MANY_WATCHERS_IN_HUB = "etcdserver: too many requests";
     public static final String NEGATIVE_WATCH_ID = "synod: watch id must not be negative";
 
     /** Counters for tests and status; read with {@link #stats()}. */
