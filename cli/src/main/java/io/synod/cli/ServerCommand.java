@@ -60,6 +60,33 @@ public final class ServerCommand implements Callable<Integer> {
             description = "how often the leader compares members' HashKV and raises CORRUPT on a mismatch; 0 = never (default: 0)")
     Long corruptCheckIntervalMillis;
 
+    // Defensive limits (io.synod.server.ClientLimits); docs/operations.md, "Limits".
+    @Option(names = "--max-concurrent-streams", description = "gRPC streams one client connection may open at once; "
+            + "more wait in the client (etcd's flag; default: 10000)")
+    Long maxConcurrentStreams;
+
+    @Option(names = "--synod-watchers-max", description = "watches open on this member; more are refused (default: 100000)")
+    Integer watchersMax;
+
+    @Option(names = "--synod-watchers-per-stream-max", description = "watches on one Watch stream; more are refused (default: 100000)")
+    Integer watchersPerStreamMax;
+
+    @Option(names = "--synod-watch-queued-bytes-max",
+            description = "watch event bytes queued over all streams; beyond it streams that stopped reading catch up later (default: 268435456)")
+    Long watchQueuedBytesMax;
+
+    @Option(names = "--synod-leases-max", description = "leases in the cluster; the leader refuses more grants (default: 1000000)")
+    Integer leasesMax;
+
+    @Option(names = "--synod-expensive-requests-max", description = "large range reads (and txns with one) served at once (default: 4)")
+    Integer expensiveRequestsMax;
+
+    @Option(names = "--synod-expensive-requests-queue-max", description = "large reads waiting for a slot; more get 'too many requests' (default: 64)")
+    Integer expensiveRequestsQueueMax;
+
+    @Option(names = "--synod-range-response-bytes-max", description = "largest range response in bytes; 0 = no limit (default: 0)")
+    Long rangeResponseBytesMax;
+
     @Option(names = "--cert-file", description = "PEM certificate of the client listener (needed for an https:// client URL)")
     String certFile;
 

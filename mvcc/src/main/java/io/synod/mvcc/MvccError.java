@@ -33,6 +33,15 @@ public record MvccError(Code code, String message) {
     public static final MvccError TXN_TOO_DEEP =
             new MvccError(Code.INVALID_ARGUMENT, "synod: txn request nested too deeply");
 
+    /**
+     * Synod-specific, for reads only (never produced by applying a command): a range whose keys and
+     * values add up to more than the member's {@code --synod-range-response-bytes-max}.
+     */
+    public static MvccError rangeTooLarge(long bytesMax) {
+        return new MvccError(Code.RESOURCE_EXHAUSTED, "synod: range reads more than " + bytesMax
+                + " bytes of keys and values (--synod-range-response-bytes-max); narrow it, or page through it with a limit");
+    }
+
     public MvccException exception() {
         return new MvccException(this);
     }

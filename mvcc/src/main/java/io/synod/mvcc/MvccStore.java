@@ -418,6 +418,17 @@ public final class MvccStore implements AutoCloseable {
         return leases(true);
     }
 
+    /** How many leases the store holds, live or half-way through a revoke (each one until its last key is gone). */
+    public int leaseCount() {
+        lock.readLock().lock();
+        try {
+            checkUsable();
+            return leases.size();
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
     /** Leases whose revoke has begun but still have keys to delete, by id. */
     public List<Lease> revokingLeases() {
         return leases(false);
@@ -867,7 +878,7 @@ public final class MvccStore implements AutoCloseable {
             List<Response> responses = new ArrayList<>();
             for (RequestOp op : ok ? t.success() : t.failure()) {
                 responses.add(switch (op) {
-                    case RangeRequest r -> rangeAt(r, now(), pendingValues);
+                    case RangeRequest r -> rangeAt(r, now(), pendingValues, 0);
                     case PutRequest p -> put(p);
                     case DeleteRangeRequest d -> delete(d);
                     case TxnRequest nested -> txn(nested, path);
@@ -893,6 +904,17 @@ public final class MvccStore implements AutoCloseable {
 
     /** Serves a range at the current or a retained historical revision. */
     public RangeResponse range(RangeRequest r) {
+        return range(r, 0);
+    }
+
+    /**
+     * {@link #range(RangeRequest)}, refused with {@link MvccError#rangeTooLarge} as soon as the keys
+     * and values it reads add up to more than {@code bytesMax} (0: no limit), so one read holds at
+     * most about that much of the store in memory. With a sort or a revision filter every match is
+     * read, so the bound applies to the matches rather than to the (limited) response.
+     */
+    public RangeResponse range(RangeRequest r, long bytesMax) {
+        Assert.that(bytesMax >= 0, "range byte limit must not be negative: %d", bytesMax);
         lock.readLock().lock();
         try {
             checkUsable();
@@ -900,7 +922,7 @@ public final class MvccStore implements AutoCloseable {
             if (r.revision() > currentRevision) throw MvccError.FUTURE_REVISION.exception();
             long rev = r.revision() <= 0 ? currentRevision : r.revision();
             if (rev < compactRevision) throw MvccError.COMPACTED.exception();
-            return rangeAt(r, currentRevision, Map.of());
+            return rangeAt(r, currentRevision, Map.of(), bytesMax);
         } catch (RocksDBException e) {
             throw new IllegalStateException("range read failed", e);
         } finally {
@@ -908,8 +930,8 @@ public final class MvccStore implements AutoCloseable {
         }
     }
 
-    /** The range itself, once the revision checks passed; {@code current} is the header revision. */
-    private RangeResponse rangeAt(RangeRequest r, long current, Map<Revision, Bytes> pending) throws RocksDBException {
+    /** The range itself, once the revision checks passed; {@code current} is the header revision; {@code bytesMax} 0 is no limit. */
+    private RangeResponse rangeAt(RangeRequest r, long current, Map<Revision, Bytes> pending, long bytesMax) throws RocksDBException {
         long rev = r.revision() <= 0 ? current : r.revision();
         boolean filtered = r.minModRevision() != 0 || r.maxModRevision() != 0
                 || r.minCreateRevision() != 0 || r.maxCreateRevision() != 0;
@@ -941,7 +963,12 @@ public final class MvccStore implements AutoCloseable {
 
         boolean needValues = !r.keysOnly()
                 || (order != RangeRequest.SortOrder.NONE && r.sortTarget() == RangeRequest.SortTarget.VALUE);
-        List<Bytes> values = needValues ? readValues(entries, pending) : null;
+        long keyBytes = 0;
+        if (bytesMax > 0) {
+            for (Bytes k : keys) keyBytes += k.size();
+            if (keyBytes > bytesMax) throw MvccError.rangeTooLarge(bytesMax).exception();
+        }
+        List<Bytes> values = needValues ? readValues(entries, pending, keyBytes, bytesMax) : null;
         List<KeyValue> kvs = new ArrayList<>(keys.size());
         for (int i = 0; i < keys.size(); i++) {
             KeyValue kv = keyValue(keys.get(i), entries.get(i), needValues ? values.get(i) : Bytes.EMPTY);
@@ -969,6 +996,28 @@ public final class MvccStore implements AutoCloseable {
         }
         if (r.keysOnly()) kvs = kvs.stream().map(KeyValue::withoutValue).toList();
         return new RangeResponse(current, kvs, more, count);
+    }
+
+    /** Values a read may hold before the first check of {@code bytesMax}: values are read in batches of this many. */
+    private static final int LIMITED_READ_BATCH = 256;
+
+    /**
+     * The values of {@code entries}, in order. With {@code bytesMax} > 0 they are read in batches
+     * and the read is refused ({@link MvccError#rangeTooLarge}) once their sizes and {@code keyBytes}
+     * add up to more, so at most one batch beyond the limit is ever held.
+     */
+    private List<Bytes> readValues(List<KeyIndex.Entry> entries, Map<Revision, Bytes> pending, long keyBytes, long bytesMax)
+            throws RocksDBException {
+        if (bytesMax <= 0) return readValues(entries, pending);
+        List<Bytes> out = new ArrayList<>(entries.size());
+        long bytes = keyBytes;
+        for (int from = 0; from < entries.size(); from += LIMITED_READ_BATCH) {
+            List<Bytes> batch = readValues(entries.subList(from, Math.min(entries.size(), from + LIMITED_READ_BATCH)), pending);
+            for (Bytes v : batch) bytes += v.size();
+            if (bytes > bytesMax) throw MvccError.rangeTooLarge(bytesMax).exception();
+            out.addAll(batch);
+        }
+        return out;
     }
 
     private List<Bytes> readValues(List<KeyIndex.Entry> entries, Map<Revision, Bytes> pending) throws RocksDBException {

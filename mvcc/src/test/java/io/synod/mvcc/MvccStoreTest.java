@@ -159,6 +159,32 @@ class MvccStoreTest {
     }
 
     @Test
+    void aByteLimitRefusesRangesThatReadMoreAndServesTheRest() {
+        String big = "v".repeat(1000);
+        for (int i = 0; i < 600; i++) f.put(String.format("k%04d", i), big); // more than two read batches
+        long all = 600 * (5 + 1000);
+        assertThat(f.store.range(RangeRequest.all(), all).kvs()).hasSize(600);
+        assertThat(f.store.range(RangeRequest.all().withLimit(10), 20_000).kvs()).hasSize(10);
+        assertThat(f.store.range(RangeRequest.all().keysOnly(true), 600 * 5).kvs()).hasSize(600); // keys only: values are not read
+        assertThat(f.store.range(RangeRequest.all().countOnly(true), 1).count()).isEqualTo(600);
+        for (long max : new long[] {all - 1, 300_000, 100}) {
+            assertThatThrownBy(() -> f.store.range(RangeRequest.all(), max)).isInstanceOfSatisfying(MvccException.class,
+                    e -> assertThat(e.error()).isEqualTo(MvccError.rangeTooLarge(max)));
+        }
+        assertThat(MvccError.rangeTooLarge(100).code()).isEqualTo(MvccError.Code.RESOURCE_EXHAUSTED);
+    }
+
+    @Test
+    void leaseCountIncludesEveryLeaseUntilItIsGone() {
+        assertThat(f.store.leaseCount()).isZero();
+        f.ok(new LeaseCommand.Grant(4, 60));
+        f.ok(new LeaseCommand.Grant(5, 60));
+        assertThat(f.store.leaseCount()).isEqualTo(2);
+        f.ok(new LeaseCommand.Revoke(4));
+        assertThat(f.store.leaseCount()).isEqualTo(1);
+    }
+
+    @Test
     void prefixEndOfAllOnesIsFromKey() {
         Bytes ff = Bytes.copyOf(new byte[] {(byte) 0xff, (byte) 0xff});
         assertThat(ff.prefixEnd()).isEqualTo(Bytes.ZERO);

@@ -24,7 +24,9 @@ import java.util.Optional;
  * store. Writes go through the {@link Proposer} (proposed here when this member leads, forwarded
  * to the leader otherwise). Linearizable ranges wait for a ReadIndex to be applied locally;
  * serializable ones are served from the local store at once. Every response carries etcd's
- * header (cluster id, member id, revision, raft term).
+ * header (cluster id, member id, revision, raft term). Ranges that may return many keys, and txns
+ * containing one, are admitted by {@link ExpensiveRequests} first; a range may read at most
+ * {@code --synod-range-response-bytes-max} bytes.
  */
 final class KvService extends KVGrpc.KVImplBase {
     private final ReplicaDriver driver;
@@ -33,6 +35,8 @@ final class KvService extends KVGrpc.KVImplBase {
     private final Proposer proposer;
     private final long memberId;
     private final long clusterId;
+    private final ExpensiveRequests expensive;
+    private final long rangeBytesMax;
 
     KvService(ServerConfig config, Proposer proposer, StoreHolder store) {
         this.driver = proposer.driver();
@@ -41,6 +45,14 @@ final class KvService extends KVGrpc.KVImplBase {
         this.mvccOptions = store.read(MvccStore::options);
         this.memberId = config.memberId();
         this.clusterId = config.clusterId();
+        ClientLimits limits = config.limits().clients();
+        this.expensive = new ExpensiveRequests(limits.expensiveRequestsMax(), limits.expensiveRequestsQueueMax());
+        this.rangeBytesMax = limits.rangeResponseBytesMax();
+    }
+
+    /** The admission of large ranges and txns containing one (for tests and metrics). */
+    ExpensiveRequests expensiveRequests() {
+        return expensive;
     }
 
     /** A forwarded reply's header as this member reports it: the leader's revision, our ids and term. */
@@ -68,7 +80,37 @@ final class KvService extends KVGrpc.KVImplBase {
 
     @Override
     public void range(io.etcd.jetcd.api.RangeRequest request, StreamObserver<io.etcd.jetcd.api.RangeResponse> out) {
-        proposer.respondAsync(out, () -> rangeAsync(request));
+        if (ExpensiveRequests.expensive(request)) {
+            admitted(out, () -> rangeAsync(request));
+        } else {
+            proposer.respondAsync(out, () -> rangeAsync(request));
+        }
+    }
+
+    /**
+     * Serves an expensive request once {@link ExpensiveRequests} admits it; the permit is held until
+     * the call ends, that is until the response has been sent (or the client gave up), so that the
+     * bytes of at most that many large responses wait in this member's buffers. Requests forwarded
+     * by another member were admitted there and are not counted again.
+     */
+    private <R> void admitted(StreamObserver<R> out, java.util.function.Supplier<java.util.concurrent.CompletableFuture<R>> body) {
+        if (Proposer.forwardedByMember()) {
+            proposer.respondAsync(out, body);
+            return;
+        }
+        var call = (io.grpc.stub.ServerCallStreamObserver<R>) out;
+        var ticket = expensive.ticket();
+        call.setOnCloseHandler(ticket::close);
+        call.setOnCancelHandler(ticket::close);
+        Context context = Context.current(); // the body reads the call's deadline from it, possibly on the thread that frees a permit
+        proposer.respondAsync(out, () -> ticket.enter(proposer.deadlineNanos()).thenCompose(v -> {
+            Context previous = context.attach();
+            try {
+                return body.get();
+            } finally {
+                context.detach(previous);
+            }
+        }));
     }
 
     @Override
@@ -91,11 +133,16 @@ final class KvService extends KVGrpc.KVImplBase {
 
     @Override
     public void txn(io.etcd.jetcd.api.TxnRequest request, StreamObserver<io.etcd.jetcd.api.TxnResponse> out) {
-        proposer.respondAsync(out, () -> {
+        java.util.function.Supplier<java.util.concurrent.CompletableFuture<io.etcd.jetcd.api.TxnResponse>> body = () -> {
             var t = EtcdProto.txn(request);
             check(Requests.checkTxn(t, mvccOptions));
             return proposer.writeAsync(t, res -> EtcdProto.txn((TxnResponse) res, this::header));
-        });
+        };
+        if (ExpensiveRequests.expensive(request)) {
+            admitted(out, body);
+        } else {
+            proposer.respondAsync(out, body);
+        }
     }
 
     /**
@@ -107,11 +154,11 @@ final class KvService extends KVGrpc.KVImplBase {
         RangeRequest r = EtcdProto.range(request);
         check(Requests.checkRange(r));
         if (r.serializable()) {
-            return java.util.concurrent.CompletableFuture.supplyAsync(() -> EtcdProto.range(store.read(s -> s.range(r)), this::header),
+            return java.util.concurrent.CompletableFuture.supplyAsync(() -> EtcdProto.range(store.read(s -> s.range(r, rangeBytesMax)), this::header),
                     proposer.readExecutor());
         }
         return proposer.readIndexAsync(proposer.deadlineNanos())
-                .thenApplyAsync(v -> EtcdProto.range(store.read(s -> s.range(r)), this::header), proposer.readExecutor());
+                .thenApplyAsync(v -> EtcdProto.range(store.read(s -> s.range(r, rangeBytesMax)), this::header), proposer.readExecutor());
     }
 
     // ---- the same calls for other services built on KV (lock, election), blocking, errors thrown ----

@@ -35,6 +35,9 @@ import java.util.concurrent.CompletableFuture;
  * raised to it, a TTL above {@link Lease#MAX_TTL_SECONDS} is refused, ID 0 asks the server to
  * pick an ID, a keep-alive of an unknown lease answers TTL 0 and a time-to-live of one answers
  * TTL -1.
+ *
+ * <p>The number of leases is bounded by {@code --synod-leases-max}, checked by the leader just
+ * before it proposes a grant (a follower forwards the grant, so the leader's view decides).
  */
 final class LeaseService extends LeaseGrpc.LeaseImplBase {
     private final Proposer proposer;
@@ -44,6 +47,9 @@ final class LeaseService extends LeaseGrpc.LeaseImplBase {
     private final ReplicaDriver driver;
     private final long minTtlSeconds;
     private final SecureRandom random = new SecureRandom();
+    private final int leasesMax;
+    /** Grants this member (as leader) has proposed and not yet seen decided; they count against {@link #leasesMax}. */
+    private final java.util.concurrent.atomic.AtomicInteger grantsInFlight = new java.util.concurrent.atomic.AtomicInteger();
 
     LeaseService(ServerConfig config, Proposer proposer, KvService kv, StoreHolder store, Lessor lessor) {
         this.proposer = proposer;
@@ -52,6 +58,31 @@ final class LeaseService extends LeaseGrpc.LeaseImplBase {
         this.lessor = lessor;
         this.driver = proposer.driver();
         this.minTtlSeconds = minTtlSeconds(config);
+        this.leasesMax = config.limits().clients().leasesMax();
+    }
+
+    /** The refusal of a grant beyond {@code --synod-leases-max}. */
+    static String tooManyLeases(int max) {
+        return "synod: too many leases (--synod-leases-max is " + max + "); revoke the leases no longer needed";
+    }
+
+    /**
+     * The leader's check before proposing a grant: the leases the store holds plus the grants in
+     * flight must stay within {@code --synod-leases-max}. A grant decided but not yet released is
+     * briefly counted twice, so near the limit a concurrent grant may be refused early, never let
+     * through late (except across a change of leader, by the old leader's grants in flight).
+     */
+    private Proposer.Claim claimLease() {
+        int inFlight = grantsInFlight.incrementAndGet();
+        int held = store.read(MvccStore::leaseCount);
+        if (held + inFlight > leasesMax) {
+            grantsInFlight.decrementAndGet();
+            throw Status.RESOURCE_EXHAUSTED.withDescription(tooManyLeases(leasesMax)).asRuntimeException();
+        }
+        return () -> {
+            int left = grantsInFlight.decrementAndGet();
+            io.synod.common.Assert.that(left >= 0, "lease grants in flight went negative: %d", left);
+        };
     }
 
     /** etcd's minimum lease TTL: 1.5 election timeouts, rounded up to whole seconds. */
@@ -71,7 +102,7 @@ final class LeaseService extends LeaseGrpc.LeaseImplBase {
                 long id = pick ? 1 + (random.nextLong() & (Long.MAX_VALUE - 1)) : request.getID();
                 var forwarded = request.toBuilder().setID(id).build();
                 try {
-                    return proposer.write(new LeaseCommand.Grant(id, ttl), ch -> LeaseGrpc.newBlockingStub(ch).leaseGrant(forwarded), res -> {
+                    return proposer.write(new LeaseCommand.Grant(id, ttl), this::claimLease, ch -> LeaseGrpc.newBlockingStub(ch).leaseGrant(forwarded), res -> {
                         var l = (LeaseResponse) res;
                         return LeaseGrantResponse.newBuilder().setHeader(kv.header(l.revision())).setID(l.id()).setTTL(l.ttlSeconds()).build();
                     }, r -> r.toBuilder().setHeader(kv.localHeader(r.getHeader())).build());

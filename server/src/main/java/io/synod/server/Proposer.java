@@ -173,6 +173,27 @@ final class Proposer {
         }
     });
 
+    private static final Context.Key<Boolean> PEER_LISTENER = Context.key("synod-peer-listener");
+
+    /**
+     * True when the current call was forwarded by another member (which admitted it already): it is
+     * marked as forwarded and came in on the peer listener, where members forward to. The mark
+     * alone is not trusted, since any client can send it to the client listener.
+     */
+    static boolean forwardedByMember() {
+        return Boolean.TRUE.equals(FORWARDED.get()) && Boolean.TRUE.equals(PEER_LISTENER.get());
+    }
+
+    /** Marks every call of the server it is added to as one that arrived on the peer listener. */
+    static ServerInterceptor peerListenerInterceptor() {
+        return new ServerInterceptor() {
+            @Override
+            public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
+                return Contexts.interceptCall(Context.current().withValue(PEER_LISTENER, true), call, headers, next);
+            }
+        };
+    }
+
     /** Copies the forwarded marker from request metadata into the call's context. */
     static ServerInterceptor forwardedInterceptor() {
         return new ServerInterceptor() {
@@ -321,6 +342,34 @@ final class Proposer {
     <R> R write(Command command, Function<Channel, R> forward, Function<Response, R> convert, UnaryOperator<R> localize) {
         byte[] data = codec.encode(command);
         return onLeader(deadline -> convert.apply(outcome(await(driver.propose(data), deadline))), forward, localize);
+    }
+
+    /** A check the leader makes just before proposing; it refuses by throwing, else returns what to undo once the proposal is decided. */
+    @FunctionalInterface
+    interface LeaderAdmission {
+        Claim claim();
+    }
+
+    /** What a {@link LeaderAdmission} reserved, released when the proposal it admitted is decided (or failed). */
+    @FunctionalInterface
+    interface Claim extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /**
+     * {@link #write}, with {@code admit} checked on the leader (this member, or the one the request
+     * is forwarded to) right before each attempt to propose, so a limit on replicated state is
+     * enforced against the leader's view of it.
+     */
+    <R> R write(Command command, LeaderAdmission admit, Function<Channel, R> forward, Function<Response, R> convert,
+            UnaryOperator<R> localize) {
+        byte[] data = codec.encode(command);
+        return onLeader(deadline -> {
+            try (Claim claim = admit.claim()) {
+                return convert.apply(outcome(await(driver.propose(data), deadline)));
+            }
+        }, forward, localize);
     }
 
     /** Runs {@code local} if this member leads, else forwards as {@link #write} does, until the deadline. */

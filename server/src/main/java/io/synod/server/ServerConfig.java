@@ -38,7 +38,7 @@ import java.util.Map;
  * @param snapshotLimits       bounds of snapshot transfer to and from peers
  * @param raftLogOptions       the Raft log's WAL (segment size, record size, sync mode) and entry cache
  * @param ops                  the operations endpoint ({@code --listen-metrics-urls}) and its limits
- * @param limits               backend quota and lease timers
+ * @param limits               backend quota, lease timers and client limits ({@link ClientLimits})
  * @param identity             this member's id and its cluster's id once they are settled (read from the data
  *                             dir, or learned from the cluster when joining); empty: derived from the names
  * @param security             TLS of the client and peer listeners and auth token settings; an {@code https://} URL
@@ -277,7 +277,7 @@ public record ServerConfig(
             require(flags.size() == 1, "--config-file cannot be combined with other flags (got " + flags.keySet() + ")");
             Path file = Path.of(flags.get("config-file"));
             flags = new LinkedHashMap<>(ConfigFile.read(file));
-            for (String f : flags.keySet()) require(KNOWN_FLAGS.contains(f), "unknown setting '" + f + "' in " + file);
+            for (String f : flags.keySet()) require(known(f), "unknown setting '" + f + "' in " + file);
         }
         timeoutsFromEtcdFlags(flags);
         String name = flags.getOrDefault("name", "default");
@@ -311,7 +311,7 @@ public record ServerConfig(
                 limitsFromFlags(flags),
                 java.util.Optional.empty(),
                 securityFromFlags(flags));
-        for (String f : flags.keySet()) require(KNOWN_FLAGS.contains(f), "unknown flag --" + f);
+        for (String f : flags.keySet()) require(known(f), "unknown flag --" + f);
         return cfg;
     }
 
@@ -326,6 +326,11 @@ public record ServerConfig(
             "synod-corrupt-check-interval-ms", "cert-file", "key-file", "trusted-ca-file", "client-cert-auth", "peer-cert-file",
             "peer-key-file", "peer-trusted-ca-file", "peer-client-cert-auth", "auth-token", "synod-auth-token-ttl-ms",
             "synod-auth-tokens-max", "synod-auth-pbkdf2-iterations");
+
+    /** A flag this parser knows: one of {@link #KNOWN_FLAGS}, or a client limit ({@link ClientLimits#FLAGS}). */
+    private static boolean known(String flag) {
+        return KNOWN_FLAGS.contains(flag) || ClientLimits.FLAGS.contains(flag);
+    }
 
     private static final List<String> BOOLEAN_FLAGS = List.of("client-cert-auth", "peer-client-cert-auth");
 
@@ -389,7 +394,8 @@ public record ServerConfig(
         return new ServerLimits(quota == 0 ? ServerLimits.DEFAULT_QUOTA_BACKEND_BYTES : quota, lease,
                 Integer.parseInt(flags.getOrDefault("synod-waiters-max", Integer.toString(ServerLimits.DEFAULTS.waitersMax()))),
                 Integer.parseInt(flags.getOrDefault("synod-snapshot-downloads-max", Integer.toString(ServerLimits.DEFAULTS.snapshotDownloadsMax()))),
-                Long.parseLong(flags.getOrDefault("synod-corrupt-check-interval-ms", "0")));
+                Long.parseLong(flags.getOrDefault("synod-corrupt-check-interval-ms", "0")),
+                ClientLimits.fromFlags(flags));
     }
 
     /** The operations flags; etcd's {@code --listen-metrics-urls} may list several, only the first is served. */

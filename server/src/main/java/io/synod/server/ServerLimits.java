@@ -3,9 +3,10 @@ package io.synod.server;
 import io.synod.common.Assert;
 
 /**
- * Member limits that have no place of their own in {@link ServerConfig}: the backend quota and
- * the leader's lease timers. Grouped so that a new limit is one more component here rather than
- * another positional argument of every configuration.
+ * Member limits that have no place of their own in {@link ServerConfig}: the backend quota, the
+ * leader's lease timers and what clients may hold at once ({@link ClientLimits}). Grouped so that
+ * a new limit is one more component here rather than another positional argument of every
+ * configuration.
  *
  * @param quotaBackendBytes the store size beyond which writes raise the NOSPACE alarm and are
  *                          refused (etcd's {@code --quota-backend-bytes}; 2 GiB by default, as etcd)
@@ -13,12 +14,14 @@ import io.synod.common.Assert;
  * @param waitersMax        lock and election contenders (and observers) waiting on one member at once
  * @param snapshotDownloadsMax Maintenance.Snapshot streams served at once (each holds a checkpoint and a thread)
  * @param corruptCheckIntervalMillis how often the leader compares members' hashes (0: never, etcd's default)
+ * @param clients              what clients may hold at once: streams per connection, watchers, leases, expensive reads
  */
 public record ServerLimits(long quotaBackendBytes, LeaseOptions lease, int waitersMax, int snapshotDownloadsMax,
-        long corruptCheckIntervalMillis) {
+        long corruptCheckIntervalMillis, ClientLimits clients) {
     /** etcd's default backend quota. */
     public static final long DEFAULT_QUOTA_BACKEND_BYTES = 2L << 30;
-    public static final ServerLimits DEFAULTS = new ServerLimits(DEFAULT_QUOTA_BACKEND_BYTES, LeaseOptions.DEFAULTS, 10_000, 2, 0);
+    public static final ServerLimits DEFAULTS = new ServerLimits(DEFAULT_QUOTA_BACKEND_BYTES, LeaseOptions.DEFAULTS, 10_000, 2, 0,
+            ClientLimits.DEFAULTS);
 
     public ServerLimits {
         Assert.that(quotaBackendBytes > 0, "--quota-backend-bytes must be positive, got %d", quotaBackendBytes);
@@ -26,17 +29,27 @@ public record ServerLimits(long quotaBackendBytes, LeaseOptions lease, int waite
         Assert.that(waitersMax > 0 && snapshotDownloadsMax > 0, "waiter and snapshot download limits must be positive: %d, %d", waitersMax,
                 snapshotDownloadsMax);
         Assert.that(corruptCheckIntervalMillis >= 0, "corrupt check interval must not be negative: %d", corruptCheckIntervalMillis);
+        java.util.Objects.requireNonNull(clients, "clients");
+    }
+
+    /** The limits before {@link ClientLimits}: those take their defaults. */
+    public ServerLimits(long quotaBackendBytes, LeaseOptions lease, int waitersMax, int snapshotDownloadsMax, long corruptCheckIntervalMillis) {
+        this(quotaBackendBytes, lease, waitersMax, snapshotDownloadsMax, corruptCheckIntervalMillis, ClientLimits.DEFAULTS);
+    }
+
+    public ServerLimits withClients(ClientLimits limits) {
+        return new ServerLimits(quotaBackendBytes, lease, waitersMax, snapshotDownloadsMax, corruptCheckIntervalMillis, limits);
     }
 
     public ServerLimits withQuotaBackendBytes(long bytes) {
-        return new ServerLimits(bytes, lease, waitersMax, snapshotDownloadsMax, corruptCheckIntervalMillis);
+        return new ServerLimits(bytes, lease, waitersMax, snapshotDownloadsMax, corruptCheckIntervalMillis, clients);
     }
 
     public ServerLimits withLease(LeaseOptions options) {
-        return new ServerLimits(quotaBackendBytes, options, waitersMax, snapshotDownloadsMax, corruptCheckIntervalMillis);
+        return new ServerLimits(quotaBackendBytes, options, waitersMax, snapshotDownloadsMax, corruptCheckIntervalMillis, clients);
     }
 
     public ServerLimits withCorruptCheckIntervalMillis(long millis) {
-        return new ServerLimits(quotaBackendBytes, lease, waitersMax, snapshotDownloadsMax, millis);
+        return new ServerLimits(quotaBackendBytes, lease, waitersMax, snapshotDownloadsMax, millis, clients);
     }
 }

@@ -140,6 +140,21 @@ public final class ServerMetrics implements ReplicaListener {
         leases.set(count);
     }
 
+    /**
+     * Registers the gauges of the client limits (see {@link ClientLimits}): expensive reads being
+     * served, waiting and refused, and the watch event bytes queued over all streams, so an operator
+     * sees how close a member runs to its limits and how often clients are turned away.
+     */
+    void clientLimits(ExpensiveRequests expensive, java.util.function.LongSupplier watchQueuedBytes) {
+        gauge("synod_expensive_requests_in_use", "Expensive reads (large ranges, txns with one) being served.", () -> expensive.stats().inUse());
+        gauge("synod_expensive_requests_waiting", "Expensive reads waiting for a permit.", () -> expensive.stats().waiting());
+        // The gate is the counter's source object: Micrometer holds it weakly, and the KV service holds it.
+        FunctionCounter.builder("synod_expensive_requests_refused", expensive, e -> e.stats().refused())
+                .description("Expensive reads refused with 'too many requests' (queue full, or no permit before the deadline).")
+                .register(registry);
+        gauge("synod_watch_queued_bytes", "Approximate bytes of watch events queued for all watch streams.", watchQueuedBytes::getAsLong);
+    }
+
     /** Counts a health probe's outcome (etcd_server_health_success / _failures). */
     void healthChecked(boolean healthy) {
         (healthy ? healthSuccess : healthFailures).increment();

@@ -75,12 +75,13 @@ public final class SynodServer implements AutoCloseable {
     private final MemberOps ops;
     private final WatchService watch;
     private final MemberDirectory members;
+    private final ExpensiveRequests expensiveRequests;
     /** Set by the first {@link #close()}: a removed member closes itself, and its owner may close it again. */
     private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
 
     private SynodServer(ServerConfig config, DurableRaftLog raftLog, StoreHolder store, SnapshotSender snapshotSender, ReplicaDriver driver,
             PeerTransport transport, Thread raftThread, ScheduledExecutorService ticker, Server peerServer, Server clientServer,
-            MemberOps ops, WatchService watch, MemberDirectory members) {
+            MemberOps ops, WatchService watch, MemberDirectory members, ExpensiveRequests expensiveRequests) {
         this.config = config;
         this.raftLog = raftLog;
         this.store = store;
@@ -94,6 +95,7 @@ public final class SynodServer implements AutoCloseable {
         this.ops = ops;
         this.watch = watch;
         this.members = members;
+        this.expensiveRequests = expensiveRequests;
     }
 
     /** Opens (or bootstraps, or joins with) the data directory and starts serving. */
@@ -168,7 +170,19 @@ public final class SynodServer implements AutoCloseable {
             var raftThread = new Thread(MemberMdc.wrap(config.name(), driver), "synod-raft-" + config.name());
             var alarms = new Alarms(store, proposer);
             ops.start(kv, driver, store, transport, alarms, raftThread::isAlive);
-            watch = new WatchService(store, kv::header, WatchServiceOptions.defaults(config.requestBytesMax()));
+            ClientLimits clientLimits = config.limits().clients();
+            watch = new WatchService(store, kv::header, WatchServiceOptions.defaults(config.requestBytesMax())
+                    .withHub(io.synod.mvcc.watch.WatchOptions.defaults().withWatchersPerStreamMax(clientLimits.watchersPerStreamMax())
+                            .withWatchersMax(clientLimits.watchersMax())
+                            .withQueuedBytes(clientLimits.watchQueuedBytesMax(), Math.min(clientLimits.watchQueuedBytesMax(),
+                                    io.synod.mvcc.watch.WatchOptions.defaults().streamReservedBytes()))));
+            WatchService watchRef = watch;
+            ops.metrics().watchers(() -> {
+                var stats = watchRef.hub().stats();
+                return stats.synced() + stats.unsynced();
+            });
+            ops.metrics().leases(() -> finalStore.read(MvccStore::leaseCount));
+            ops.metrics().clientLimits(kv.expensiveRequests(), () -> watchRef.hub().stats().queuedBytes());
             // etcd ends require-leader streams after three election timeouts without a leader.
             watch.monitorLeader(driver::leader, 3 * config.electionTicks() * config.tickMillis(), config.tickMillis() * config.electionTicks());
             var watchService = ServerInterceptors.intercept(watch, mdc, WatchService.requireLeaderInterceptor());
@@ -179,6 +193,7 @@ public final class SynodServer implements AutoCloseable {
                     () -> finalStore.read(MvccStore::currentRevision)), Proposer.forwardedInterceptor(), mdc);
             peerServer = grpcServer(config, config.peerUrl(), config.security().peer())
                     .maxInboundMessageSize(Math.max(TransportLimits.DEFAULTS.frameBytesMax(), config.snapshotLimits().frameBytesMax()))
+                    .intercept(Proposer.peerListenerInterceptor()) // where forwarded requests arrive (see Proposer.forwardedByMember)
                     .addService(PeerService.definition(id, m -> {
                         if (m instanceof io.synod.server.transport.ForwardMessage f) {
                             proposer.forwarder().receive(f);
@@ -198,6 +213,7 @@ public final class SynodServer implements AutoCloseable {
             Server clientServer;
             try {
                 clientServer = grpcServer(config, config.clientUrl(), config.security().client())
+                        .maxConcurrentCallsPerConnection(clientLimits.maxConcurrentStreams()) // etcd's --max-concurrent-streams
                         .intercept(new QuotaInterceptor(store, alarms, config.limits().quotaBackendBytes(), id))
                         .intercept(new RequestSizeInterceptor(config.requestBytesMax()))
                         // Added last, so it runs first: nothing reaches a service (or the quota check) unauthorised.
@@ -254,7 +270,7 @@ public final class SynodServer implements AutoCloseable {
             members.start(driver, cluster::publishSelf);
             log.info("member {} serving clients on {} and peers on {}", config.name(), config.clientUrl(), config.peerUrl());
             serverRef[0] = new SynodServer(config, raftLog, store, snapshotSender, driver, transport, raftThread, ticker, peerServer, clientServer, ops,
-                    watch, members);
+                    watch, members, kv.expensiveRequests());
             return serverRef[0];
         } catch (IOException | RuntimeException e) {
             if (ops != null) ops.close();
@@ -341,6 +357,16 @@ public final class SynodServer implements AutoCloseable {
     /** This member's metrics (the watch and lease services register their gauges here). */
     public ServerMetrics metrics() {
         return ops.metrics();
+    }
+
+    /** The watch hub serving this member's watches (for tests). */
+    io.synod.mvcc.watch.WatchHub watchHub() {
+        return watch.hub();
+    }
+
+    /** The admission of expensive reads on the client listener (for tests). */
+    ExpensiveRequests expensiveRequests() {
+        return expensiveRequests;
     }
 
     /** The port of the operations endpoint, if {@code --listen-metrics-urls} is set. */

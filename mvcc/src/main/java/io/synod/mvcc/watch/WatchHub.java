@@ -48,7 +48,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * catches up from history once the consumer has drained the queue. If history has meanwhile been
  * compacted past that revision, the watcher is canceled with the compact revision, as in etcd.
  * Memory per stream is therefore bounded by {@link WatchOptions} (overshooting by at most one
- * revision's events), whatever the client does.
+ * revision's events), whatever the client does; and over all streams by
+ * {@link WatchOptions#queuedBytesMax()} plus each stream's {@link WatchOptions#streamReservedBytes()},
+ * the reserve that keeps streams whose clients stopped reading from taking every live stream's room.
  */
 public final class WatchHub implements ChangeListener, AutoCloseable {
     /** A create request's watch id asking the stream to choose one (etcd's AutoWatchID). */
@@ -61,10 +63,16 @@ public final class WatchHub implements ChangeListener, AutoCloseable {
     public static final String EMPTY_RANGE = "mvcc: watcher range is empty";
     public static final String COMPACTED = "mvcc: required revision has been compacted";
     public static final String TOO_MANY_WATCHERS = "synod: too many watchers on one stream";
+    /**
+     * The refusal when the hub holds {@link WatchOptions#watchersMax()} watchers over all its streams:
+     * etcd's overload text, which etcd's clients turn into their typed "too many requests" error (a
+     * condition to back off from and retry), as other etcd-compatible servers do for watch quotas.
+     */
+    public static final String TOO_MANY_WATCHERS_IN_HUB = "etcdserver: too many requests";
     public static final String NEGATIVE_WATCH_ID = "synod: watch id must not be negative";
 
     /** Counters for tests and status; read with {@link #stats()}. */
-    public record Stats(int synced, int unsynced, long historyReads, long demotions, long compactedCancels) {}
+    public record Stats(int synced, int unsynced, long historyReads, long demotions, long compactedCancels, long queuedBytes) {}
 
     private final EventHistory history;
     final WatchOptions options;
@@ -87,6 +95,8 @@ public final class WatchHub implements ChangeListener, AutoCloseable {
     private final Set<WatchStream> streams = new HashSet<>();
     private boolean closed;
     private long historyReads;
+    /** Invariant: the sum of every open stream's queued event bytes, bounded by {@link WatchOptions#queuedBytesMax()} beyond the reserves. */
+    long queuedBytes;
     private long demotions;
     private long compactedCancels;
 
@@ -191,10 +201,17 @@ public final class WatchHub implements ChangeListener, AutoCloseable {
         return failure;
     }
 
+    /** Watchers held over all streams (hub lock held): each one is either synced or waiting for catch-up. */
+    private int watcherCount() {
+        int n = syncedCount + unsynced.size();
+        Assert.that(n >= 0 && syncedCount >= 0, "watcher count: synced %d, unsynced %d", syncedCount, unsynced.size());
+        return n;
+    }
+
     public Stats stats() {
         lock.lock();
         try {
-            return new Stats(syncedCount, unsynced.size(), historyReads, demotions, compactedCancels);
+            return new Stats(syncedCount, unsynced.size(), historyReads, demotions, compactedCancels, queuedBytes);
         } finally {
             lock.unlock();
         }
@@ -284,6 +301,8 @@ public final class WatchHub implements ChangeListener, AutoCloseable {
         if (spec.watchId() != AUTO_WATCH_ID && s.watchers.containsKey(spec.watchId())) return Optional.of(DUPLICATE_WATCH_ID);
         if (spec.emptyRange()) return Optional.of(EMPTY_RANGE);
         if (s.watchers.size() >= options.watchersPerStreamMax()) return Optional.of(TOO_MANY_WATCHERS);
+        // Every watcher that is not removed is in exactly one group, so the two counts are all the hub holds.
+        if (watcherCount() >= options.watchersMax()) return Optional.of(TOO_MANY_WATCHERS_IN_HUB);
         return Optional.empty();
     }
 
@@ -340,13 +359,16 @@ public final class WatchHub implements ChangeListener, AutoCloseable {
             WatchStream.Queued q = s.queue.poll();
             if (q == null) return Optional.empty();
             if (q.owner().isPresent()) {
+                boolean hubWasFull = queuedBytes >= options.queuedBytesMax();
                 s.queuedEvents -= q.events();
                 s.queuedBytes -= q.bytes();
+                queuedBytes -= q.bytes();
                 q.owner().get().queuedEvents -= q.events();
-                Assert.that(s.queuedEvents >= 0 && s.queuedBytes >= 0 && q.owner().get().queuedEvents >= 0,
-                        "queue accounting: stream events %d bytes %d, watcher events %d", s.queuedEvents, s.queuedBytes,
-                        q.owner().get().queuedEvents);
-                if (s.unsyncedCount > 0) catchUpWork.signal();
+                Assert.that(s.queuedEvents >= 0 && s.queuedBytes >= 0 && q.owner().get().queuedEvents >= 0 && queuedBytes >= 0,
+                        "queue accounting: stream events %d bytes %d, watcher events %d, hub bytes %d", s.queuedEvents, s.queuedBytes,
+                        q.owner().get().queuedEvents, queuedBytes);
+                // Room in the shared budget may let any stream's lagging watchers go on, not only this one's.
+                if (s.unsyncedCount > 0 || (hubWasFull && !unsynced.isEmpty())) catchUpWork.signal();
             } else {
                 s.queuedControls--;
             }
@@ -364,6 +386,9 @@ public final class WatchHub implements ChangeListener, AutoCloseable {
             for (Watcher w : s.watchers.values()) remove(w);
             s.watchers.clear();
             s.queue.clear();
+            queuedBytes -= s.queuedBytes;
+            Assert.that(queuedBytes >= 0, "hub queued bytes %d after closing a stream of %d", queuedBytes, s.queuedBytes);
+            if (!unsynced.isEmpty()) catchUpWork.signal();
             s.queuedEvents = 0;
             s.queuedBytes = 0;
             s.queuedControls = 0;
@@ -630,6 +655,7 @@ public final class WatchHub implements ChangeListener, AutoCloseable {
                 s.queue.clear();
             }
             streams.clear();
+            queuedBytes = 0;
             syncedKeys.clear();
             syncedRanges.clear();
             unsynced.clear();

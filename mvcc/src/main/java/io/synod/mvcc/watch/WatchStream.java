@@ -98,11 +98,17 @@ public final class WatchStream implements AutoCloseable {
 
     // ---- helpers, called with hub.lock held --------------------------------------------------
 
+    /**
+     * Whether {@code w} may queue more beyond {@code extraEvents} / {@code extraBytes}: within the
+     * stream's and the watcher's own bounds, and either within the stream's reserve or while the
+     * hub's shared budget has room.
+     */
     boolean hasRoom(Watcher w, long extraEvents, long extraBytes) {
         WatchOptions o = hub.options;
         return queuedEvents + extraEvents < o.streamQueuedEventsMax()
                 && queuedBytes + extraBytes < o.streamQueuedBytesMax()
-                && w.queuedEvents + extraEvents < o.watcherQueuedEventsMax();
+                && w.queuedEvents + extraEvents < o.watcherQueuedEventsMax()
+                && (queuedBytes + extraBytes < o.streamReservedBytes() || hub.queuedBytes + extraBytes < o.queuedBytesMax());
     }
 
     void enqueueControl(WatchUpdate u) {
@@ -115,6 +121,7 @@ public final class WatchStream implements AutoCloseable {
         queue.add(new Queued(u, Optional.of(w), n, bytes));
         queuedEvents += n;
         queuedBytes += bytes;
+        hub.queuedBytes += bytes;
         w.queuedEvents += n;
         w.eventsSinceTick = true;
     }

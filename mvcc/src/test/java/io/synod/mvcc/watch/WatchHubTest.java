@@ -174,6 +174,67 @@ class WatchHubTest {
     }
 
     @Test
+    void refusesWatchersBeyondTheHubWideLimitUntilOneEnds() throws IOException {
+        var f = new Fixture(dir, 100, WatchOptions.defaults().withWatchersMax(3));
+        var s1 = f.hub.openStream(() -> {});
+        var s2 = f.hub.openStream(() -> {});
+        assertThat(s1.watch(WatchSpec.key(b("a")))).isEqualTo(0);
+        assertThat(s1.watch(WatchSpec.key(b("b")).withStartRevision(1))).isEqualTo(1); // an unsynced one counts too
+        assertThat(s2.watch(WatchSpec.key(b("c")))).isEqualTo(0);
+        assertThat(s2.watch(WatchSpec.key(b("d")))).isEqualTo(WatchHub.NO_WATCH_ID);
+        assertThat(drain(s2)).extracting(u -> u instanceof WatchUpdate.Refused r ? r.reason() : "ok")
+                .containsExactly("ok", WatchHub.TOO_MANY_WATCHERS_IN_HUB);
+        assertThat(s1.cancel(1)).isTrue();
+        assertThat(s2.watch(WatchSpec.key(b("d")))).isEqualTo(1);
+        s1.close(); // closing a stream frees its watchers' places
+        assertThat(s2.watch(WatchSpec.key(b("e")))).isEqualTo(2);
+        assertThat(s2.watch(WatchSpec.key(b("f")))).isEqualTo(WatchHub.NO_WATCH_ID);
+    }
+
+    @Test
+    void streamsThatStopReadingShareOneBudgetAndLiveStreamsKeepTheirReserve() throws IOException {
+        long budget = 4096, reserve = 1024;
+        var f = new Fixture(dir, 20, WatchOptions.defaults().withQueuedBytes(budget, reserve));
+        var stalled1 = f.hub.openStream(() -> {});
+        var stalled2 = f.hub.openStream(() -> {});
+        var live = f.hub.openStream(() -> {});
+        for (var s : List.of(stalled1, stalled2, live)) {
+            s.watch(WatchSpec.key(b("a")));
+            drain(s);
+        }
+        String value = "v".repeat(100); // about 170 bytes per queued event
+        List<Long> written = new ArrayList<>();
+        List<Long> liveGot = new ArrayList<>();
+        long mostQueued = 0;
+        for (int i = 0; i < 100; i++) {
+            written.add(f.put("a", value));
+            f.deliverAll();
+            while (f.hub.catchUpStep()) {
+                // nothing to catch up while the stalled streams hold the shared room
+            }
+            mostQueued = Math.max(mostQueued, f.hub.stats().queuedBytes());
+            liveGot.addAll(revisions(drain(live)));
+        }
+        assertThat(liveGot).as("the live stream is never pushed off the live path").isEqualTo(written);
+        assertThat(mostQueued).as("queued bytes over all streams").isLessThan(budget + 2 * reserve + 2 * 200);
+        assertThat(f.hub.stats().demotions()).isEqualTo(2);
+
+        // Once the stalled clients read again, they catch up from history, every event exactly once.
+        for (var s : List.of(stalled1, stalled2)) {
+            List<Long> got = new ArrayList<>();
+            for (int round = 0; round < 200 && got.size() < written.size(); round++) {
+                got.addAll(revisions(drain(s)));
+                f.hub.catchUpStep();
+            }
+            assertThat(got).isEqualTo(written);
+        }
+        stalled1.close();
+        stalled2.close();
+        live.close();
+        assertThat(f.hub.stats().queuedBytes()).isZero();
+    }
+
+    @Test
     void filtersAndPrevKv() throws IOException {
         var f = new Fixture(dir, 100, WatchOptions.defaults());
         var s = f.hub.openStream(() -> {});
