@@ -87,7 +87,8 @@ public final class Nemesis {
             pendingChange = null;
             try {
                 String began = String.format("%.3fs", (System.nanoTime() - ctx.originNanos) / 1e9);
-                note("membership (under " + under.label() + ", began " + began + "): " + membership.step(random));
+                note("membership (" + (under == Fault.MEMBERSHIP ? "no other fault" : "under " + under.label()) + ", began " + began + "): "
+                        + membership.step(random));
             } catch (Exception e) {
                 note("membership change failed: " + e);
             }
