@@ -25,8 +25,8 @@ import picocli.CommandLine.Option;
 @Command(name = "chaos", mixinStandardHelpOptions = true,
         description = "Fault injection against a real multi-process cluster, with linearizability, watch, lock, lease and convergence checks.")
 public final class ChaosMain implements Callable<Integer> {
-    @Option(names = "--scenario", description = "one named scenario: partition, partition-asymmetric, isolate-leader, bridge, network, kill, pause, mixed; "
-            + "opt-in only: clock, disk") String scenario;
+    @Option(names = "--scenario", description = "one named scenario: partition, partition-asymmetric, isolate-leader, bridge, network, kill, pause, "
+            + "membership, power-cut, mixed; opt-in only: clock, disk") String scenario;
 
     @Option(names = "--runs", description = "number of runs (default: ${DEFAULT-VALUE})") int runs = 1;
 
@@ -35,6 +35,19 @@ public final class ChaosMain implements Callable<Integer> {
     @Option(names = "--minutes", description = "fault phase of each run, in minutes (default: ${DEFAULT-VALUE})") double minutes = 1.0;
 
     @Option(names = "--members", description = "cluster size (default: ${DEFAULT-VALUE})") int members = 3;
+
+    @Option(names = "--max-members", description = "member slots of scenarios that add members (membership, mixed; netns mode only) "
+            + "(default: ${DEFAULT-VALUE})") int maxMembers = 5;
+
+    @Option(names = "--power-cut", description = "run members with --synod-unsafe-power-cut-emulation whatever the scenario (a SIGKILL loses "
+            + "unflushed WAL writes, as a power cut would); the power-cut scenario implies it") boolean powerCut;
+
+    @Option(names = "--ack-before-fsync", description = "negative control: members run the deliberately broken power-cut emulation that "
+            + "acknowledges WAL writes up to 2 s before flushing them; with kills of several members at once the set checker is expected to "
+            + "report lost writes") boolean ackBeforeFsync;
+
+    @Option(names = "--time-namespaces", description = "auto: start every member in a time namespace of its own with a drawn monotonic "
+            + "clock offset when the kernel allows it (root, unshare --time); off: never (default: ${DEFAULT-VALUE})") String timeNamespaces = "auto";
 
     @Option(names = "--base-port", description = "first port used (client, peer and proxy ports follow; default: ${DEFAULT-VALUE})")
     int basePort = 26000;
@@ -66,6 +79,9 @@ public final class ChaosMain implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (members < 3) throw new CommandLine.ParameterException(new CommandLine(this), "--members must be at least 3");
+        if (!timeNamespaces.equals("auto") && !timeNamespaces.equals("off")) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--time-namespaces must be auto or off");
+        }
         Scenario fixed = scenario == null ? null : Scenario.parse(scenario);
         long first = seed != null ? seed : System.currentTimeMillis();
         if (dir == null) {
@@ -94,9 +110,22 @@ public final class ChaosMain implements Callable<Integer> {
         System.out.println("chaos: mode=" + modeName + (netns ? " (a network namespace per member on a bridge; partitions and loss "
                 + "by iptables; latency faults are skipped, no tc netem)" : " (members on 127.0.0.1, every peer link through a fault-injecting "
                 + "TCP proxy)"));
-        var options = new ChaosRun.Options(members, basePort, tickMillis, minutes, 2000,
+        boolean timens = false;
+        String clockNote;
+        if (timeNamespaces.equals("off")) {
+            clockNote = "time namespaces off (--time-namespaces off): members share the host's monotonic clock";
+        } else {
+            var why = TimeNamespaces.unavailableReason();
+            timens = why.isEmpty();
+            clockNote = timens ? "every member start in a time namespace of its own, monotonic and boottime clocks offset by a drawn amount "
+                    + "(-" + TimeNamespaces.BACK_SECONDS_MAX + " s to +" + TimeNamespaces.FORWARD_SECONDS_MAX / 86_400 + " days)"
+                    : "time namespaces SKIPPED (" + why.get() + "): members share the host's monotonic clock";
+        }
+        System.out.println("chaos: clocks: " + clockNote);
+        String powerCutValue = ackBeforeFsync ? "ack-before-fsync" : powerCut ? "true" : "off";
+        var options = new ChaosRun.Options(members, maxMembers, basePort, tickMillis, minutes, 2000,
                 List.of("--snapshot-count", Long.toString(snapshotCount), "--snapshot-catchup-entries", Long.toString(Math.max(50, snapshotCount / 4))),
-                netns, unfencedLock);
+                netns, unfencedLock, powerCutValue, timens, clockNote);
         int violations = 0;
         var failing = new ArrayList<String>();
         var summary = new StringBuilder();
@@ -107,14 +136,17 @@ public final class ChaosMain implements Callable<Integer> {
             System.out.println("chaos: run " + (r + 1) + "/" + runs + " scenario=" + sc.label() + " seed=" + runSeed + " dir=" + runDir);
             ChaosRun.Result result = new ChaosRun(options, sc, runSeed, runDir).run();
             String replay = "bin/synod chaos --scenario " + sc.label() + " --seed " + runSeed + " --minutes " + minutes
-                    + (members != 3 ? " --members " + members : "") + " --mode " + modeName + (unfencedLock ? " --unfenced-lock" : "");
+                    + (members != 3 ? " --members " + members : "") + (maxMembers != 5 ? " --max-members " + maxMembers : "") + " --mode " + modeName
+                    + (unfencedLock ? " --unfenced-lock" : "") + (ackBeforeFsync ? " --ack-before-fsync" : powerCut ? " --power-cut" : "")
+                    + (timeNamespaces.equals("off") ? " --time-namespaces off" : "");
             String line = "run " + (r + 1) + " scenario=" + sc.label() + " seed=" + runSeed + ": "
                     + (result.violations().isEmpty() ? "ok" : result.violations().size() + " violation(s)") + " (report " + result.reportFile() + ")";
             System.out.println("chaos: " + line);
             summary.append(line).append('\n');
             for (String l : result.report().split("\n")) {
                 if (l.startsWith("  register:") || l.startsWith("  set:") || l.startsWith("  watch:") || l.startsWith("  lock")
-                        || l.startsWith("  lease:") || l.startsWith("faults") || l.startsWith("after healing")) {
+                        || l.startsWith("  lease:") || l.startsWith("faults") || l.startsWith("after healing") || l.startsWith("membership:")
+                        || l.startsWith("power-cut emulation: ")) {
                     System.out.println("chaos:   " + l.strip());
                 }
             }

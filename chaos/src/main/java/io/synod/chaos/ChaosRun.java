@@ -25,9 +25,18 @@ public final class ChaosRun {
     private final long seed;
     private final Path dir;
 
-    /** Run parameters shared by every run of one command. */
-    public record Options(int members, int basePort, long tickMillis, double minutes, long callDeadlineMillis, List<String> memberFlags,
-            boolean netns, boolean unfencedLock) {}
+    /**
+     * Run parameters shared by every run of one command.
+     *
+     * @param members        founding members
+     * @param maxMembers     member slots of scenarios that change membership (netns mode only)
+     * @param powerCut       the members' {@code --synod-unsafe-power-cut-emulation} value: {@code off}, {@code true} or the
+     *                       broken {@code ack-before-fsync}; the {@code power-cut} scenario turns {@code off} into {@code true}
+     * @param timeNamespaces start members in time namespaces with monotonic clock offsets
+     * @param clockNote      how the clocks are set up (or why time namespaces are skipped), for the report
+     */
+    public record Options(int members, int maxMembers, int basePort, long tickMillis, double minutes, long callDeadlineMillis,
+            List<String> memberFlags, boolean netns, boolean unfencedLock, String powerCut, boolean timeNamespaces, String clockNote) {}
 
     public ChaosRun(Options options, Scenario scenario, long seed, Path dir) {
         this.options = options;
@@ -39,19 +48,31 @@ public final class ChaosRun {
     public Result run() throws Exception {
         var report = new StringBuilder();
         var violations = new ArrayList<Violation>();
+        boolean slotsForMembership = scenario.changesMembership() && options.netns();
+        int slots = slotsForMembership ? Math.max(options.maxMembers(), options.members()) : options.members();
+        String powerCut = scenario.powerCutEmulation() && options.powerCut().equals("off") ? "true" : options.powerCut();
+        var memberFlags = new ArrayList<>(options.memberFlags());
+        if (!powerCut.equals("off")) memberFlags.add("--synod-unsafe-power-cut-emulation=" + powerCut);
         report.append("scenario=").append(scenario.label()).append(" seed=").append(seed).append(" members=").append(options.members())
+                .append(slotsForMembership ? " (up to " + slots + ")" : "")
                 .append(" minutes=").append(options.minutes()).append(" mode=").append(options.netns() ? "netns (a network namespace per member, "
                         + "iptables faults)" : "loopback (per-link TCP proxies)").append('\n');
+        report.append("power-cut emulation: ").append(powerCut.equals("off") ? "off (a kill keeps unflushed writes in the page cache)"
+                : powerCut.equals("true") ? "on (a SIGKILL loses the WAL writes not yet flushed, as a power cut would)"
+                : powerCut + " (NEGATIVE CONTROL: WAL writes are acknowledged up to 2 s before they are flushed, so a SIGKILL loses "
+                        + "acknowledged writes)").append('\n');
+        report.append("clocks: ").append(options.clockNote()).append('\n');
         Network network;
         try {
-            network = options.netns() ? new NetnsNetwork(options.members(), options.basePort())
+            network = options.netns() ? new NetnsNetwork(slots, options.basePort())
                     : new ProxyNetwork(options.members(), options.basePort(), seed);
         } catch (IOException e) {
             violations.add(new Violation("harness", "setup-failed", e.toString(), ""));
             return finish(report, violations);
         }
-        try (var cluster = new LocalCluster(options.members(), dir, network, options.tickMillis(), options.memberFlags(),
-                scenario.faults().contains(Fault.CLOCK_SKEW), scenario.faults().contains(Fault.DISK_FULL) && LocalCluster.tmpfsAvailable())) {
+        try (var cluster = new LocalCluster(slots, options.members(), dir, network, options.tickMillis(), memberFlags,
+                scenario.faults().contains(Fault.CLOCK_SKEW), scenario.faults().contains(Fault.DISK_FULL) && LocalCluster.tmpfsAvailable(),
+                options.timeNamespaces(), seed)) {
             cluster.startAll();
             var ctx = new RunContext(cluster, options.callDeadlineMillis());
             awaitServing(ctx);
@@ -70,6 +91,11 @@ public final class ChaosRun {
             for (Workload w : workloads) w.stopClients();
             report.append("\nfaults (").append(nemesis.applied()).append(" applied):\n");
             for (String line : nemesis.log()) report.append("  ").append(line).append('\n');
+            if (!nemesis.membershipSummary().isEmpty()) report.append("\nmembership: ").append(nemesis.membershipSummary()).append('\n');
+            if (!cluster.notes().isEmpty()) {
+                report.append("\nmember starts:\n");
+                for (String line : cluster.notes()) report.append("  ").append(line).append('\n');
+            }
             String converged = awaitConvergence(ctx);
             report.append("\nafter healing: ").append(converged).append('\n');
             if (converged.startsWith("NOT")) {
@@ -114,10 +140,10 @@ public final class ChaosRun {
 
     private static void awaitServing(RunContext ctx) throws IOException {
         long deadline = System.nanoTime() + 180_000_000_000L;
-        for (int i = 0; i < ctx.cluster.size(); i++) {
+        for (int i : ctx.cluster.members()) {
             while (true) {
                 try {
-                    ctx.kv(i).range(RangeRequest.newBuilder().setKey(RunContext.bs("chaos-probe")).build());
+                    ctx.kvAt(i).range(RangeRequest.newBuilder().setKey(RunContext.bs("chaos-probe")).build());
                     break;
                 } catch (RuntimeException e) {
                     if (System.nanoTime() > deadline) {
@@ -138,7 +164,7 @@ public final class ChaosRun {
             var applied = new ArrayList<Long>();
             var revisions = new ArrayList<Long>();
             var leaders = new ArrayList<String>();
-            for (int i = 0; i < ctx.cluster.size(); i++) {
+            for (int i : ctx.cluster.members()) {
                 var s = ctx.cluster.status(i, 2000);
                 if (s.isEmpty()) {
                     applied.add(-1L);
@@ -150,7 +176,9 @@ public final class ChaosRun {
                 revisions.add(s.get().getHeader().getRevision());
                 leaders.add(Long.toHexString(s.get().getLeader()));
             }
-            last = "raft index=" + applied + " revisions=" + revisions + " leaders=" + leaders;
+            var names = new ArrayList<String>();
+            for (int i : ctx.cluster.members()) names.add(LocalCluster.name(i));
+            last = "members=" + names + " raft index=" + applied + " revisions=" + revisions + " leaders=" + leaders;
             if (!applied.contains(-1L) && applied.stream().distinct().count() == 1 && revisions.stream().distinct().count() == 1
                     && leaders.stream().distinct().count() == 1 && !leaders.get(0).equals("0")) {
                 return "converged: " + last;

@@ -26,6 +26,20 @@ import java.util.concurrent.TimeUnit;
  * {@code synod cluster} does. Clients reach the members' client ports directly: only the peer
  * network is faulty.
  *
+ * <p>Slots and membership. The cluster has a fixed number of slots (name {@code c<slot+1>}, one
+ * address and data directory each); the first {@code founders} found the cluster, the others are
+ * free until {@link Membership} adds a member there. A slot's member is a voter, a learner, or
+ * none (free). {@link #members()} is the current member set everything else iterates over (clients
+ * rotate through it, checkers read every current member, faults pick victims in it). A founding
+ * member starts with {@code --initial-cluster-state new} and the founders' {@code --initial-cluster};
+ * a member added at run time (or a founder's slot re-added after its removal, on a fresh data
+ * directory) starts with {@code existing} and the current members, as etcd requires. Member ids come
+ * from the names for founders and from MemberAdd for the others ({@link #slotOf}).
+ *
+ * <p>Options that apply to every start: {@code --synod-unsafe-power-cut-emulation} (a SIGKILL then
+ * loses unflushed WAL writes, as a power cut would), and a fresh time namespace with its own
+ * monotonic clock offset per start ({@link TimeNamespaces}) when available.
+ *
  * <p>Cleanup is not optional: {@link #close} kills every member this object started (SIGKILL ends
  * stopped processes too) and then tears the network down (proxies, or namespaces, veths and the
  * bridge), and a JVM shutdown hook does the same if the harness is interrupted. Only processes
@@ -33,6 +47,24 @@ import java.util.concurrent.TimeUnit;
  */
 public final class LocalCluster implements AutoCloseable {
     private final int size;
+    private final int founders;
+    /** Per slot: VOTER, LEARNER or FREE; guarded by this. */
+    private final Role[] roles;
+    /** Per slot: the Raft id of its current member (0 if free); guarded by this. */
+    private final long[] ids;
+    /** Per slot: whether its member is the founding one (started with "new" on its original data directory). */
+    private final boolean[] founding;
+    /** Per slot: how many members it has held (a re-added slot starts on a fresh data directory). */
+    private final int[] incarnations;
+    /** Per slot: the member a joining member should ask first (see {@link #askFirst}), or -1. */
+    private final int[] askFirst;
+    /** Per slot: processes started there, for the clock-offset notes. */
+    private final int[] starts;
+    /** Current member slots in slot order, replaced on every change: what clients rotate through. */
+    private volatile int[] memberSlots;
+    private final java.util.function.LongSupplier offsetDraws;
+    private final boolean timeNamespaces;
+    private final List<String> notes = java.util.Collections.synchronizedList(new ArrayList<>());
     private final Path dir;
     private final Network network;
     private final long tickMillis;
@@ -51,13 +83,40 @@ public final class LocalCluster implements AutoCloseable {
     /** libfaketime, if installed: members then run under it with a per-member timestamp file (see {@link #skewClock}). */
     static final Path FAKETIME_LIB = Path.of("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1");
 
-    /** Takes ownership of {@code network}: closing the cluster (or the shutdown hook) closes it. */
-    public LocalCluster(int size, Path dir, Network network, long tickMillis, List<String> extraFlags, boolean fakeClock,
-            boolean tmpfsDisks) throws IOException {
+    /** A slot's member: a voter, a learner, or none. */
+    public enum Role { VOTER, LEARNER, FREE }
+
+    /**
+     * Takes ownership of {@code network}: closing the cluster (or the shutdown hook) closes it.
+     *
+     * @param size           slots (at most the network's); the first {@code founders} are the founding members
+     * @param timeNamespaces start every member in a time namespace of its own with a monotonic offset drawn from {@code seed}
+     */
+    public LocalCluster(int size, int founders, Path dir, Network network, long tickMillis, List<String> extraFlags, boolean fakeClock,
+            boolean tmpfsDisks, boolean timeNamespaces, long seed) throws IOException {
+        io.synod.common.Assert.that(founders >= 1 && founders <= size, "founders %d must be in [1, slots %d]", founders, size);
         this.fakeClock = fakeClock && clockSkewAvailable();
         this.tmpfsDisks = tmpfsDisks;
         this.exitExpected = new boolean[size];
         this.size = size;
+        this.founders = founders;
+        this.roles = new Role[size];
+        this.ids = new long[size];
+        this.founding = new boolean[size];
+        this.incarnations = new int[size];
+        this.starts = new int[size];
+        this.askFirst = new int[size];
+        java.util.Arrays.fill(askFirst, -1);
+        for (int i = 0; i < size; i++) {
+            roles[i] = i < founders ? Role.VOTER : Role.FREE;
+            ids[i] = i < founders ? ServerConfig.memberId(name(i)) : 0;
+            founding[i] = i < founders;
+            incarnations[i] = i < founders ? 1 : 0;
+        }
+        publishMembers();
+        this.timeNamespaces = timeNamespaces;
+        var draws = new java.util.SplittableRandom(seed * 6_364_136_223_846_793_005L + 1);
+        this.offsetDraws = () -> Double.doubleToLongBits(draws.nextDouble());
         this.dir = dir;
         this.network = network;
         this.tickMillis = tickMillis;
@@ -105,8 +164,119 @@ public final class LocalCluster implements AutoCloseable {
         }
     }
 
-    public int size() {
+    /** Number of slots, members or not. */
+    public int slots() {
         return size;
+    }
+
+    /** Number of founding members. */
+    public int founders() {
+        return founders;
+    }
+
+    /** The current members' slots (voters and learners), in slot order. */
+    public List<Integer> members() {
+        int[] m = memberSlots;
+        var l = new ArrayList<Integer>(m.length);
+        for (int i : m) l.add(i);
+        return l;
+    }
+
+    /** The slot of the {@code k}-th current member (modulo their number): how clients rotate through the members. */
+    public int memberSlot(int k) {
+        int[] m = memberSlots;
+        return m[Math.floorMod(k, m.length)];
+    }
+
+    public synchronized Role role(int slot) {
+        return roles[slot];
+    }
+
+    public synchronized boolean isMember(int slot) {
+        return roles[slot] != Role.FREE;
+    }
+
+    /** The Raft id of the slot's current member (0 if free). */
+    public synchronized long id(int slot) {
+        return ids[slot];
+    }
+
+    /** The slot whose current member has Raft id {@code memberId}, or -1. */
+    public synchronized int slotOf(long memberId) {
+        for (int i = 0; i < size; i++) if (roles[i] != Role.FREE && ids[i] == memberId) return i;
+        return -1;
+    }
+
+    /** Free slots, in slot order. */
+    public synchronized List<Integer> freeSlots() {
+        var l = new ArrayList<Integer>();
+        for (int i = 0; i < size; i++) if (roles[i] == Role.FREE) l.add(i);
+        return l;
+    }
+
+    private synchronized void publishMembers() {
+        memberSlots = java.util.stream.IntStream.range(0, size).filter(i -> roles[i] != Role.FREE).toArray();
+    }
+
+    /**
+     * Records that MemberAdd gave slot {@code slot} a member with {@code memberId}: its old data
+     * directory (of a removed member) is moved aside, so the new member starts empty and joins.
+     */
+    public void added(int slot, long memberId, boolean learner) throws IOException {
+        synchronized (this) {
+            io.synod.common.Assert.that(roles[slot] == Role.FREE, "slot %s must be free to add a member, is %s", name(slot), roles[slot]);
+            io.synod.common.Assert.that(processes[slot] == null || !processes[slot].isAlive(), "slot %s still runs pid %d", name(slot),
+                    pid(slot));
+            Path data = dir.resolve(name(slot));
+            if (mounts.contains(data)) {
+                try (var walk = Files.walk(data)) {
+                    for (Path f : walk.sorted(java.util.Comparator.reverseOrder()).toList()) if (!f.equals(data)) Files.delete(f);
+                }
+            } else if (Files.exists(data)) {
+                Files.move(data, dir.resolve(name(slot) + "-removed-" + incarnations[slot]));
+            }
+            roles[slot] = learner ? Role.LEARNER : Role.VOTER;
+            ids[slot] = memberId;
+            founding[slot] = false;
+            incarnations[slot]++;
+        }
+        publishMembers();
+    }
+
+    /**
+     * Puts member {@code first} at the head of slot {@code slot}'s {@code --initial-cluster}: a joining member asks
+     * the members there in order for the member list, and must be answered by one that already lists it.
+     */
+    public synchronized void askFirst(int slot, int first) {
+        askFirst[slot] = first;
+    }
+
+    /** Records a learner's promotion. */
+    public synchronized void promoted(int slot) {
+        io.synod.common.Assert.that(roles[slot] == Role.LEARNER, "slot %s promoted but is %s", name(slot), roles[slot]);
+        roles[slot] = Role.VOTER;
+    }
+
+    /** Records that the slot's member was removed from the cluster: it is no longer a member, and its exit is expected. */
+    public void removed(int slot) {
+        synchronized (this) {
+            io.synod.common.Assert.that(roles[slot] != Role.FREE, "slot %s removed but is free", name(slot));
+            roles[slot] = Role.FREE;
+            exitExpected[slot] = true;
+        }
+        publishMembers();
+    }
+
+    /** Membership changes and clock offsets, for the report. */
+    public List<String> notes() {
+        synchronized (notes) {
+            return List.copyOf(notes);
+        }
+    }
+
+    /** Whether members start in time namespaces of their own. */
+    public boolean timeNamespaces() {
+        return timeNamespaces;
     }
 
     public Network network() {
@@ -117,6 +287,7 @@ public final class LocalCluster implements AutoCloseable {
         return "c" + (i + 1);
     }
 
+    /** The client channel of slot {@code i} (member or not). */
     public ManagedChannel channel(int i) {
         return channels[i];
     }
@@ -134,19 +305,34 @@ public final class LocalCluster implements AutoCloseable {
         return dir;
     }
 
-    /** Starts member {@code i} (again) on its data directory; its output is appended to {@code <dir>/<name>.log}. */
+    /**
+     * Starts the member of slot {@code i} (again) on its data directory; its output is appended to
+     * {@code <dir>/<name>.log}. A founding member gets {@code new} and the founders; any other gets
+     * {@code existing} and the current members (a joining member checks they match the cluster's).
+     */
     public synchronized void start(int i) throws IOException {
         if (closed) throw new IllegalStateException("cluster closed");
+        if (roles[i] == Role.FREE) throw new IllegalStateException(name(i) + " is not a member (slot free): not started");
         if (processes[i] != null && processes[i].isAlive()) throw new IllegalStateException(name(i) + " is running");
         noteExit(i);
         exitExpected[i] = false;
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         var cmd = new ArrayList<>(network.launchPrefix(i));
+        if (timeNamespaces) cmd.addAll(newTimeNamespace(i));
+        var order = new ArrayList<Integer>();
+        if (!founding[i] && askFirst[i] >= 0 && roles[askFirst[i]] != Role.FREE) order.add(askFirst[i]);
+        for (int k = 0; k < size; k++) {
+            if ((founding[i] ? k >= founders : roles[k] == Role.FREE) || order.contains(k)) continue;
+            order.add(k);
+        }
+        var initial = new StringBuilder();
+        for (int k : order) initial.append(initial.length() == 0 ? "" : ",").append(name(k)).append('=').append(network.peerUrl(i, k));
         cmd.addAll(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "io.synod.server.ServerMain",
                 "--name", name(i), "--data-dir", dir.resolve(name(i)).toAbsolutePath().toString(),
-                "--initial-cluster-state", "new", "--synod-tick-ms", Long.toString(tickMillis)));
-        cmd.addAll(network.memberFlags(i));
+                "--initial-cluster-state", founding[i] ? "new" : "existing", "--initial-cluster", initial.toString(),
+                "--synod-tick-ms", Long.toString(tickMillis)));
+        cmd.addAll(network.listenFlags(i));
         cmd.addAll(extraFlags);
         var pb = new ProcessBuilder(cmd);
         if (fakeClock) {
@@ -164,8 +350,20 @@ public final class LocalCluster implements AutoCloseable {
         paused[i] = false;
     }
 
+    /** A fresh time namespace for slot {@code i}'s next process, with a drawn monotonic offset (noted for the report). */
+    private List<String> newTimeNamespace(int i) throws IOException {
+        Path file = dir.resolve(name(i) + ".timens");
+        TimeNamespaces.release(file);
+        long offset = TimeNamespaces.offsetSeconds(Double.longBitsToDouble(offsetDraws.getAsLong()), TimeNamespaces.uptimeSeconds());
+        TimeNamespaces.create(file, offset);
+        notes.add(String.format("%s start %d: monotonic and boottime clocks offset by %+d s (time namespace)", name(i), ++starts[i], offset));
+        return TimeNamespaces.prefix(file);
+    }
+
+
+    /** Starts every current member. */
     public void startAll() throws IOException {
-        for (int i = 0; i < size; i++) start(i);
+        for (int i : members()) start(i);
     }
 
     /** Whether the members run under libfaketime (asked for, and installed). */
@@ -196,6 +394,25 @@ public final class LocalCluster implements AutoCloseable {
         paused[i] = false;
     }
 
+    /** SIGKILL of several members at the same moment (all signals first, then the waits), as a power cut of their machines. */
+    public synchronized void killTogether(java.util.Collection<Integer> slots) throws InterruptedException {
+        var killed = new ArrayList<Process>();
+        for (int i : slots) {
+            Process p = processes[i];
+            if (p == null || !p.isAlive()) continue;
+            exitExpected[i] = true;
+            p.destroyForcibly();
+            killed.add(p);
+            paused[i] = false;
+        }
+        for (Process p : killed) p.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** Whether members run with {@code --synod-unsafe-power-cut-emulation} (a kill loses unflushed WAL writes). */
+    public boolean powerCutEmulation() {
+        return extraFlags.stream().anyMatch(f -> f.startsWith("--synod-unsafe-power-cut-emulation") && !f.endsWith("=false"));
+    }
+
     /** The harness is about to make member {@code i} fail (e.g. fill its disk): its exit is not a crash. */
     public synchronized void expectExit(int i) {
         exitExpected[i] = true;
@@ -204,6 +421,15 @@ public final class LocalCluster implements AutoCloseable {
     /** Undoes {@link #expectExit} for a member that survived what the harness did to it. */
     public synchronized void clearExpectedExit(int i) {
         if (isRunning(i)) exitExpected[i] = false;
+    }
+
+    /** Waits up to {@code millis} for slot {@code i}'s process to end on its own; true if it has (or never ran). */
+    public boolean awaitExit(int i, long millis) throws InterruptedException {
+        Process p;
+        synchronized (this) {
+            p = processes[i];
+        }
+        return p == null || p.waitFor(millis, TimeUnit.MILLISECONDS);
     }
 
     /** Records the previous process of member {@code i} if it ended without the harness meaning it to. */
@@ -285,16 +511,6 @@ public final class LocalCluster implements AutoCloseable {
         return processes[i] == null ? -1 : processes[i].pid();
     }
 
-    /** The member id the members derive from a name. */
-    public static long memberId(int i) {
-        return ServerConfig.memberId(name(i));
-    }
-
-    public static int indexOf(long memberId, int size) {
-        for (int i = 0; i < size; i++) if (memberId(i) == memberId) return i;
-        return -1;
-    }
-
     /** Maintenance Status of member {@code i}, or empty if it does not answer within the deadline. */
     public Optional<StatusResponse> status(int i, long deadlineMillis) {
         if (!isRunning(i) || isPaused(i)) return Optional.empty();
@@ -306,43 +522,33 @@ public final class LocalCluster implements AutoCloseable {
         }
     }
 
-    /** The member a majority of running members names as leader with the highest term, or -1. */
+    /** The slot of the leader the answering members name with the highest term, or -1. */
     public int leader() {
-        long bestTerm = -1;
-        int best = -1;
-        for (int i = 0; i < size; i++) {
-            var s = status(i, 500);
-            if (s.isEmpty() || s.get().getLeader() == 0) continue;
-            if (s.get().getRaftTerm() > bestTerm) {
-                bestTerm = s.get().getRaftTerm();
-                best = indexOf(s.get().getLeader(), size);
-            }
-        }
-        return best;
+        return (int) leaderAndTerm()[0];
     }
 
-    /** {@code {leader index, term}} as the members answering report it (highest term wins), or {@code {-1, -1}}. */
+    /** {@code {leader slot, term}} as the current members answering report it (highest term wins), or {@code {-1, -1}}. */
     public long[] leaderAndTerm() {
         long bestTerm = -1;
         int best = -1;
-        for (int i = 0; i < size; i++) {
+        for (int i : members()) {
             var st = status(i, 500);
             if (st.isEmpty() || st.get().getLeader() == 0) continue;
             if (st.get().getRaftTerm() > bestTerm) {
                 bestTerm = st.get().getRaftTerm();
-                best = indexOf(st.get().getLeader(), size);
+                best = slotOf(st.get().getLeader());
             }
         }
         return new long[] {best, bestTerm};
     }
 
-    /** Resumes every paused member, heals every link and starts every stopped member. */
+    /** Resumes every paused process, heals every link and starts every current member that is not running. */
     public void healAll() throws IOException, InterruptedException {
         network.heal();
         for (int i = 0; i < size; i++) {
             if (fakeClock) skewClock(i, "+0");
             resume(i);
-            if (!isRunning(i)) start(i);
+            if (isMember(i) && !isRunning(i)) start(i);
         }
     }
 
@@ -360,6 +566,7 @@ public final class LocalCluster implements AutoCloseable {
         }
         for (ManagedChannel ch : channels) if (ch != null) ch.shutdownNow();
         network.close();
+        if (timeNamespaces) for (int i = 0; i < size; i++) TimeNamespaces.release(dir.resolve(name(i) + ".timens"));
         for (Path m : mounts) {
             try {
                 NetnsNetwork.run("umount", "-l", m.toAbsolutePath().toString());

@@ -165,7 +165,7 @@ public final class LockWorkload implements Workload {
     public List<Violation> finishAndCheck() throws Exception {
         // Release what the clients still hold (a few attempts each; a lease that is gone is fine either way).
         for (long id : List.copyOf(leases)) {
-            for (int m = 0; m < ctx.cluster.size(); m++) {
+            for (int m = 0; m < ctx.cluster.members().size(); m++) {
                 try {
                     Leases.revoke(ctx, m, id);
                     break;

@@ -12,7 +12,9 @@ import java.util.TreeSet;
  * repeat until the fault phase ends. The schedule (which fault, which members, how long) is a
  * function of the seed; which member is leader at the time is not, so a replay repeats the
  * schedule, not necessarily the exact interleaving. Every action is logged with its time for the
- * report.
+ * report. Victims are drawn from the current members ({@link LocalCluster#members()}), which the
+ * {@code membership} fault changes: it applies a companion fault and makes one {@link Membership}
+ * change while that fault is held.
  */
 public final class Nemesis {
     private final LocalCluster cluster;
@@ -23,24 +25,41 @@ public final class Nemesis {
     private volatile boolean stop;
     private Thread thread;
     private int applied;
+    /** Membership changes, if the scenario makes them. */
+    private final Membership membership;
+    /** A membership change to make once the fault being injected is in place (see {@link #hold}); null if none. */
+    private Fault pendingChange;
+
+    /** Faults a membership change is made under (null: none). */
+    private static final Fault[] COMPANIONS = {null, Fault.PARTITION_SYMMETRIC, Fault.PARTITION_ASYMMETRIC, Fault.ISOLATE_LEADER, Fault.KILL,
+            Fault.KILL_LEADER, Fault.PAUSE, Fault.LOSS};
 
     public Nemesis(RunContext ctx, Scenario scenario, long seed) {
         this.ctx = ctx;
         this.cluster = ctx.cluster;
         this.scenario = scenario;
         this.random = new SplittableRandom(seed);
+        this.membership = scenario.changesMembership() ? new Membership(ctx, ctx.callDeadlineMillis * 2) : null;
     }
 
     public void start() {
         thread = Thread.ofPlatform().daemon().name("nemesis").start(this::loop);
     }
 
-    /** Stops injecting and heals everything (links, paused and killed members). */
+    /** Stops injecting and heals everything (links, paused and killed members); settles membership changes left open. */
     public void stopAndHeal() throws Exception {
         stop = true;
         thread.join();
         cluster.healAll();
         note("heal-all");
+        if (membership != null && membership.supported()) note("membership settled: " + membership.settle());
+    }
+
+    /** What the membership changes did, or empty if the scenario makes none. */
+    public String membershipSummary() {
+        if (membership == null) return "";
+        return membership.supported() ? membership.counts() : "membership changes skipped: " + cluster.network().mode()
+                + " mode has no member slots every member agrees on (netns only)";
     }
 
     public List<String> log() {
@@ -55,6 +74,26 @@ public final class Nemesis {
 
     private void note(String s) {
         log.add(String.format("%8.3fs %s", (System.nanoTime() - ctx.originNanos) / 1e9, s));
+    }
+
+    /**
+     * Holds the fault in place for {@code millis}; a membership change waiting to be made is made first, so it
+     * happens under the fault (the hold then lasts at least as long as the change).
+     */
+    private void hold(long millis) {
+        long end = System.nanoTime() + millis * 1_000_000L;
+        if (pendingChange != null) {
+            Fault under = pendingChange;
+            pendingChange = null;
+            try {
+                String began = String.format("%.3fs", (System.nanoTime() - ctx.originNanos) / 1e9);
+                note("membership (" + (under == Fault.MEMBERSHIP ? "no other fault" : "under " + under.label()) + ", began " + began + "): "
+                        + membership.step(random));
+            } catch (Exception e) {
+                note("membership change failed: " + e);
+            }
+        }
+        sleep(Math.max(0, (end - System.nanoTime()) / 1_000_000));
     }
 
     private void sleep(long millis) {
@@ -83,8 +122,10 @@ public final class Nemesis {
         }
     }
 
+    /** A random current member. */
     private int pick() {
-        return random.nextInt(cluster.size());
+        List<Integer> members = cluster.members();
+        return members.get(random.nextInt(members.size()));
     }
 
     /** The leader if one is known, else a random member (drawn anyway, so the schedule does not depend on it). */
@@ -96,7 +137,7 @@ public final class Nemesis {
 
     /** Applies and holds one fault; false if this network mode cannot inject it (noted in the log). */
     private boolean inject(Fault f, long hold) throws Exception {
-        int n = cluster.size();
+        int n = cluster.members().size();
         switch (f) {
             case PARTITION_SYMMETRIC, MAJORITY_MINORITY, ISOLATE_LEADER -> {
                 var minority = new TreeSet<Integer>();
@@ -110,7 +151,7 @@ public final class Nemesis {
                 boolean refuse = random.nextInt(4) == 0;
                 cut(minority, rest, true, refuse);
                 note(f.label() + " " + names(minority) + " | " + names(rest) + (refuse ? " (refuse)" : " (blackhole)") + " for " + hold + " ms");
-                sleep(hold);
+                hold(hold);
             }
             case PARTITION_ASYMMETRIC -> {
                 var from = new TreeSet<Integer>();
@@ -118,18 +159,18 @@ public final class Nemesis {
                 var to = others(from);
                 cut(from, to, false, false);
                 note(f.label() + " " + names(from) + " -/-> " + names(to) + " (replies still flow) for " + hold + " ms");
-                sleep(hold);
+                hold(hold);
             }
             case BRIDGE -> {
                 int bridge = pick();
                 var rest = new ArrayList<Integer>();
-                for (int i = 0; i < n; i++) if (i != bridge) rest.add(i);
+                for (int i : cluster.members()) if (i != bridge) rest.add(i);
                 Collections.shuffle(rest, new java.util.Random(random.nextLong()));
                 var a = new TreeSet<>(rest.subList(0, rest.size() / 2));
                 var b = new TreeSet<>(rest.subList(rest.size() / 2, rest.size()));
                 cut(a, b, true, false);
                 note(f.label() + " " + names(a) + " | " + names(b) + " bridged by " + LocalCluster.name(bridge) + " for " + hold + " ms");
-                sleep(hold);
+                hold(hold);
             }
             case LATENCY -> {
                 long delay = 10 + random.nextLong(140), jitter = random.nextLong(100);
@@ -139,21 +180,48 @@ public final class Nemesis {
                 }
                 cluster.network().latency(delay, jitter);
                 note(f.label() + " " + delay + " ms + up to " + jitter + " ms jitter on every link for " + hold + " ms");
-                sleep(hold);
+                hold(hold);
             }
             case LOSS -> {
                 String what = cluster.network().loss(random.nextDouble());
                 note(f.label() + " " + what + " for " + hold + " ms");
-                sleep(hold);
+                hold(hold);
             }
             case KILL, KILL_LEADER -> {
                 int victim = f == Fault.KILL_LEADER ? leaderOrRandom() : pick();
                 long pid = cluster.pid(victim);
                 cluster.kill(victim);
                 note(f.label() + " " + LocalCluster.name(victim) + " (pid " + pid + ", SIGKILL), restart in " + hold + " ms");
-                sleep(hold);
-                cluster.start(victim);
-                note("restart " + LocalCluster.name(victim) + " (pid " + cluster.pid(victim) + ")");
+                hold(hold);
+                restartIfMember(victim);
+            }
+            case POWER_CUT -> {
+                List<Integer> members = new ArrayList<>(cluster.members());
+                int kind = random.nextInt(3);
+                int count = kind == 0 ? 1 : kind == 1 ? members.size() / 2 + 1 : members.size();
+                Collections.shuffle(members, new java.util.Random(random.nextLong()));
+                var victims = new TreeSet<>(members.subList(0, count));
+                cluster.killTogether(victims);
+                note(f.label() + " " + names(victims) + " (SIGKILL at once, " + (kind == 0 ? "one member" : kind == 1 ? "a majority" : "every member")
+                        + (cluster.powerCutEmulation() ? "; unflushed WAL writes lost" : "") + "), restart in " + hold + " ms");
+                hold(hold);
+                for (int v : victims) restartIfMember(v);
+            }
+            case MEMBERSHIP -> {
+                if (membership == null || !membership.supported()) {
+                    note(f.label() + " skipped: " + membershipSummary());
+                    return false;
+                }
+                Fault companion = COMPANIONS[random.nextInt(COMPANIONS.length)];
+                pendingChange = companion == null ? Fault.MEMBERSHIP : companion;
+                if (companion == null) {
+                    note(f.label() + " change with no other fault, then quiet for " + hold + " ms");
+                    hold(hold);
+                } else {
+                    note(f.label() + " change under " + companion.label() + ":");
+                    inject(companion, hold);
+                }
+                if (pendingChange != null) hold(0); // the companion could not be applied here: make the change anyway
             }
             case CLOCK_SKEW -> {
                 int victims = 1 + random.nextInt(n - 1);
@@ -168,7 +236,7 @@ public final class Nemesis {
                 int k = 0;
                 for (int i : chosen) cluster.skewClock(i, offsets.get(k++));
                 note(f.label() + " wall clocks of " + names(chosen) + " jump by " + offsets + " for " + hold + " ms");
-                sleep(hold);
+                hold(hold);
             }
             case DISK_FULL -> {
                 int victim = random.nextBoolean() ? leaderOrRandom() : pick();
@@ -179,7 +247,7 @@ public final class Nemesis {
                 cluster.expectExit(victim);
                 cluster.fillDisk(victim);
                 note(f.label() + " " + LocalCluster.name(victim) + " (disk filled) for " + hold + " ms");
-                sleep(hold);
+                hold(hold);
                 boolean alive = cluster.isRunning(victim);
                 cluster.freeDisk(victim);
                 cluster.clearExpectedExit(victim);
@@ -190,7 +258,7 @@ public final class Nemesis {
                 long pause = Math.max(hold, 2 * cluster.electionTimeoutMillis() + random.nextLong(2 * cluster.electionTimeoutMillis()));
                 cluster.pause(victim);
                 note(f.label() + " " + LocalCluster.name(victim) + " (SIGSTOP) for " + pause + " ms");
-                sleep(pause);
+                hold(pause);
                 cluster.resume(victim);
                 note("resume " + LocalCluster.name(victim) + " (SIGCONT)");
             }
@@ -198,9 +266,20 @@ public final class Nemesis {
         return true;
     }
 
+    /** Starts a killed member again unless a membership change removed it meanwhile. */
+    private void restartIfMember(int victim) throws java.io.IOException {
+        if (!cluster.isMember(victim)) {
+            note("not restarting " + LocalCluster.name(victim) + ": no longer a member");
+        } else if (!cluster.isRunning(victim)) {
+            cluster.start(victim);
+            note("restart " + LocalCluster.name(victim) + " (pid " + cluster.pid(victim) + ")");
+        }
+    }
+
+    /** The current members not in {@code side}. */
     private TreeSet<Integer> others(TreeSet<Integer> side) {
         var rest = new TreeSet<Integer>();
-        for (int i = 0; i < cluster.size(); i++) if (!side.contains(i)) rest.add(i);
+        for (int i : cluster.members()) if (!side.contains(i)) rest.add(i);
         return rest;
     }
 

@@ -124,19 +124,28 @@ public final class NetnsNetwork implements Network {
     }
 
     @Override
-    public List<String> memberFlags(int i) {
-        var sb = new StringBuilder();
-        for (int k = 0; k < size; k++) {
-            if (k > 0) sb.append(',');
-            sb.append(LocalCluster.name(k)).append("=http://").append(address(k)).append(':').append(peerPort);
-        }
-        return List.of("--listen-client-urls", "http://" + address(i) + ":" + clientPort, "--listen-peer-urls",
-                "http://" + address(i) + ":" + peerPort, "--initial-cluster", sb.toString());
+    public List<String> listenFlags(int i) {
+        return List.of("--listen-client-urls", "http://" + address(i) + ":" + clientPort, "--listen-peer-urls", peerUrl(i, i));
+    }
+
+    @Override
+    public String peerUrl(int viewer, int member) {
+        return "http://" + address(member) + ":" + peerPort;
+    }
+
+    @Override
+    public boolean supportsMembership() {
+        return true;
     }
 
     @Override
     public List<String> launchPrefix(int i) {
         return List.of(which("ip").map(Path::toString).orElse("ip"), "netns", "exec", namespace(i));
+    }
+
+    /** Member slots this network has (namespaces, addresses), members or not. */
+    public int slots() {
+        return size;
     }
 
     @Override

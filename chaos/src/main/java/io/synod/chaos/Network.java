@@ -20,8 +20,18 @@ public interface Network extends AutoCloseable {
 
     int clientPort(int i);
 
-    /** The member's own flags: listen URLs and its view of {@code --initial-cluster}. */
-    List<String> memberFlags(int i);
+    /** Member {@code i}'s listen flags ({@code --listen-client-urls}, {@code --listen-peer-urls}). */
+    List<String> listenFlags(int i);
+
+    /** The peer URL by which member {@code viewer} reaches member {@code member} (its own, for itself): its {@code --initial-cluster} entry. */
+    String peerUrl(int viewer, int member);
+
+    /**
+     * Whether members can be added and removed at run time. Needs one peer URL per member that every member
+     * agrees on (the replicated member table holds one URL per member): true in namespace mode; false on
+     * loopback, where each member reaches the others through proxies of its own.
+     */
+    boolean supportsMembership();
 
     /** Prepended to the member's command line (e.g. {@code ip netns exec <ns>}). */
     List<String> launchPrefix(int i);

@@ -76,14 +76,18 @@ public final class ProxyNetwork implements Network {
     }
 
     @Override
-    public List<String> memberFlags(int i) {
-        var sb = new StringBuilder();
-        for (int k = 0; k < size; k++) {
-            if (k > 0) sb.append(',');
-            sb.append(LocalCluster.name(k)).append("=http://127.0.0.1:").append(k == i ? peerPort(k) : linkPort(i, k));
-        }
-        return List.of("--listen-client-urls", "http://127.0.0.1:" + clientPort(i), "--listen-peer-urls", "http://127.0.0.1:" + peerPort(i),
-                "--initial-cluster", sb.toString());
+    public List<String> listenFlags(int i) {
+        return List.of("--listen-client-urls", "http://127.0.0.1:" + clientPort(i), "--listen-peer-urls", "http://127.0.0.1:" + peerPort(i));
+    }
+
+    @Override
+    public String peerUrl(int viewer, int member) {
+        return "http://127.0.0.1:" + (viewer == member ? peerPort(member) : linkPort(viewer, member));
+    }
+
+    @Override
+    public boolean supportsMembership() {
+        return false;
     }
 
     @Override

@@ -11,7 +11,8 @@ import java.util.concurrent.TimeUnit;
  * What every workload of one run shares: the cluster, the run's time origin (histories use
  * {@link System#nanoTime}, reports print milliseconds since the origin), the per-call deadline and
  * the flag that tells client loops to stop. Clients talk to one member each and move to the next
- * member after a failure, as etcd clients do.
+ * member after a failure, as etcd clients do; "next" counts through the current member set, so
+ * clients follow membership changes (a removed member's calls fail and the client moves on).
  */
 public final class RunContext {
     public final LocalCluster cluster;
@@ -37,12 +38,21 @@ public final class RunContext {
         return nanos == Long.MAX_VALUE ? -1 : (nanos - originNanos) / 1_000_000;
     }
 
+    /**
+     * The channel of the {@code member}-th current member, counted modulo the current member set: a client
+     * that moves on with {@code member + 1} after a failure rotates through whoever is a member now.
+     */
     public ManagedChannel channel(int member) {
-        return cluster.channel(Math.floorMod(member, cluster.size()));
+        return cluster.channel(cluster.memberSlot(member));
     }
 
     public KVGrpc.KVBlockingStub kv(int member) {
         return KVGrpc.newBlockingStub(channel(member)).withDeadlineAfter(callDeadlineMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /** KV stub of slot {@code slot} itself (for per-member final reads). */
+    public KVGrpc.KVBlockingStub kvAt(int slot) {
+        return KVGrpc.newBlockingStub(cluster.channel(slot)).withDeadlineAfter(callDeadlineMillis, TimeUnit.MILLISECONDS);
     }
 
     public static ByteString bs(String s) {
@@ -65,9 +75,9 @@ public final class RunContext {
         return kv(member).range(RangeRequest.newBuilder().setKey(bs(prefix)).setRangeEnd(prefixEnd(prefix)).build());
     }
 
-    /** A serializable (local) range of a prefix on {@code member}: what that member itself holds. */
-    public io.etcd.jetcd.api.RangeResponse rangePrefixLocal(int member, String prefix) {
-        return kv(member).range(RangeRequest.newBuilder().setKey(bs(prefix)).setRangeEnd(prefixEnd(prefix)).setSerializable(true).build());
+    /** A serializable (local) range of a prefix on slot {@code slot}'s member: what that member itself holds. */
+    public io.etcd.jetcd.api.RangeResponse rangePrefixLocalAt(int slot, String prefix) {
+        return kvAt(slot).range(RangeRequest.newBuilder().setKey(bs(prefix)).setRangeEnd(prefixEnd(prefix)).setSerializable(true).build());
     }
 
     public static void sleep(long millis) {

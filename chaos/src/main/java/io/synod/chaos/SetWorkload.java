@@ -89,11 +89,11 @@ public final class SetWorkload implements Workload {
         Map<String, Set<String>> finalKeys = new LinkedHashMap<>();
         Map<String, Long> hashByMember = new LinkedHashMap<>();
         long hashRev = -1;
-        for (int i = 0; i < ctx.cluster.size(); i++) {
-            int m = i;
+        List<Integer> members = ctx.cluster.members();
+        for (int m : members) {
             // A member's local state, once it has applied the sentinel.
             var r = ctx.retry(30_000, x -> {
-                var resp = ctx.rangePrefixLocal(m, PREFIX);
+                var resp = ctx.rangePrefixLocalAt(m, PREFIX);
                 if (resp.getHeader().getRevision() < end) throw new IllegalStateException(LocalCluster.name(m) + " behind");
                 return resp;
             });
@@ -103,9 +103,8 @@ public final class SetWorkload implements Workload {
             hashRev = hashRev < 0 ? r.getHeader().getRevision() : Math.min(hashRev, r.getHeader().getRevision());
         }
         long rev = hashRev;
-        for (int i = 0; i < ctx.cluster.size(); i++) {
-            int m = i;
-            HashKVResponse h = ctx.retry(30_000, x -> MaintenanceGrpc.newBlockingStub(ctx.channel(m))
+        for (int m : members) {
+            HashKVResponse h = ctx.retry(30_000, x -> MaintenanceGrpc.newBlockingStub(ctx.cluster.channel(m))
                     .withDeadlineAfter(ctx.callDeadlineMillis, TimeUnit.MILLISECONDS).hashKV(HashKVRequest.newBuilder().setRevision(rev).build()));
             hashByMember.put(LocalCluster.name(m), Integer.toUnsignedLong(h.getHash()));
         }

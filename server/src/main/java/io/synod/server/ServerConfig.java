@@ -306,7 +306,7 @@ public record ServerConfig(
                                 Integer.toString(SnapshotLimits.DEFAULT_CHUNK_BYTES))))
                         .withSendsMax(Integer.parseInt(flags.getOrDefault("synod-snapshot-sends-max",
                                 Integer.toString(SnapshotLimits.DEFAULT_SENDS_MAX)))),
-                RaftLogOptions.DEFAULTS,
+                raftLogFromFlags(flags),
                 opsFromFlags(flags),
                 limitsFromFlags(flags),
                 java.util.Optional.empty(),
@@ -325,14 +325,24 @@ public record ServerConfig(
             "synod-lease-checkpoint-batch", "heartbeat-interval", "election-timeout", "synod-waiters-max", "synod-snapshot-downloads-max",
             "synod-corrupt-check-interval-ms", "cert-file", "key-file", "trusted-ca-file", "client-cert-auth", "peer-cert-file",
             "peer-key-file", "peer-trusted-ca-file", "peer-client-cert-auth", "auth-token", "synod-auth-token-ttl-ms",
-            "synod-auth-tokens-max", "synod-auth-pbkdf2-iterations");
+            "synod-auth-tokens-max", "synod-auth-pbkdf2-iterations", "synod-unsafe-power-cut-emulation");
 
     /** A flag this parser knows: one of {@link #KNOWN_FLAGS}, or a client limit ({@link ClientLimits#FLAGS}). */
     private static boolean known(String flag) {
         return KNOWN_FLAGS.contains(flag) || ClientLimits.FLAGS.contains(flag);
     }
 
-    private static final List<String> BOOLEAN_FLAGS = List.of("client-cert-auth", "peer-client-cert-auth");
+    private static final List<String> BOOLEAN_FLAGS = List.of("client-cert-auth", "peer-client-cert-auth", "synod-unsafe-power-cut-emulation");
+
+    /**
+     * The Raft log's options; test-only {@code --synod-unsafe-power-cut-emulation} ({@code true} or the broken
+     * {@code ack-before-fsync}) makes a SIGKILL lose unflushed WAL writes as a power cut would
+     * ({@link io.synod.storage.wal.PowerCutEmulation}). Never for production.
+     */
+    private static RaftLogOptions raftLogFromFlags(Map<String, String> flags) {
+        var mode = io.synod.storage.wal.PowerCutEmulation.parse(flags.getOrDefault("synod-unsafe-power-cut-emulation", "false"));
+        return new RaftLogOptions(RaftLogOptions.DEFAULTS.wal().withPowerCut(mode), RaftLogOptions.DEFAULTS.entryCacheBytesMax());
+    }
 
     /** etcd's TLS flags for both listeners, and the simple token settings ({@code --auth-token simple} only). */
     private static io.synod.server.security.SecurityConfig securityFromFlags(Map<String, String> flags) {

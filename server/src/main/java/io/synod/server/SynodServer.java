@@ -120,6 +120,14 @@ public final class SynodServer implements AutoCloseable {
         WatchService watch = null;
         try {
             if (raftLog.lastIndex() == 0 && !settled.joining()) bootstrap(config, raftLog);
+            if (config.raftLogOptions().wal().powerCut() != io.synod.storage.wal.PowerCutEmulation.OFF) {
+                // The emulation covers the Raft WAL only; that suffices because the store keeps no WAL of its own (its
+                // flushes are synced and the log is replayed from the store's flushed index), see MvccStore.
+                io.synod.common.Assert.that(!MvccOptions.defaults().rocksWal(), "power-cut emulation needs the store's RocksDB WAL off, got rocksWal=%s",
+                        MvccOptions.defaults().rocksWal());
+                log.warn("member {}: UNSAFE power-cut emulation ({}) is on: unflushed WAL writes live in memory only; for fault injection, never production",
+                        config.name(), config.raftLogOptions().wal().powerCut());
+            }
             store = StoreHolder.open(config.dataDir(), MvccOptions.defaults());
             var serverRef = new SynodServer[1];
             var seed = new java.util.LinkedHashMap<>(settled.clusterPeers());

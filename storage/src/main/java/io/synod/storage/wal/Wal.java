@@ -65,6 +65,13 @@ import java.util.stream.Stream;
  * flush; both paths serialize on one lock, so they can be mixed. After any I/O error the WAL is
  * failed for good (a failed flush leaves the page cache state unknown, so retrying could
  * acknowledge lost data): every later call fails and the directory must be reopened.
+ *
+ * <p><b>Power-cut emulation</b> (test-only, {@link WalOptions#powerCut()}): the bytes of the active
+ * segment written since its last flush are held in process memory ({@link #held}) instead of being
+ * written to the file, and a flush writes them and then forces the file. Reads of held records are
+ * served from memory. A process kill then loses exactly what a power cut could lose. Structural
+ * changes (a roll, {@link #truncateAfter}) flush the held bytes first, as the real mode's flush
+ * before a roll and its flushed copy of a truncated segment do.
  */
 public final class Wal implements AutoCloseable {
     /** Receives each intact record during {@link #open}, in index order. */
@@ -99,6 +106,14 @@ public final class Wal implements AutoCloseable {
     private long spareCounter;
 
     private volatile IOException failure;
+
+    // Power-cut emulation, guarded by writeLock: bytes [heldStart, heldStart + heldLength) of the active
+    // segment, written but not flushed, kept here instead of in the file; heldSinceNanos is when the
+    // oldest of them was written.
+    private byte[] held = new byte[0];
+    private int heldLength;
+    private int heldStart = -1;
+    private long heldSinceNanos;
 
     private final Object queueGuard = new Object();
     private boolean closed; // guarded by queueGuard
@@ -336,7 +351,7 @@ public final class Wal implements AutoCloseable {
                 if ((long) writeOffset + frame > options.segmentBytes()) {
                     flushBuf(bufStart);
                     // The old segment must be complete on disk before a newer one exists (recovery rule).
-                    sync(active.channel);
+                    sync(active.channel, false);
                     roll();
                     bufStart = writeOffset;
                 } else if (writeBuf.remaining() < frame) {
@@ -349,7 +364,7 @@ public final class Wal implements AutoCloseable {
                 nextIndex++;
             }
             flushBuf(bufStart);
-            if (flush) sync(active.channel);
+            if (flush) sync(active.channel, true);
             maybePrepareSpare();
             return new AppendResult(first, positions);
         } catch (IOException | RuntimeException e) {
@@ -361,6 +376,10 @@ public final class Wal implements AutoCloseable {
 
     private void flushBuf(int at) throws IOException {
         writeBuf.flip();
+        if (options.powerCut() != PowerCutEmulation.OFF) {
+            hold(at);
+            return;
+        }
         long pos = at;
         int end = writeBuf.limit();
         while (writeBuf.position() < end) {
@@ -370,7 +389,48 @@ public final class Wal implements AutoCloseable {
         writeBuf.clear();
     }
 
-    private void sync(FileChannel ch) throws IOException {
+    /** Power-cut emulation: appends the buffered bytes, meant for offset {@code at} of the active segment, to {@link #held}. */
+    private void hold(int at) {
+        int n = writeBuf.remaining();
+        if (n > 0) {
+            if (heldLength == 0) {
+                heldStart = at;
+                heldSinceNanos = System.nanoTime();
+            }
+            Assert.that(at == heldStart + heldLength, "held bytes must be contiguous: write at %d, held [%d, %d)", at, heldStart,
+                    heldStart + heldLength);
+            if (held.length < heldLength + n) held = java.util.Arrays.copyOf(held, Math.max(heldLength + n, 2 * held.length));
+            writeBuf.get(held, heldLength, n);
+            heldLength += n;
+        }
+        writeBuf.clear();
+    }
+
+    /** Power-cut emulation: writes the held bytes into the active segment (not flushed yet: the caller flushes). */
+    private void writeHeld() throws IOException {
+        if (heldLength == 0) return;
+        ByteBuffer b = ByteBuffer.wrap(held, 0, heldLength);
+        long pos = heldStart;
+        while (b.hasRemaining()) pos += active.channel.write(b, pos);
+        Assert.that(pos == heldStart + heldLength, "wrote held bytes up to %d, expected %d", pos, heldStart + heldLength);
+        heldLength = 0;
+        heldStart = -1;
+    }
+
+    /**
+     * Makes the active segment's writes durable. {@code acknowledging}: the flush that lets a batch be
+     * acknowledged (the one {@link PowerCutEmulation#ACK_BEFORE_FSYNC} deliberately delays), as opposed
+     * to a structural one (before a roll or a truncation).
+     */
+    private void sync(FileChannel ch, boolean acknowledging) throws IOException {
+        if (options.powerCut() != PowerCutEmulation.OFF && heldLength > 0) {
+            Assert.that(ch == active.channel, "held bytes belong to the active segment %d", active.seq);
+            if (acknowledging && options.powerCut() == PowerCutEmulation.ACK_BEFORE_FSYNC
+                    && System.nanoTime() - heldSinceNanos < TimeUnit.MILLISECONDS.toNanos(PowerCutEmulation.ACK_BEFORE_FSYNC_DELAY_MILLIS)) {
+                return; // the deliberate bug: acknowledged, still only in memory
+            }
+            writeHeld();
+        }
         switch (options.syncMode()) {
             case FDATASYNC -> ch.force(false);
             case FSYNC -> ch.force(true);
@@ -528,6 +588,14 @@ public final class Wal implements AutoCloseable {
      * @throws IllegalArgumentException if the segment was released or the position is beyond the end
      */
     public WalRecordData read(WalPosition position) throws IOException {
+        if (options.powerCut() != PowerCutEmulation.OFF) {
+            writeLock.lock();
+            try {
+                if (heldLength > 0 && position.segmentSeq() == active.seq && position.offset() >= heldStart) return readHeld(position);
+            } finally {
+                writeLock.unlock();
+            }
+        }
         Segment seg = segments.get(position.segmentSeq());
         if (seg == null) throw new IllegalArgumentException("segment " + position.segmentSeq() + " is not held (released or never written)");
         ByteBuffer head = ByteBuffer.allocate(RecordFormat.HEADER_BYTES);
@@ -541,6 +609,23 @@ public final class Wal implements AutoCloseable {
         byte[] payload = new byte[len];
         readFully(seg.channel, ByteBuffer.wrap(payload), position.offset() + RecordFormat.HEADER_BYTES);
         if (RecordFormat.crc(type, payload) != crc) throw new WalCorruptionException(seg.path, position.offset(), "CRC mismatch on read");
+        return new WalRecordData(type, payload);
+    }
+
+    /** Power-cut emulation: a record that is still held in memory (caller holds writeLock). */
+    private WalRecordData readHeld(WalPosition position) throws IOException {
+        int rel = position.offset() - heldStart;
+        Assert.that(rel + RecordFormat.HEADER_BYTES <= heldLength, "record at %s is beyond the held bytes [%d, %d)", position, heldStart,
+                heldStart + heldLength);
+        ByteBuffer b = ByteBuffer.wrap(held, 0, heldLength);
+        int len = b.getInt(rel);
+        byte type = b.get(rel + 4);
+        int crc = b.getInt(rel + 5);
+        if (type == RecordFormat.TYPE_NONE || len < 0 || len > options.recordBytesMax() || rel + RecordFormat.HEADER_BYTES + len > heldLength) {
+            throw new WalCorruptionException(active.path, position.offset(), "no held record frame here (type " + type + ", length " + len + ")");
+        }
+        byte[] payload = java.util.Arrays.copyOfRange(held, rel + RecordFormat.HEADER_BYTES, rel + RecordFormat.HEADER_BYTES + len);
+        if (RecordFormat.crc(type, payload) != crc) throw new WalCorruptionException(active.path, position.offset(), "CRC mismatch on a held record");
         return new WalRecordData(type, payload);
     }
 
@@ -570,6 +655,9 @@ public final class Wal implements AutoCloseable {
             Assert.that(target >= firstIndex(), "truncateAfter(%d) before first held record %d", lastKept, firstIndex());
             if (target >= nextIndex) return;
             try {
+                // Emulation: the file must hold the held bytes, as the real mode's page cache does; the flushed
+                // copy of the kept prefix below then makes them durable, exactly as in the real mode.
+                if (options.powerCut() != PowerCutEmulation.OFF) writeHeld();
                 Segment holder = null;
                 for (Segment s : segments.values()) if (s.firstIndex <= target) holder = s;
                 Assert.that(holder != null, "no segment holds record %d", target);
@@ -723,6 +811,8 @@ public final class Wal implements AutoCloseable {
         for (Pending p; (p = queue.poll()) != null; ) if (p != WAKE_UP) p.future().completeExceptionally(new IllegalStateException("WAL closed"));
         writeLock.lock();
         try {
+            // Emulation: a clean close leaves unflushed bytes in the page cache, as the real mode does.
+            if (failure == null) writeHeld();
             for (Segment s : segments.values()) closeQuietly(s.channel);
             Path unused = takeSpare();
             if (unused != null) Files.deleteIfExists(unused);

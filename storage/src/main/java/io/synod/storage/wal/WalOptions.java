@@ -17,6 +17,8 @@ package io.synod.storage.wal;
  * @param writeChunkBytesMax largest single {@code write} call; a batch is written in pieces of at
  *                           most this size (bounds the time one call holds the kernel; tests set it
  *                           small so that a killed process really leaves half-written records)
+ * @param powerCut           test-only: whether unflushed bytes are kept in memory so a process kill loses them
+ *                           as a power cut would ({@link PowerCutEmulation}); {@code OFF} in production
  */
 public record WalOptions(
         long segmentBytes,
@@ -25,16 +27,23 @@ public record WalOptions(
         long batchBytesMax,
         int pendingRecordsMax,
         SyncMode syncMode,
-        int writeChunkBytesMax) {
+        int writeChunkBytesMax,
+        PowerCutEmulation powerCut) {
 
     /** Segment sizes are addressed with int offsets in {@link WalPosition}; keep well inside that. */
     public static final long SEGMENT_BYTES_LIMIT = 1L << 30;
 
     public static final WalOptions DEFAULTS = new WalOptions(64L << 20, 4 << 20, 4096, 4L << 20, 65_536, SyncMode.FDATASYNC);
 
-    /** Unlimited write size ({@link #writeChunkBytesMax()} = {@code Integer.MAX_VALUE}). */
+    /** Unlimited write size ({@link #writeChunkBytesMax()} = {@code Integer.MAX_VALUE}), no power-cut emulation. */
     public WalOptions(long segmentBytes, int recordBytesMax, int batchRecordsMax, long batchBytesMax, int pendingRecordsMax, SyncMode syncMode) {
         this(segmentBytes, recordBytesMax, batchRecordsMax, batchBytesMax, pendingRecordsMax, syncMode, Integer.MAX_VALUE);
+    }
+
+    /** No power-cut emulation (production). */
+    public WalOptions(long segmentBytes, int recordBytesMax, int batchRecordsMax, long batchBytesMax, int pendingRecordsMax, SyncMode syncMode,
+            int writeChunkBytesMax) {
+        this(segmentBytes, recordBytesMax, batchRecordsMax, batchBytesMax, pendingRecordsMax, syncMode, writeChunkBytesMax, PowerCutEmulation.OFF);
     }
 
     public WalOptions {
@@ -52,29 +61,34 @@ public record WalOptions(
         if (pendingRecordsMax < 1) throw new IllegalArgumentException("pendingRecordsMax must be >= 1, got " + pendingRecordsMax);
         if (syncMode == null) throw new IllegalArgumentException("syncMode is required");
         if (writeChunkBytesMax < 1) throw new IllegalArgumentException("writeChunkBytesMax must be >= 1, got " + writeChunkBytesMax);
+        if (powerCut == null) throw new IllegalArgumentException("powerCut is required (PowerCutEmulation.OFF in production)");
     }
 
     public WalOptions withSegmentBytes(long v) {
-        return new WalOptions(v, recordBytesMax, batchRecordsMax, batchBytesMax, pendingRecordsMax, syncMode, writeChunkBytesMax);
+        return new WalOptions(v, recordBytesMax, batchRecordsMax, batchBytesMax, pendingRecordsMax, syncMode, writeChunkBytesMax, powerCut);
     }
 
     public WalOptions withRecordBytesMax(int v) {
-        return new WalOptions(segmentBytes, v, batchRecordsMax, batchBytesMax, pendingRecordsMax, syncMode, writeChunkBytesMax);
+        return new WalOptions(segmentBytes, v, batchRecordsMax, batchBytesMax, pendingRecordsMax, syncMode, writeChunkBytesMax, powerCut);
     }
 
     public WalOptions withBatch(int recordsMax, long bytesMax) {
-        return new WalOptions(segmentBytes, recordBytesMax, recordsMax, bytesMax, pendingRecordsMax, syncMode, writeChunkBytesMax);
+        return new WalOptions(segmentBytes, recordBytesMax, recordsMax, bytesMax, pendingRecordsMax, syncMode, writeChunkBytesMax, powerCut);
     }
 
     public WalOptions withPendingRecordsMax(int v) {
-        return new WalOptions(segmentBytes, recordBytesMax, batchRecordsMax, batchBytesMax, v, syncMode, writeChunkBytesMax);
+        return new WalOptions(segmentBytes, recordBytesMax, batchRecordsMax, batchBytesMax, v, syncMode, writeChunkBytesMax, powerCut);
     }
 
     public WalOptions withSyncMode(SyncMode v) {
-        return new WalOptions(segmentBytes, recordBytesMax, batchRecordsMax, batchBytesMax, pendingRecordsMax, v, writeChunkBytesMax);
+        return new WalOptions(segmentBytes, recordBytesMax, batchRecordsMax, batchBytesMax, pendingRecordsMax, v, writeChunkBytesMax, powerCut);
+    }
+
+    public WalOptions withPowerCut(PowerCutEmulation v) {
+        return new WalOptions(segmentBytes, recordBytesMax, batchRecordsMax, batchBytesMax, pendingRecordsMax, syncMode, writeChunkBytesMax, v);
     }
 
     public WalOptions withWriteChunkBytesMax(int v) {
-        return new WalOptions(segmentBytes, recordBytesMax, batchRecordsMax, batchBytesMax, pendingRecordsMax, syncMode, v);
+        return new WalOptions(segmentBytes, recordBytesMax, batchRecordsMax, batchBytesMax, pendingRecordsMax, syncMode, v, powerCut);
     }
 }
