@@ -90,7 +90,7 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--cert-file", description = "PEM certificate of the client listener (needed for an https:// client URL)")
     String certFile;
 
-    @Option(names = "--key-file", description = "PEM (PKCS#8) key of --cert-file")
+    @Option(names = "--key-file", description = "PEM key of --cert-file (PKCS#8, PKCS#1 RSA or SEC1 EC)")
     String keyFile;
 
     @Option(names = "--trusted-ca-file", description = "PEM CA bundle that verifies client certificates")
@@ -103,7 +103,7 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--peer-cert-file", description = "PEM certificate of the peer listener, also presented to other members")
     String peerCertFile;
 
-    @Option(names = "--peer-key-file", description = "PEM (PKCS#8) key of --peer-cert-file")
+    @Option(names = "--peer-key-file", description = "PEM key of --peer-cert-file (PKCS#8, PKCS#1 RSA or SEC1 EC)")
     String peerKeyFile;
 
     @Option(names = "--peer-trusted-ca-file", description = "PEM CA bundle that verifies other members' certificates")
@@ -113,8 +113,13 @@ public final class ServerCommand implements Callable<Integer> {
             description = "refuse peer connections without a certificate --peer-trusted-ca-file verifies (default: false)")
     Boolean peerClientCertAuth;
 
-    @Option(names = "--auth-token", description = "auth token type; only 'simple' is supported (default: simple)")
+    @Option(names = "--auth-token", description = "'simple' (per-member tokens) or etcd's "
+            + "'jwt,sign-method=RS256|PS256|ES256|HS256|EdDSA...,priv-key=PATH,pub-key=PATH,ttl=5m' (default: simple)")
     String authToken;
+
+    @Option(names = "--synod-tls-reload-interval-ms",
+            description = "longest a rotated certificate/key/CA file goes unnoticed; 0 = check at every handshake (default: 1000)")
+    Long tlsReloadIntervalMillis;
 
     @Option(names = "--synod-auth-token-ttl-ms", description = "how long an unused simple auth token stays valid (default: 300000)")
     Long authTokenTtlMillis;

@@ -325,7 +325,7 @@ public record ServerConfig(
             "synod-lease-checkpoint-batch", "heartbeat-interval", "election-timeout", "synod-waiters-max", "synod-snapshot-downloads-max",
             "synod-corrupt-check-interval-ms", "cert-file", "key-file", "trusted-ca-file", "client-cert-auth", "peer-cert-file",
             "peer-key-file", "peer-trusted-ca-file", "peer-client-cert-auth", "auth-token", "synod-auth-token-ttl-ms",
-            "synod-auth-tokens-max", "synod-auth-pbkdf2-iterations", "synod-unsafe-power-cut-emulation");
+            "synod-auth-tokens-max", "synod-auth-pbkdf2-iterations", "synod-unsafe-power-cut-emulation", "synod-tls-reload-interval-ms");
 
     /** A flag this parser knows: one of {@link #KNOWN_FLAGS}, or a client limit ({@link ClientLimits#FLAGS}). */
     private static boolean known(String flag) {
@@ -344,17 +344,27 @@ public record ServerConfig(
         return new RaftLogOptions(RaftLogOptions.DEFAULTS.wal().withPowerCut(mode), RaftLogOptions.DEFAULTS.entryCacheBytesMax());
     }
 
-    /** etcd's TLS flags for both listeners, and the simple token settings ({@code --auth-token simple} only). */
+    /**
+     * etcd's TLS flags for both listeners, {@code --auth-token} ({@code simple}, or {@code jwt,...}
+     * whose keys are read here so a bad one stops the member before it starts), the simple token
+     * bounds and the certificate reload interval.
+     */
     private static io.synod.server.security.SecurityConfig securityFromFlags(Map<String, String> flags) {
-        String token = flags.getOrDefault("auth-token", "simple");
-        require(token.equals("simple"), "--auth-token '" + token + "' is not supported (only 'simple'; JWT tokens are not implemented)");
+        var token = io.synod.server.security.AuthTokenSpec.parse(flags.getOrDefault("auth-token", "simple"));
+        if (token instanceof io.synod.server.security.AuthTokenSpec.Jwt jwt) {
+            io.synod.server.auth.JwtTokens.load(jwt, System::currentTimeMillis); // only to check the keys now
+        }
+        long reload = Long.parseLong(flags.getOrDefault("synod-tls-reload-interval-ms",
+                Long.toString(io.synod.server.security.SecurityConfig.DEFAULT_TLS_RELOAD_INTERVAL_MILLIS)));
+        require(reload >= 0, "--synod-tls-reload-interval-ms must not be negative, got " + reload);
         return new io.synod.server.security.SecurityConfig(tlsFromFlags(flags, ""), tlsFromFlags(flags, "peer-"),
                 Long.parseLong(flags.getOrDefault("synod-auth-token-ttl-ms",
                         Long.toString(io.synod.server.security.SecurityConfig.DEFAULT_AUTH_TOKEN_TTL_MILLIS))),
                 Integer.parseInt(flags.getOrDefault("synod-auth-tokens-max",
                         Integer.toString(io.synod.server.security.SecurityConfig.DEFAULT_AUTH_TOKENS_MAX))),
                 Integer.parseInt(flags.getOrDefault("synod-auth-pbkdf2-iterations",
-                        Integer.toString(io.synod.server.security.SecurityConfig.DEFAULT_PASSWORD_HASH_ITERATIONS))));
+                        Integer.toString(io.synod.server.security.SecurityConfig.DEFAULT_PASSWORD_HASH_ITERATIONS))),
+                token, reload);
     }
 
     private static io.synod.server.security.TlsFiles tlsFromFlags(Map<String, String> flags, String prefix) {

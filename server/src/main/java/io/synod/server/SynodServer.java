@@ -16,7 +16,11 @@ import io.synod.replica.ReplicaLimits;
 import io.synod.server.auth.AuthGate;
 import io.synod.server.auth.AuthService;
 import io.synod.server.auth.Passwords;
+import io.synod.server.auth.AuthTokens;
+import io.synod.server.auth.JwtTokens;
 import io.synod.server.auth.TokenStore;
+import io.synod.server.security.AuthTokenSpec;
+import io.synod.server.security.TlsMaterial;
 import io.synod.server.security.TlsContexts;
 import io.synod.server.security.TlsFiles;
 import io.synod.server.transport.PeerService;
@@ -140,8 +144,11 @@ public final class SynodServer implements AutoCloseable {
             var transportRef = new PeerTransport[1];
             snapshotSender = new SnapshotSender(config.snapshotLimits(), peer -> transportRef[0].channel(peer),
                     store::snapshot, (peer, ok) -> driverRef[0].reportSnapshot(peer, ok));
+            // One reloading view of the peer files serves the peer listener and the connections to other members.
+            TlsMaterial peerTls = config.peersUseTls() || ServerConfig.isHttps(config.peerUrl()) ? tlsMaterial(config, config.security().peer(),
+                    "peer") : null;
             transport = new PeerTransport(members.peers(), TransportLimits.DEFAULTS, peer -> driverRef[0].reportUnreachable(peer),
-                    snapshotSender::send, config.peersUseTls() ? java.util.Optional.of(TlsContexts.client(config.security().peer()))
+                    snapshotSender::send, config.peersUseTls() ? java.util.Optional.of(TlsContexts.client(peerTls, config.security().peer()))
                             : java.util.Optional.empty());
             transportRef[0] = transport;
             members.attach(transport);
@@ -194,12 +201,16 @@ public final class SynodServer implements AutoCloseable {
             // etcd ends require-leader streams after three election timeouts without a leader.
             watch.monitorLeader(driver::leader, 3 * config.electionTicks() * config.tickMillis(), config.tickMillis() * config.electionTicks());
             var watchService = ServerInterceptors.intercept(watch, mdc, WatchService.requireLeaderInterceptor());
-            var tokens = new TokenStore(config.security().authTokenTtlMillis(), config.security().authTokensMax(), System::nanoTime);
+            AuthTokens tokens = switch (config.security().authToken()) {
+                case AuthTokenSpec.Simple simple -> new TokenStore(config.security().authTokenTtlMillis(), config.security().authTokensMax(),
+                        System::nanoTime);
+                case AuthTokenSpec.Jwt jwt -> JwtTokens.load(jwt, System::currentTimeMillis);
+            };
             var authService = ServerInterceptors.intercept(new AuthService(proposer::write,
                     () -> proposer.awaitReadIndex(proposer.deadlineNanos()), () -> finalStore.read(MvccStore::auth), kv::header,
                     kv::localHeader, new Passwords(config.security().passwordHashIterations()), tokens,
                     () -> finalStore.read(MvccStore::currentRevision)), Proposer.forwardedInterceptor(), mdc);
-            peerServer = grpcServer(config, config.peerUrl(), config.security().peer())
+            peerServer = grpcServer(config, config.peerUrl(), config.security().peer(), peerTls)
                     .maxInboundMessageSize(Math.max(TransportLimits.DEFAULTS.frameBytesMax(), config.snapshotLimits().frameBytesMax()))
                     .intercept(Proposer.peerListenerInterceptor()) // where forwarded requests arrive (see Proposer.forwardedByMember)
                     .addService(PeerService.definition(id, m -> {
@@ -220,12 +231,15 @@ public final class SynodServer implements AutoCloseable {
                     .build().start();
             Server clientServer;
             try {
-                clientServer = grpcServer(config, config.clientUrl(), config.security().client())
+                TlsMaterial clientTls = ServerConfig.isHttps(config.clientUrl()) ? tlsMaterial(config, config.security().client(), "client")
+                        : null;
+                clientServer = grpcServer(config, config.clientUrl(), config.security().client(), clientTls)
                         .maxConcurrentCallsPerConnection(clientLimits.maxConcurrentStreams()) // etcd's --max-concurrent-streams
                         .intercept(new QuotaInterceptor(store, alarms, config.limits().quotaBackendBytes(), id))
                         .intercept(new RequestSizeInterceptor(config.requestBytesMax()))
                         // Added last, so it runs first: nothing reaches a service (or the quota check) unauthorised.
-                        .intercept(new AuthGate(() -> finalStore.read(MvccStore::auth), tokens, lease -> finalStore.read(s -> s.leaseKeys(lease))))
+                        .intercept(new AuthGate(() -> finalStore.read(MvccStore::auth), tokens, config.security().client().clientCertAuth(),
+                                lease -> finalStore.read(s -> s.leaseKeys(lease))))
                         .addService(authService).addService(kvService).addService(leaseService)
                         .addService(watchService).addService(lockService).addService(electionService).addService(ops.maintenance())
                         .addService(clusterServices.get(0))
@@ -292,7 +306,11 @@ public final class SynodServer implements AutoCloseable {
         }
     }
 
-    private static NettyServerBuilder grpcServer(ServerConfig config, java.net.URI url, TlsFiles tls) {
+    private static TlsMaterial tlsMaterial(ServerConfig config, TlsFiles files, String name) {
+        return TlsMaterial.load(files, name, config.security().tlsReloadIntervalMillis(), System::nanoTime);
+    }
+
+    private static NettyServerBuilder grpcServer(ServerConfig config, java.net.URI url, TlsFiles tls, TlsMaterial material) {
         // etcd clients ping every few seconds; grpc-java's default would close their connections.
         var builder = NettyServerBuilder.forAddress(ServerConfig.address(url))
                 .permitKeepAliveTime(1, TimeUnit.SECONDS)
@@ -301,7 +319,7 @@ public final class SynodServer implements AutoCloseable {
                 .callExecutor(Proposer.inlineCalls())
                 .maxInboundMessageSize(config.requestBytesMax() + RequestSizeInterceptor.GRPC_OVERHEAD_BYTES);
         // As in etcd, the URL's scheme decides: https:// serves TLS with the listener's files, http:// plaintext.
-        if (ServerConfig.isHttps(url)) builder.sslContext(TlsContexts.server(tls));
+        if (ServerConfig.isHttps(url)) builder.sslContext(TlsContexts.server(material, tls));
         return builder;
     }
 

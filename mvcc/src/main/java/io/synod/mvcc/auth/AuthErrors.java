@@ -33,4 +33,6 @@ public final class AuthErrors {
     public static final String PERMISSION_DENIED = "etcdserver: permission denied";
     /** gRPC UNAUTHENTICATED. */
     public static final String INVALID_AUTH_TOKEN = "etcdserver: invalid auth token";
+    /** gRPC INVALID_ARGUMENT: a token issued at an auth revision older than the member's (JWT tokens after any auth change). */
+    public static final String AUTH_OLD_REVISION = "etcdserver: revision of auth store is old";
 }

@@ -39,8 +39,10 @@ import javax.net.ssl.SSLSession;
 
 /**
  * Enforces auth on the client listener while it is enabled, in front of every service, as etcd's
- * auth layer does. The caller is the user of the {@code token} header (from Authenticate), or,
- * without a token, the common name of a verified TLS client certificate. Each request is checked
+ * auth layer does. The caller is the user of the {@code token} header (from Authenticate; a JWT
+ * issued before the latest auth change is refused with "revision of auth store is old"), or,
+ * without a token and only on a listener with {@code --client-cert-auth} (as in etcd), the common
+ * name of the verified TLS client certificate. Each request is checked
  * against the replicated {@link AuthState} as this member has applied it: Range needs read,
  * Put/DeleteRange write, a Txn read on every compare and the right permission on every op (nested
  * ones too), a watch create read on its range, LeaseRevoke write on every key attached to the
@@ -68,16 +70,21 @@ public final class AuthGate implements ServerInterceptor {
     static final Set<String> OPEN = Set.of("etcdserverpb.Auth/Authenticate", "etcdserverpb.Auth/AuthEnable");
 
     private final Supplier<AuthState> state;
-    private final TokenStore tokens;
+    private final AuthTokens tokens;
+    private final boolean clientCertAuth;
     private final LongFunction<List<Bytes>> leaseKeys;
 
     /**
-     * @param state     the auth state this member has applied
-     * @param leaseKeys the keys attached to a lease (for LeaseRevoke)
+     * @param state          the auth state this member has applied
+     * @param tokens         the token provider Authenticate issues from (simple or JWT)
+     * @param clientCertAuth whether the listener requires verified client certificates ({@code --client-cert-auth});
+     *                       only then is a certificate's CN taken as the user, as in etcd
+     * @param leaseKeys      the keys attached to a lease (for LeaseRevoke)
      */
-    public AuthGate(Supplier<AuthState> state, TokenStore tokens, LongFunction<List<Bytes>> leaseKeys) {
+    public AuthGate(Supplier<AuthState> state, AuthTokens tokens, boolean clientCertAuth, LongFunction<List<Bytes>> leaseKeys) {
         this.state = state;
         this.tokens = tokens;
+        this.clientCertAuth = clientCertAuth;
         this.leaseKeys = leaseKeys;
     }
 
@@ -89,10 +96,13 @@ public final class AuthGate implements ServerInterceptor {
         Optional<String> user;
         String token = headers.get(TOKEN);
         if (token != null) {
-            user = tokens.user(token).filter(u -> auth.user(u).isPresent()); // a deleted user's tokens die with it
+            Optional<AuthTokens.Info> info = tokens.info(token, auth.revision());
+            // A JWT names the auth revision it was issued at; any auth change since retires it (the client logs in again).
+            if (info.isPresent() && info.get().revision() < auth.revision()) return refuse(call, authOldRevision());
+            user = info.map(AuthTokens.Info::user).filter(u -> auth.user(u).isPresent()); // a deleted user's tokens die with it
             if (user.isEmpty()) return refuse(call, Status.UNAUTHENTICATED.withDescription(AuthErrors.INVALID_AUTH_TOKEN));
         } else {
-            user = commonName(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
+            user = clientCertAuth ? commonName(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION)) : Optional.empty();
         }
         if (ROOT_ONLY.contains(method)) {
             Status denied = user.isEmpty() ? userEmpty() : auth.isRoot(user.get()) ? null : permissionDenied();
@@ -129,6 +139,10 @@ public final class AuthGate implements ServerInterceptor {
 
     static Status userEmpty() {
         return Status.INVALID_ARGUMENT.withDescription("etcdserver: user name is empty");
+    }
+
+    static Status authOldRevision() {
+        return Status.INVALID_ARGUMENT.withDescription(AuthErrors.AUTH_OLD_REVISION);
     }
 
     static Status permissionDenied() {

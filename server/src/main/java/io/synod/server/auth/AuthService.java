@@ -30,8 +30,10 @@ import org.slf4j.LoggerFactory;
  * original request, as for key-value writes), so all members apply the same auth state in the
  * same order; passwords are hashed ({@link Passwords}) by the member that proposes, so only hashes
  * enter the log. Reads (user/role get and list) and Authenticate first wait for a read index, so
- * they see every change acknowledged before they arrived. Authenticate issues a simple token
- * from this member's {@link TokenStore}. Who may call what is decided by {@link AuthGate}.
+ * they see every change acknowledged before they arrived. Authenticate issues a token from the
+ * member's {@link AuthTokens} provider (a simple token from this member's {@link TokenStore}, or a
+ * JWT any member verifies, {@link JwtTokens}), stamped with the auth revision it read. Who may
+ * call what is decided by {@link AuthGate}.
  */
 public final class AuthService extends AuthGrpc.AuthImplBase {
     private static final Logger log = LoggerFactory.getLogger(AuthService.class);
@@ -47,7 +49,7 @@ public final class AuthService extends AuthGrpc.AuthImplBase {
     private final LongFunction<ResponseHeader> header;
     private final UnaryOperator<ResponseHeader> localHeader;
     private final Passwords passwords;
-    private final TokenStore tokens;
+    private final AuthTokens tokens;
     private final Supplier<Long> revision;
     /** Password hashing is deliberately slow: at most one per core at a time, so floods of logins cannot starve other work. */
     /** Verified against when the user does not exist, so that costs as much as a wrong password. */
@@ -61,7 +63,7 @@ public final class AuthService extends AuthGrpc.AuthImplBase {
      * @param revision    the current key-value revision, for read replies
      */
     public AuthService(Writer writer, Runnable linearize, Supplier<AuthState> state, LongFunction<ResponseHeader> header,
-            UnaryOperator<ResponseHeader> localHeader, Passwords passwords, TokenStore tokens, Supplier<Long> revision) {
+            UnaryOperator<ResponseHeader> localHeader, Passwords passwords, AuthTokens tokens, Supplier<Long> revision) {
         this.writer = writer;
         this.linearize = linearize;
         this.state = state;
@@ -171,6 +173,10 @@ public final class AuthService extends AuthGrpc.AuthImplBase {
         respond(out, () -> {
             AuthState s = current();
             if (!s.enabled()) throw status(AuthErrors.AUTH_NOT_ENABLED);
+            if (!tokens.canIssue()) {
+                // etcd's verify-only JWT member (pub-key without priv-key) refuses logins with this text.
+                throw Status.UNKNOWN.withDescription("auth: token signing attempted with verify-only key").asRuntimeException();
+            }
             var user = s.user(request.getName());
             if (!hashing.tryAcquire()) throw Status.RESOURCE_EXHAUSTED.withDescription("etcdserver: too many requests").asRuntimeException();
             boolean ok;
@@ -182,7 +188,8 @@ public final class AuthService extends AuthGrpc.AuthImplBase {
                 hashing.release();
             }
             if (!ok) throw status(AuthErrors.AUTH_FAILED);
-            return AuthenticateResponse.newBuilder().setHeader(header.apply(revision.get())).setToken(tokens.issue(request.getName())).build();
+            return AuthenticateResponse.newBuilder().setHeader(header.apply(revision.get()))
+                    .setToken(tokens.issue(request.getName(), s.revision())).build();
         });
     }
 

@@ -15,9 +15,10 @@ import java.util.function.LongSupplier;
  * token keeper does). Tokens live in this member's memory only, so a client must present a token
  * to the member that issued it (jetcd and etcdctl re-authenticate after "invalid auth token").
  * At most {@code tokensMax} are held; beyond that the least recently used goes first, so a client
- * that authenticates in a loop cannot exhaust memory. Thread-safe.
+ * that authenticates in a loop cannot exhaust memory. A simple token always speaks for the member's
+ * current auth revision (as in etcd), so it never goes stale; it dies with its user. Thread-safe.
  */
-public final class TokenStore {
+public final class TokenStore implements AuthTokens {
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final int TOKEN_BYTES = 16;
 
@@ -49,6 +50,16 @@ public final class TokenStore {
         return token;
     }
 
+    @Override
+    public String issue(String user, long authRevision) {
+        return issue(user);
+    }
+
+    @Override
+    public Optional<Info> info(String token, long currentAuthRevision) {
+        return user(token).map(u -> new Info(u, currentAuthRevision));
+    }
+
     /** The user a live token names, renewing it; empty for an unknown or expired token (which is dropped). */
     public synchronized Optional<String> user(String token) {
         Entry e = tokens.get(token);
@@ -63,6 +74,7 @@ public final class TokenStore {
     }
 
     /** Drops every token; auth was disabled, so they must not come back to life if it is enabled again. */
+    @Override
     public synchronized void clear() {
         tokens.clear();
     }

@@ -6,13 +6,14 @@ import java.util.Optional;
 
 /**
  * The TLS material of one listener, as etcd's flags name it: {@code --cert-file}/{@code --key-file}
- * (the listener's certificate and its PKCS#8 PEM key), {@code --trusted-ca-file} (the CA that
+ * (the listener's certificate and its PEM key: PKCS#8, PKCS#1 RSA or SEC1 EC), {@code --trusted-ca-file} (the CA that
  * signs the certificates of those who connect, and of the peers this member connects to) and
  * {@code --client-cert-auth} (connections without a certificate that CA signed are refused). The
- * peer listener has the same four with a {@code peer-} prefix. {@link #NONE} is plaintext.
+ * peer listener has the same four with a {@code peer-} prefix. {@link #NONE} is plaintext. The
+ * files are read by {@link TlsMaterial}, which also takes up replaced files without a restart.
  *
  * @param certFile       PEM certificate chain the listener presents (and the peer transport presents to other members)
- * @param keyFile        PEM PKCS#8 private key of {@code certFile}
+ * @param keyFile        PEM private key of {@code certFile}
  * @param trustedCaFile  PEM CA bundle that verifies the other side's certificate
  * @param clientCertAuth whether a connection must present a certificate {@code trustedCaFile} verifies
  */
