@@ -172,13 +172,19 @@ class ReplicaDriverTest {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    @Test
-    void proposalsCompleteOnApplyAndFollowersGiveALeaderHint() throws Exception {
+    /** Three founding members 1, 2 and 3, each with a {@link ListMachine}, by id. */
+    Map<Long, ListMachine> startThree() {
         var machines = new ConcurrentHashMap<Long, ListMachine>();
         for (long id = 1; id <= 3; id++) {
             machines.put(id, new ListMachine(0));
             startMember(id, RaftBootstrap.foundingStorage(Set.of(1L, 2L, 3L)), machines.get(id));
         }
+        return machines;
+    }
+
+    @Test
+    void proposalsCompleteOnApplyAndFollowersGiveALeaderHint() throws Exception {
+        var machines = startThree();
         long leader = awaitLeader(drivers.values());
         ReplicaDriver l = drivers.get(leader);
         long index = (Long) l.propose(cmd("a")).get(5, TimeUnit.SECONDS);
@@ -232,11 +238,7 @@ class ReplicaDriverTest {
      */
     @Test
     void forwardedProposalCompletesOnTheFollowersOwnApply() throws Exception {
-        var machines = new ConcurrentHashMap<Long, ListMachine>();
-        for (long id = 1; id <= 3; id++) {
-            machines.put(id, new ListMachine(0));
-            startMember(id, RaftBootstrap.foundingStorage(Set.of(1L, 2L, 3L)), machines.get(id));
-        }
+        var machines = startThree();
         long leader = awaitLeader(drivers.values());
         ReplicaDriver l = drivers.get(leader);
         long followerId = leader % 3 + 1;

@@ -4,9 +4,7 @@ import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.CodedOutputStream;
 import io.etcd.jetcd.api.ResponseHeader;
 import io.grpc.MethodDescriptor;
-import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
-import io.grpc.ServiceDescriptor;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayOutputStream;
@@ -86,12 +84,6 @@ final class LeaseLeases {
 
     /** {@code lease} (the stub-generated Lease service) with {@code LeaseLeases} served by {@code handler}. */
     static ServerServiceDefinition extend(ServerServiceDefinition lease, Consumer<StreamObserver<Response>> handler) {
-        var descriptor = ServiceDescriptor.newBuilder(lease.getServiceDescriptor().getName());
-        for (MethodDescriptor<?, ?> m : lease.getServiceDescriptor().getMethods()) descriptor.addMethod(m);
-        descriptor.addMethod(METHOD);
-        var def = ServerServiceDefinition.builder(descriptor.build());
-        for (ServerMethodDefinition<?, ?> m : lease.getMethods()) def.addMethod(m);
-        def.addMethod(METHOD, ServerCalls.asyncUnaryCall((Request req, StreamObserver<Response> out) -> handler.accept(out)));
-        return def.build();
+        return HandDeclared.extend(lease, METHOD, ServerCalls.asyncUnaryCall((Request req, StreamObserver<Response> out) -> handler.accept(out)));
     }
 }

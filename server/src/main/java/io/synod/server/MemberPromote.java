@@ -110,13 +110,7 @@ final class MemberPromote {
 
     /** {@code cluster} (the stub-generated Cluster service) with {@code MemberPromote} served by {@code handler}. */
     static ServerServiceDefinition extend(ServerServiceDefinition cluster, BiConsumer<Request, StreamObserver<Response>> handler) {
-        var descriptor = ServiceDescriptor.newBuilder(cluster.getServiceDescriptor().getName());
-        for (MethodDescriptor<?, ?> m : cluster.getServiceDescriptor().getMethods()) descriptor.addMethod(m);
-        descriptor.addMethod(METHOD);
-        var def = ServerServiceDefinition.builder(descriptor.build());
-        for (ServerMethodDefinition<?, ?> m : cluster.getMethods()) def.addMethod(m);
-        def.addMethod(METHOD, ServerCalls.asyncUnaryCall(handler::accept));
-        return def.build();
+        return HandDeclared.extend(cluster, METHOD, ServerCalls.asyncUnaryCall(handler::accept));
     }
 
     /** The publish service, served by {@code handler}. */

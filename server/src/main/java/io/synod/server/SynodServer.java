@@ -206,10 +206,13 @@ public final class SynodServer implements AutoCloseable {
                         System::nanoTime);
                 case AuthTokenSpec.Jwt jwt -> JwtTokens.load(jwt, System::currentTimeMillis);
             };
-            var authService = ServerInterceptors.intercept(new AuthService(proposer::write,
+            var authService = ServerInterceptors.intercept(AuthStatus.extend(new AuthService(proposer::write,
                     () -> proposer.awaitReadIndex(proposer.deadlineNanos()), () -> finalStore.read(MvccStore::auth), kv::header,
                     kv::localHeader, new Passwords(config.security().passwordHashIterations()), tokens,
-                    () -> finalStore.read(MvccStore::currentRevision)), Proposer.forwardedInterceptor(), mdc);
+                    () -> finalStore.read(MvccStore::currentRevision)).bindService(), () -> {
+                        var st = finalStore.read(MvccStore::auth);
+                        return new AuthStatus.Response(kv.header(finalStore.read(MvccStore::currentRevision)), st.enabled(), st.revision());
+                    }), Proposer.forwardedInterceptor(), mdc);
             peerServer = grpcServer(config, config.peerUrl(), config.security().peer(), peerTls)
                     .maxInboundMessageSize(Math.max(TransportLimits.DEFAULTS.frameBytesMax(), config.snapshotLimits().frameBytesMax()))
                     .intercept(Proposer.peerListenerInterceptor()) // where forwarded requests arrive (see Proposer.forwardedByMember)

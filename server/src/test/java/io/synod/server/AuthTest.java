@@ -77,7 +77,14 @@ class AuthTest {
                 get(auth.userGrantRole(bs("alice"), bs("app")));
                 assertThatThrownBy(() -> get(auth.userGrantRole(bs("nobody"), bs("app")))).hasMessageContaining("etcdserver: user name not found");
                 get(admin.getKVClient().put(bs("b/secret"), bs("s")));
+                long revisionBefore = authStatus(cluster, 2).authRevision();
+                assertThat(authStatus(cluster, 2).enabled()).isFalse();
                 get(auth.authEnable());
+                // etcd 3.5's AuthStatus answers anyone, token or not, from the replicated auth state.
+                var status = authStatus(cluster, 0);
+                assertThat(status.enabled()).isTrue();
+                assertThat(status.authRevision()).isGreaterThan(revisionBefore);
+                assertThat(status.header().getMemberId()).isEqualTo(cluster.servers[0].memberId());
                 // Without a token a key-value request names no user.
                 assertThatThrownBy(() -> get(admin.getKVClient().get(bs("a/1")))).hasMessageContaining("etcdserver: user name is empty");
             }
@@ -120,6 +127,18 @@ class AuthTest {
                         .hasMessageContaining("etcdserver: invalid auth management");
             }
             tokenExpires(cluster);
+        }
+    }
+
+    /** etcd 3.5's AuthStatus, without a token, through the hand-declared method. */
+    static AuthStatus.Response authStatus(TestCluster cluster, int member) {
+        URI u = URI.create(cluster.endpoint(member));
+        ManagedChannel ch = NettyChannelBuilder.forAddress(u.getHost(), u.getPort()).usePlaintext().build();
+        try {
+            return io.grpc.stub.ClientCalls.blockingUnaryCall(ch, AuthStatus.METHOD, io.grpc.CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
+                    new AuthStatus.Request());
+        } finally {
+            ch.shutdownNow();
         }
     }
 

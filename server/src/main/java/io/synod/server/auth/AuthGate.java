@@ -67,7 +67,7 @@ public final class AuthGate implements ServerInterceptor {
             "etcdserverpb.Maintenance/HashKV", "etcdserverpb.Maintenance/Snapshot", "etcdserverpb.Maintenance/MoveLeader",
             "etcdserverpb.Maintenance/Downgrade");
     /** Calls anyone may make: logging in, and enabling auth (which is refused by the state unless a root user exists). */
-    static final Set<String> OPEN = Set.of("etcdserverpb.Auth/Authenticate", "etcdserverpb.Auth/AuthEnable");
+    static final Set<String> OPEN = Set.of("etcdserverpb.Auth/Authenticate", "etcdserverpb.Auth/AuthEnable", "etcdserverpb.Auth/AuthStatus");
 
     private final Supplier<AuthState> state;
     private final AuthTokens tokens;
