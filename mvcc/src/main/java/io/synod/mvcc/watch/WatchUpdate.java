@@ -5,7 +5,9 @@ import java.util.List;
 
 /**
  * One item a {@link WatchStream} hands to its consumer, in the order the consumer must deliver
- * them; each maps to one etcd WatchResponse (events may be split further by size). A
+ * them to each watcher (a consumer may merge one watcher's consecutive events, but must not move
+ * anything across a non-event item); each maps to one etcd WatchResponse (events may be split
+ * further by size). A
  * {@code revision} is what the response header reports: for events the revision of the last
  * one, for progress a revision up to which the watcher (or, for {@link WatchHub#NO_WATCH_ID},
  * every watcher of the stream) has been sent everything.

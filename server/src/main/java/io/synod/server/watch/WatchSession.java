@@ -162,9 +162,10 @@ final class WatchSession implements StreamObserver<WatchRequest> {
             while (out.isReady()) {
                 WatchResponse r = pending.poll();
                 if (r == null) {
-                    Optional<WatchUpdate> u = stream.poll();
-                    if (u.isEmpty()) break;
-                    pending.addAll(responses(u.get()));
+                    List<WatchUpdate> batch = new ArrayList<>();
+                    for (Optional<WatchUpdate> u; batch.size() < COALESCE_UPDATES_MAX && (u = stream.poll()).isPresent();) batch.add(u.get());
+                    if (batch.isEmpty()) break;
+                    for (WatchUpdate u : coalesce(batch)) pending.addAll(responses(u));
                     r = pending.poll();
                 }
                 out.onNext(r);
@@ -180,6 +181,48 @@ final class WatchSession implements StreamObserver<WatchRequest> {
         if (inboundPaused.get() && stream.queuedControls() < service.options.queuedControlsMax() && inboundPaused.compareAndSet(true, false)) {
             out.request(1);
         }
+    }
+
+    /** Updates taken from the stream at once when it has a backlog, so a lagging watcher's revisions can share a response. */
+    static final int COALESCE_UPDATES_MAX = 4096;
+
+    /**
+     * Merges each watcher's queued event updates into one, at the place of its first: a watcher
+     * that fell behind gets its backlog in few responses instead of one gRPC message per revision
+     * (1,000 watchers on a prefix made 1,000 messages per write; etcd batches a slow watcher's
+     * events too). Each watcher's own order is kept, which is what etcd promises; updates of
+     * different watchers may pass each other. Anything but events (created, canceled, progress,
+     * refusal) is a barrier that nothing merges across, so a cancel or a progress notification
+     * still follows every event queued before it.
+     */
+    static List<WatchUpdate> coalesce(List<WatchUpdate> batch) {
+        if (batch.size() < 2) return batch;
+        List<WatchUpdate> out = new ArrayList<>(batch.size());
+        List<List<Event>> merged = new ArrayList<>(batch.size()); // parallel to out: events merged into an Events slot, else null
+        java.util.Map<Long, Integer> open = new java.util.HashMap<>();
+        for (WatchUpdate u : batch) {
+            if (u instanceof WatchUpdate.Events e) {
+                Integer at = open.get(e.watchId());
+                if (at != null) {
+                    List<Event> events = merged.get(at);
+                    if (events == null) {
+                        events = new ArrayList<>(((WatchUpdate.Events) out.get(at)).events());
+                        merged.set(at, events);
+                    }
+                    events.addAll(e.events());
+                    continue;
+                }
+                open.put(e.watchId(), out.size());
+            } else {
+                open.clear();
+            }
+            out.add(u);
+            merged.add(null);
+        }
+        for (int i = 0; i < out.size(); i++) {
+            if (merged.get(i) != null) out.set(i, new WatchUpdate.Events(out.get(i).watchId(), merged.get(i)));
+        }
+        return out;
     }
 
     private List<WatchResponse> responses(WatchUpdate u) {
