@@ -1,15 +1,12 @@
 package io.synod.server;
 
 import com.google.protobuf.CodedInputStream;
-import com.google.protobuf.CodedOutputStream;
 import io.etcd.jetcd.api.ResponseHeader;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.function.Supplier;
 
 /**
@@ -24,29 +21,17 @@ final class AuthStatus {
 
     static final String FULL_METHOD_NAME = "etcdserverpb.Auth/AuthStatus";
 
-    record Request() {}
-
     record Response(ResponseHeader header, boolean enabled, long authRevision) {}
 
-    static final MethodDescriptor<Request, Response> METHOD = MethodDescriptor.<Request, Response>newBuilder()
-            .setType(MethodDescriptor.MethodType.UNARY)
-            .setFullMethodName(FULL_METHOD_NAME)
-            .setRequestMarshaller(new BytesMarshaller<Request>(r -> new byte[0], data -> new Request()))
-            .setResponseMarshaller(new BytesMarshaller<Response>(AuthStatus::encode, AuthStatus::decode))
-            .build();
+    static final MethodDescriptor<HandDeclared.Empty, Response> METHOD = HandDeclared.emptyRequestUnary(FULL_METHOD_NAME, AuthStatus::encode,
+            AuthStatus::decode);
 
     static byte[] encode(Response r) {
-        try {
-            var bytes = new ByteArrayOutputStream();
-            CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+        return HandDeclared.write(out -> {
             out.writeMessage(1, r.header());
             if (r.enabled()) out.writeBool(2, true);
             if (r.authRevision() != 0) out.writeUInt64(3, r.authRevision());
-            out.flush();
-            return bytes.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        });
     }
 
     static Response decode(byte[] data) throws IOException {
@@ -67,7 +52,7 @@ final class AuthStatus {
 
     /** {@code auth} (the Auth service) with {@code AuthStatus} answered from this member's applied auth state. */
     static ServerServiceDefinition extend(ServerServiceDefinition auth, Supplier<Response> status) {
-        return HandDeclared.extend(auth, METHOD, ServerCalls.asyncUnaryCall((Request req, StreamObserver<Response> out) -> {
+        return HandDeclared.extend(auth, METHOD, ServerCalls.asyncUnaryCall((HandDeclared.Empty req, StreamObserver<Response> out) -> {
             out.onNext(status.get());
             out.onCompleted();
         }));

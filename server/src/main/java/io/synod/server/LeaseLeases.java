@@ -7,9 +7,7 @@ import io.grpc.MethodDescriptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -25,9 +23,6 @@ final class LeaseLeases {
 
     static final String FULL_METHOD_NAME = "etcdserverpb.Lease/LeaseLeases";
 
-    /** The (empty) request. */
-    record Request() {}
-
     /** The response: header and lease IDs. */
     record Response(ResponseHeader header, List<Long> ids) {
         Response {
@@ -35,29 +30,18 @@ final class LeaseLeases {
         }
     }
 
-    static final MethodDescriptor<Request, Response> METHOD = MethodDescriptor.<Request, Response>newBuilder()
-            .setType(MethodDescriptor.MethodType.UNARY)
-            .setFullMethodName(FULL_METHOD_NAME)
-            // The request has no fields; unknown ones are skipped, as protobuf would.
-            .setRequestMarshaller(new BytesMarshaller<Request>(r -> new byte[0], data -> new Request()))
-            .setResponseMarshaller(new BytesMarshaller<Response>(LeaseLeases::encode, LeaseLeases::decode))
-            .build();
+    static final MethodDescriptor<HandDeclared.Empty, Response> METHOD = HandDeclared.emptyRequestUnary(FULL_METHOD_NAME, LeaseLeases::encode,
+            LeaseLeases::decode);
 
     static byte[] encode(Response r) {
-        try {
-            var bytes = new ByteArrayOutputStream();
-            CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+        return HandDeclared.write(out -> {
             out.writeMessage(1, r.header());
             for (long id : r.ids()) {
                 out.writeTag(2, com.google.protobuf.WireFormat.WIRETYPE_LENGTH_DELIMITED);
                 out.writeUInt32NoTag(CodedOutputStream.computeInt64Size(1, id));
                 out.writeInt64(1, id);
             }
-            out.flush();
-            return bytes.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        });
     }
 
     static Response decode(byte[] data) throws IOException {
@@ -84,6 +68,6 @@ final class LeaseLeases {
 
     /** {@code lease} (the stub-generated Lease service) with {@code LeaseLeases} served by {@code handler}. */
     static ServerServiceDefinition extend(ServerServiceDefinition lease, Consumer<StreamObserver<Response>> handler) {
-        return HandDeclared.extend(lease, METHOD, ServerCalls.asyncUnaryCall((Request req, StreamObserver<Response> out) -> handler.accept(out)));
+        return HandDeclared.extend(lease, METHOD, ServerCalls.asyncUnaryCall((HandDeclared.Empty req, StreamObserver<Response> out) -> handler.accept(out)));
     }
 }

@@ -1,20 +1,16 @@
 package io.synod.server;
 
 import com.google.protobuf.CodedInputStream;
-import com.google.protobuf.CodedOutputStream;
 import io.etcd.jetcd.api.Member;
 import io.etcd.jetcd.api.MemberUpdateResponse;
 import io.etcd.jetcd.api.ResponseHeader;
 import io.grpc.MethodDescriptor;
-import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
 import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiConsumer;
@@ -58,30 +54,14 @@ final class MemberPromote {
             .build();
 
     static byte[] encode(Request r) {
-        return write(out -> out.writeUInt64(1, r.id()));
+        return HandDeclared.write(out -> out.writeUInt64(1, r.id()));
     }
 
     static byte[] encode(Response r) {
-        return write(out -> {
+        return HandDeclared.write(out -> {
             out.writeMessage(1, r.header());
             for (Member m : r.members()) out.writeMessage(2, m);
         });
-    }
-
-    private interface Body {
-        void write(CodedOutputStream out) throws IOException;
-    }
-
-    private static byte[] write(Body body) {
-        try {
-            var bytes = new ByteArrayOutputStream();
-            CodedOutputStream out = CodedOutputStream.newInstance(bytes);
-            body.write(out);
-            out.flush();
-            return bytes.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     static Request decodeRequest(byte[] data) throws IOException {

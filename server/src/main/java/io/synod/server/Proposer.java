@@ -375,7 +375,7 @@ final class Proposer {
     /** Runs {@code local} if this member leads, else forwards as {@link #write} does, until the deadline. */
     <R> R onLeader(LeaderCall<R> local, Function<Channel, R> forward, UnaryOperator<R> localize) {
         long deadline = deadlineNanos();
-        boolean forwarded = Boolean.TRUE.equals(FORWARDED.get());
+        boolean forwarded = forwardedByMember();
         while (true) {
             long leader = driver.leader();
             if (leader == memberId) {
@@ -484,7 +484,7 @@ final class Proposer {
     <R> CompletableFuture<R> writeAsync(Command command, Function<Response, R> convert) {
         byte[] data = codec.encode(command);
         long deadline = deadlineNanos(); // reads the gRPC context: on the handler's thread
-        boolean forwarded = Boolean.TRUE.equals(FORWARDED.get());
+        boolean forwarded = forwardedByMember();
         var result = new CompletableFuture<R>();
         writeAttempt(result, data, convert, deadline, forwarded);
         return result;
@@ -524,26 +524,6 @@ final class Proposer {
         } catch (RuntimeException e) {
             result.completeExceptionally(e);
         }
-    }
-
-    /** An observer completing {@code f} with a unary call's response or error (for async forwarding stubs). */
-    static <T> StreamObserver<T> completing(CompletableFuture<T> f) {
-        return new StreamObserver<>() {
-            @Override
-            public void onNext(T value) {
-                f.complete(value);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                f.completeExceptionally(t);
-            }
-
-            @Override
-            public void onCompleted() {
-                f.completeExceptionally(Status.INTERNAL.withDescription("synod: forwarded call ended without a reply").asRuntimeException());
-            }
-        };
     }
 
     static Response outcome(Object result) {

@@ -9,7 +9,6 @@ import io.synod.mvcc.MvccOptions;
 import io.synod.mvcc.MvccStore;
 import io.synod.raft.RaftBootstrap;
 import io.synod.raft.RaftConfig;
-import io.synod.raft.RaftMessage;
 import io.synod.raft.RaftNode;
 import io.synod.replica.ReplicaDriver;
 import io.synod.replica.ReplicaLimits;

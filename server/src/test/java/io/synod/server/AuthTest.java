@@ -136,7 +136,7 @@ class AuthTest {
         ManagedChannel ch = NettyChannelBuilder.forAddress(u.getHost(), u.getPort()).usePlaintext().build();
         try {
             return io.grpc.stub.ClientCalls.blockingUnaryCall(ch, AuthStatus.METHOD, io.grpc.CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
-                    new AuthStatus.Request());
+                    HandDeclared.EMPTY);
         } finally {
             ch.shutdownNow();
         }

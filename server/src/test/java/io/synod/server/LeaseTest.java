@@ -83,7 +83,7 @@ class LeaseTest {
                 assertThat(ttl.getKeysList()).extracting(k -> k.toStringUtf8()).containsExactly("a", "b");
 
                 var list = ClientCalls.blockingUnaryCall(fch, LeaseLeases.METHOD, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
-                        new LeaseLeases.Request());
+                        HandDeclared.EMPTY);
                 assertThat(list.ids()).containsExactly(id);
                 assertThat(list.header().getRevision()).isEqualTo(4);
 
