@@ -14,20 +14,29 @@ import java.util.Optional;
  * half-close that would make a unary handler run). The request size limit and the backend quota
  * are gates of this kind, as etcd's are layers in front of its services.
  */
-abstract class MessageGate implements ServerInterceptor {
+public abstract class MessageGate implements ServerInterceptor {
     /** The status to refuse {@code message} with, or empty to let it through. */
     abstract Optional<Status> refuse(Object message);
 
     @Override
     public final <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
-        ServerCall.Listener<Q> delegate = next.startCall(call, headers);
+        return checkEach(call, next.startCall(call, headers), this::refuse);
+    }
+
+    /**
+     * {@code delegate} behind a check of every request message: the first one {@code refuse} answers
+     * for closes the call with that status, and nothing after it (messages, half-close) reaches the
+     * service. Shared with {@link io.synod.server.auth.AuthGate}, whose checks need the caller.
+     */
+    public static <Q, A> ServerCall.Listener<Q> checkEach(ServerCall<Q, A> call, ServerCall.Listener<Q> delegate,
+            java.util.function.Function<Object, Optional<Status>> refuse) {
         return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(delegate) {
             private boolean refused;
 
             @Override
             public void onMessage(Q message) {
                 if (refused) return;
-                Optional<Status> no = refuse(message);
+                Optional<Status> no = refuse.apply(message);
                 if (no.isPresent()) {
                     refused = true;
                     call.close(no.get(), new Metadata());

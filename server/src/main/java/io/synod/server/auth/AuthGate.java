@@ -15,7 +15,6 @@ import io.etcd.jetcd.api.TxnRequest;
 import io.etcd.jetcd.api.WatchRequest;
 import io.etcd.jetcd.api.lock.LockRequest;
 import io.etcd.jetcd.api.lock.UnlockRequest;
-import io.grpc.ForwardingServerCallListener;
 import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -109,27 +108,8 @@ public final class AuthGate implements ServerInterceptor {
             if (denied != null) return refuse(call, denied);
             return next.startCall(call, headers);
         }
-        ServerCall.Listener<Q> delegate = next.startCall(call, headers);
-        return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(delegate) {
-            private boolean refused;
-
-            @Override
-            public void onMessage(Q message) {
-                if (refused) return;
-                Status denied = check(state.get(), user, message);
-                if (denied != null) {
-                    refused = true;
-                    call.close(denied, new Metadata());
-                    return;
-                }
-                super.onMessage(message);
-            }
-
-            @Override
-            public void onHalfClose() {
-                if (!refused) super.onHalfClose();
-            }
-        };
+        return io.synod.server.MessageGate.checkEach(call, next.startCall(call, headers),
+                message -> java.util.Optional.ofNullable(check(state.get(), user, message)));
     }
 
     private static <Q, A> ServerCall.Listener<Q> refuse(ServerCall<Q, A> call, Status status) {
