@@ -58,7 +58,7 @@ import org.slf4j.LoggerFactory;
  * completes is continued right there (a write's reply is built and handed to gRPC on the loop
  * thread: it is small, and one thread wake-up per request less is what matters on a small
  * machine); a linearizable read's store access, which can be large, continues on a small read
- * pool instead. Deadlines are timers ({@link CompletableFuture#orTimeout}), retry backoff is a
+ * pool instead. Deadlines are a timing wheel ({@link Deadlines}), retry backoff is a
  * delayed task, forwarding uses async stubs. The admission permit is held until the reply is
  * sent, so the in-flight bound means what it meant when each request held a thread. The
  * blocking methods remain for callers that must wait (lock and election, lease grant/revoke).
@@ -431,8 +431,8 @@ final class Proposer {
 
     /** {@code f}, failed with DEADLINE_EXCEEDED ("etcdserver: request timed out") if it is not done by {@code deadline}. */
     static <T> CompletableFuture<T> within(CompletableFuture<T> f, long deadline) {
-        // orTimeout completes the driver's own future: the loop's later completion of it is then a no-op, as a cancel was.
-        return f.orTimeout(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        // The wheel completes the driver's own future: the loop's later completion of it is then a no-op, as a cancel was.
+        return Deadlines.REQUESTS.within(f, deadline);
     }
 
     /** The cause of a failed stage, unwrapped but not yet mapped to a status. */
