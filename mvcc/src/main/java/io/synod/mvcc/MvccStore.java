@@ -464,25 +464,46 @@ public final class MvccStore implements AutoCloseable {
      * replay and is ignored.
      */
     public Result apply(long index, Command command) {
-        Result result;
-        List<Event> events;
-        List<LeaseChange> leaseChanges;
-        long revision;
+        return apply(new long[] {index}, List.of(command)).get(0);
+    }
+
+    /**
+     * Applies the commands committed at {@code indexes} (ascending), in order, as one write to the
+     * store: each command sees the effects of those before it exactly as if they had been applied
+     * one at a time (values not yet written are read from the batch), readers see none of them
+     * until all are in, and the applied index moves to the last one with them. Listeners hear each
+     * command's changes afterwards, in order. One write per batch instead of one per command: a
+     * profile of a member under lease keep-alives had 7% of its CPU in the per-command writes.
+     */
+    public List<Result> apply(long[] indexes, List<Command> commands) {
+        Assert.that(indexes.length == commands.size(), "apply: %d indexes for %d commands", indexes.length, commands.size());
+        List<Result> results = new ArrayList<>(commands.size());
+        List<Applied> applied = new ArrayList<>(commands.size());
         lock.writeLock().lock();
         try {
             checkUsable();
-            if (index <= appliedIndex) return new Result.AlreadyApplied(appliedIndex);
             try (WriteBatch batch = new WriteBatch()) {
-                Writer w = new Writer(batch);
-                result = execute(index, command, w, batch);
-                batch.put(metaCf, META_APPLIED, RecordCodec.longBytes(index));
-                if (w.changed()) batch.put(metaCf, META_REVISION, RecordCodec.longBytes(w.main));
+                long last = appliedIndex;
+                long revisionBefore = currentRevision;
+                Map<Revision, Bytes> unwritten = new HashMap<>();
+                for (int i = 0; i < indexes.length; i++) {
+                    long index = indexes[i];
+                    if (index <= last) {
+                        results.add(new Result.AlreadyApplied(last));
+                        continue;
+                    }
+                    Writer w = new Writer(batch, unwritten);
+                    results.add(execute(index, commands.get(i), w, batch));
+                    last = index;
+                    // Memory ahead of the write, as for the index: readers are locked out until the batch is in.
+                    if (w.changed()) currentRevision = w.main;
+                    if (!w.events.isEmpty() || !w.leaseChanges.isEmpty()) applied.add(new Applied(w.main, List.copyOf(w.events), w.leaseChanges));
+                }
+                if (last == appliedIndex) return results; // only replays
+                batch.put(metaCf, META_APPLIED, RecordCodec.longBytes(last));
+                if (currentRevision != revisionBefore) batch.put(metaCf, META_REVISION, RecordCodec.longBytes(currentRevision));
                 write(batch);
-                appliedIndex = index;
-                if (w.changed()) currentRevision = w.main;
-                events = List.copyOf(w.events);
-                leaseChanges = w.leaseChanges;
-                revision = w.main;
+                appliedIndex = last;
             } catch (RocksDBException e) {
                 throw fail(e);
             } catch (RuntimeException e) {
@@ -490,18 +511,24 @@ public final class MvccStore implements AutoCloseable {
                 failure = Optional.of(e);
                 throw e;
             }
-            for (int i = 0; i < options.compactionStepsPerApply() && scheduled.isPresent(); i++) compactStep();
+            long steps = (long) options.compactionStepsPerApply() * commands.size();
+            for (long i = 0; i < steps && scheduled.isPresent(); i++) compactStep();
         } finally {
             lock.writeLock().unlock();
         }
-        if (!events.isEmpty()) {
-            for (ChangeListener l : listeners) l.onChanges(revision, events);
+        for (Applied a : applied) {
+            if (!a.events().isEmpty()) {
+                for (ChangeListener l : listeners) l.onChanges(a.revision(), a.events());
+            }
+            for (LeaseChange c : a.leaseChanges()) {
+                for (LeaseListener l : leaseListeners) l.onLease(c.change(), c.id(), c.lease());
+            }
         }
-        for (LeaseChange c : leaseChanges) {
-            for (LeaseListener l : leaseListeners) l.onLease(c.change(), c.id(), c.lease());
-        }
-        return result;
+        return results;
     }
+
+    /** What one command of an applied batch tells the listeners. */
+    private record Applied(long revision, List<Event> events, List<LeaseChange> leaseChanges) {}
 
     /**
      * Applies a membership change committed at {@code index}: members added or changed
@@ -609,7 +636,7 @@ public final class MvccStore implements AutoCloseable {
                     Optional<MvccError> err = Requests.checkTxn(t, options);
                     if (err.isPresent()) yield new Result.Rejected(err.get());
                     List<Boolean> path = new ArrayList<>();
-                    err = planTxn(t, path);
+                    err = planTxn(t, path, w.pendingValues);
                     if (err.isPresent()) yield new Result.Rejected(err.get());
                     // As etcd's capped applier: a txn that would put is refused under NOSPACE, reads and deletes are not.
                     if (noSpace() && txnPuts(t, path.iterator())) yield new Result.Rejected(MvccError.NO_SPACE);
@@ -716,10 +743,10 @@ public final class MvccStore implements AutoCloseable {
      * compares do not see the txn's own writes), and checks the ops on that path against the same
      * state, so that execution afterwards cannot fail half-way.
      */
-    private Optional<MvccError> planTxn(TxnRequest t, List<Boolean> path) throws RocksDBException {
+    private Optional<MvccError> planTxn(TxnRequest t, List<Boolean> path, Map<Revision, Bytes> pending) throws RocksDBException {
         boolean ok = true;
         for (Compare c : t.compares()) {
-            if (!evaluate(c)) {
+            if (!evaluate(c, pending)) {
                 ok = false;
                 break;
             }
@@ -734,14 +761,14 @@ public final class MvccStore implements AutoCloseable {
                 }
                 case PutRequest p -> checkPutState(p);
                 case DeleteRangeRequest d -> Optional.<MvccError>empty();
-                case TxnRequest nested -> planTxn(nested, path);
+                case TxnRequest nested -> planTxn(nested, path, pending);
             };
             if (err.isPresent()) return err;
         }
         return Optional.empty();
     }
 
-    private boolean evaluate(Compare c) throws RocksDBException {
+    private boolean evaluate(Compare c, Map<Revision, Bytes> pending) throws RocksDBException {
         NavigableMap<Bytes, KeyIndex.History> slice = index.slice(c.key(), c.rangeEnd());
         boolean any = false;
         for (Map.Entry<Bytes, KeyIndex.History> e : slice.entrySet()) {
@@ -753,7 +780,7 @@ public final class MvccStore implements AutoCloseable {
                 case Compare.Create cr -> Long.compare(live.get().create(), cr.revision());
                 case Compare.Mod m -> Long.compare(live.get().main(), m.revision());
                 case Compare.Lease l -> Long.compare(live.get().lease(), l.lease());
-                case Compare.Value v -> readValue(live.get(), Map.of()).compareTo(v.value());
+                case Compare.Value v -> readValue(live.get(), pending).compareTo(v.value());
             };
             if (!holds(c.op(), cmp)) return false;
         }
@@ -788,12 +815,14 @@ public final class MvccStore implements AutoCloseable {
         final long begin = currentRevision;
         final long main = currentRevision + 1;
         int nextSub;
-        final Map<Revision, Bytes> pendingValues = new HashMap<>();
+        /** Values written by this batch, not yet in the store: later commands of the batch read them from here. */
+        final Map<Revision, Bytes> pendingValues;
         final List<Event> events = new ArrayList<>();
         final List<LeaseChange> leaseChanges = new ArrayList<>();
 
-        Writer(WriteBatch batch) {
+        Writer(WriteBatch batch, Map<Revision, Bytes> pendingValues) {
             this.batch = batch;
+            this.pendingValues = pendingValues;
         }
 
         boolean changed() {

@@ -71,7 +71,27 @@ class ModelComparisonTest {
             for (int step = 0; step < STEPS; step++) {
                 int what = rnd.nextInt(100);
                 String ctx = "step " + step;
-                if (what < 55) {
+                if (what < 18) {
+                    // A batch, as the replica hands over a run of committed commands: one write, same results in order.
+                    int n = 2 + rnd.nextInt(5);
+                    long[] indexes = new long[n];
+                    List<Command> batch = new ArrayList<>();
+                    List<Result> expected = new ArrayList<>();
+                    for (int k = 0; k < n; k++) {
+                        Command c = codec.decode(codec.encode(gen.command(model.current(), model.compactRevision)));
+                        indexes[k] = f.nextIndex++;
+                        batch.add(c);
+                        expected.add(model.apply(indexes[k], c));
+                    }
+                    List<Result> actual = f.store.apply(indexes, batch);
+                    assertThat(actual).as(ctx + " batch " + batch).isEqualTo(expected);
+                    assertThat(f.store.appliedIndex()).as(ctx).isEqualTo(indexes[n - 1]);
+                    for (Result r : actual) {
+                        if (r instanceof Result.Applied a) heard.removeAll(a.events());
+                        if (r instanceof Result.Rejected) rejections++;
+                    }
+                    assertThat(heard).as(ctx + " listener").isEmpty();
+                } else if (what < 55) {
                     Command c = gen.command(model.current(), model.compactRevision);
                     // Everything goes through the codec, as it would through the log.
                     Command replicated = codec.decode(codec.encode(c));

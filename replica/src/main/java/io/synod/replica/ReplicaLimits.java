@@ -11,14 +11,18 @@ package io.synod.replica;
  * @param pendingProposalsMax proposals accepted by the core whose entries are not yet applied
  * @param pendingReadsMax     linearizable reads waiting for a read index or for the apply to reach it
  * @param idlePollMillis      how long the loop waits for an event when there is nothing to do
+ * @param applyBatchMax       committed commands handed to the state machine in one {@link StateMachine#applyBatch} call
+ * @param applyBatchBytesMax  command bytes in one such call (a single larger command still goes alone)
  */
-public record ReplicaLimits(int inboxDepthMax, int drainBatchMax, int pendingProposalsMax, int pendingReadsMax, long idlePollMillis) {
-    public static final ReplicaLimits DEFAULTS = new ReplicaLimits(16_384, 1024, 65_536, 65_536, 50);
+public record ReplicaLimits(int inboxDepthMax, int drainBatchMax, int pendingProposalsMax, int pendingReadsMax, long idlePollMillis,
+        int applyBatchMax, long applyBatchBytesMax) {
+    public static final ReplicaLimits DEFAULTS = new ReplicaLimits(16_384, 1024, 65_536, 65_536, 50, 256, 4L << 20);
 
     public ReplicaLimits {
-        if (inboxDepthMax < 1 || drainBatchMax < 1 || pendingProposalsMax < 1 || pendingReadsMax < 1 || idlePollMillis < 1) {
+        if (inboxDepthMax < 1 || drainBatchMax < 1 || pendingProposalsMax < 1 || pendingReadsMax < 1 || idlePollMillis < 1
+                || applyBatchMax < 1 || applyBatchBytesMax < 1) {
             throw new IllegalArgumentException("ReplicaLimits: every limit must be >= 1: " + inboxDepthMax + "/" + drainBatchMax
-                    + "/" + pendingProposalsMax + "/" + pendingReadsMax + "/" + idlePollMillis);
+                    + "/" + pendingProposalsMax + "/" + pendingReadsMax + "/" + idlePollMillis + "/" + applyBatchMax + "/" + applyBatchBytesMax);
         }
     }
 }

@@ -22,6 +22,19 @@ public interface StateMachine {
     /** Applies the command in a NORMAL, non-empty entry; the result completes the proposal's future. */
     Object apply(long index, byte[] command);
 
+    /**
+     * Applies the commands of consecutive NORMAL, non-empty entries ({@code indexes} ascending) as
+     * one step, returning their results in order; the driver uses it for runs of committed
+     * commands so that a machine can write them to its store at once. Each command must see the
+     * effects of those before it, and the applied index must move to the last one atomically with
+     * their effects. The default applies them one at a time.
+     */
+    default Object[] applyBatch(long[] indexes, byte[][] commands) {
+        Object[] results = new Object[indexes.length];
+        for (int i = 0; i < indexes.length; i++) results[i] = apply(indexes[i], commands[i]);
+        return results;
+    }
+
     /** Records that an entry without a command (leader no-op) was applied. */
     void markApplied(long index);
 

@@ -207,6 +207,47 @@ class ReplicaDriverTest {
         assertThat(machines.get(followerId).commands).containsExactly("a");
     }
 
+    /** A {@link ListMachine} that also records the size of every {@link StateMachine#applyBatch} call. */
+    static class BatchMachine extends ListMachine {
+        final List<Integer> batches = new CopyOnWriteArrayList<>();
+
+        BatchMachine() {
+            super(0);
+        }
+
+        @Override
+        public Object[] applyBatch(long[] indexes, byte[][] commands) {
+            for (int i = 1; i < indexes.length; i++) {
+                assertThat(indexes[i]).as("batch indexes ascend").isGreaterThan(indexes[i - 1]);
+            }
+            assertThat(indexes[0]).as("batch starts after what is applied").isGreaterThan(appliedIndex);
+            batches.add(indexes.length);
+            return super.applyBatch(indexes, commands);
+        }
+    }
+
+    @Test
+    void runsOfCommittedCommandsReachTheStateMachineTogetherAndEachProposalGetsItsOwnResult() throws Exception {
+        var machines = new ConcurrentHashMap<Long, BatchMachine>();
+        for (long id = 1; id <= 3; id++) {
+            machines.put(id, new BatchMachine());
+            startMember(id, RaftBootstrap.foundingStorage(Set.of(1L, 2L, 3L)), machines.get(id));
+        }
+        long leader = awaitLeader(drivers.values());
+        ReplicaDriver l = drivers.get(leader);
+        var futures = new ArrayList<java.util.concurrent.CompletableFuture<Object>>();
+        for (int i = 0; i < 300; i++) futures.add(l.propose(cmd("p" + i)));
+        var indexes = new ArrayList<Long>();
+        for (var f : futures) indexes.add((Long) f.get(10, TimeUnit.SECONDS));
+        // Each proposal completed with the result of its own entry (the machine answers with the index it applied).
+        assertThat(indexes).doesNotHaveDuplicates().isSorted();
+        BatchMachine lm = machines.get(leader);
+        assertThat(lm.commands).containsExactlyElementsOf(java.util.stream.IntStream.range(0, 300).mapToObj(i -> "p" + i).toList());
+        assertThat(lm.applied).containsSubsequence(indexes);
+        assertThat(lm.batches).as("proposals made at once commit and apply in runs").anyMatch(n -> n > 1);
+        assertThat(lm.batches).allMatch(n -> n <= ReplicaLimits.DEFAULTS.applyBatchMax());
+    }
+
     @Test
     void restartReappliesMembershipAndSkipsWhatTheStateMachineHolds() throws Exception {
         MemoryLogStorage log = RaftBootstrap.foundingStorage(Set.of(1L));

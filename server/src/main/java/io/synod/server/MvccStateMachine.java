@@ -49,6 +49,14 @@ public final class MvccStateMachine implements StateMachine {
         return store.current().apply(index, codec.decode(command));
     }
 
+    /** The run of commands as one write to the store ({@link io.synod.mvcc.MvccStore#apply(long[], java.util.List)}). */
+    @Override
+    public Object[] applyBatch(long[] indexes, byte[][] commands) {
+        var decoded = new java.util.ArrayList<io.synod.mvcc.Command>(commands.length);
+        for (byte[] c : commands) decoded.add(codec.decode(c));
+        return store.current().apply(indexes, decoded).toArray();
+    }
+
     @Override
     public void markApplied(long index) {
         store.current().markApplied(index);

@@ -191,7 +191,7 @@ public final class ServerMetrics implements ReplicaListener {
         };
     }
 
-    /** Times each command's apply ({@code etcd_disk_backend_commit_duration_seconds}). */
+    /** Times each write of applied commands to the store, one command or a batch ({@code etcd_disk_backend_commit_duration_seconds}). */
     public StateMachine timed(StateMachine stateMachine) {
         return new StateMachine() {
             @Override
@@ -204,6 +204,16 @@ public final class ServerMetrics implements ReplicaListener {
                 long start = System.nanoTime();
                 try {
                     return stateMachine.apply(index, command);
+                } finally {
+                    backendCommit.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+                }
+            }
+
+            @Override
+            public Object[] applyBatch(long[] indexes, byte[][] commands) {
+                long start = System.nanoTime();
+                try {
+                    return stateMachine.applyBatch(indexes, commands);
                 } finally {
                     backendCommit.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
                 }
