@@ -12,7 +12,7 @@ import java.util.function.BiConsumer;
 /**
  * Fails request futures that are not done by their deadline, for the request path's many short
  * deadlines (every write and every linearizable read has one). It is a timing wheel swept by one
- * daemon thread every {@link #tickNanos()}: registering a deadline takes a short lock and an
+ * daemon thread every {@link #tickNanos()} while it holds any: registering a deadline takes a short lock and an
  * append, and completing a request removes nothing, so a request costs no thread wake-up at all.
  *
  * <p>Why not {@link CompletableFuture#orTimeout}: each call queues a task for the JDK's delay
@@ -25,8 +25,11 @@ import java.util.function.BiConsumer;
  * did, so callers map it to etcd's "request timed out" as before.
  */
 public final class Deadlines {
-    /** The wheel the request path uses: 10 ms resolution over a 10.24 s turn (longer deadlines go round again). */
-    static final Deadlines REQUESTS = new Deadlines(TimeUnit.MILLISECONDS.toNanos(10), 1024, "synod-deadlines");
+    /**
+     * The wheel the request path uses: 20 ms resolution over a 10.24 s turn (longer deadlines go
+     * round again). Request deadlines are seconds long; finer ticks only wake the sweeper more often.
+     */
+    static final Deadlines REQUESTS = new Deadlines(TimeUnit.MILLISECONDS.toNanos(20), 512, "synod-deadlines");
 
     private final long tickNanos;
     private final int mask;
@@ -35,6 +38,8 @@ public final class Deadlines {
     // Guarded by this: bucket i holds the timeouts due in ticks congruent to i; swept is the last tick swept.
     private final List<List<Timeout>> buckets;
     private long swept;
+    private long registered; // timeouts in the buckets, done or not
+    private boolean sleeping; // the sweeper parks without a timeout: the wheel was empty
     private Thread sweeper;
 
     /**
@@ -69,11 +74,18 @@ public final class Deadlines {
         var t = new Timeout(f, deadlineNanos);
         // Round up: the bucket is swept once its whole tick has passed, so the deadline is never early.
         long tick = (due + tickNanos - 1) / tickNanos;
+        boolean wake;
         synchronized (this) {
             if (sweeper == null) start();
+            // The sweeper may have slept through ticks while the wheel was empty: catch the cursor up first.
+            if (sleeping) swept = Math.max(swept, (System.nanoTime() - origin) / tickNanos);
             if (tick <= swept) tick = swept + 1;
             buckets.get((int) (tick & mask)).add(t);
+            registered++;
+            wake = sleeping;
+            sleeping = false;
         }
+        if (wake) LockSupport.unpark(sweeper);
         // Forget the future once it is done, so a completed request's result is not kept until its bucket is swept.
         f.whenComplete(t);
         return f;
@@ -87,32 +99,54 @@ public final class Deadlines {
     }
 
     private void sweepLoop() {
-        List<Timeout> due = new ArrayList<>();
         while (true) {
-            long now = System.nanoTime();
-            long tick = (now - origin) / tickNanos; // every tick up to here has fully passed
-            synchronized (this) {
-                while (swept < tick) {
-                    swept++;
-                    List<Timeout> b = buckets.get((int) (swept & mask));
-                    if (b.isEmpty()) continue;
-                    // Later turns' timeouts stay; this turn's leave the bucket.
-                    int kept = 0;
-                    for (Timeout t : b) {
-                        if (t.future == null) continue; // done: forget it
-                        if (t.deadline - now <= 0) due.add(t);
-                        else b.set(kept++, t);
-                    }
-                    b.subList(kept, b.size()).clear();
-                }
+            boolean idle = sweep(System.nanoTime());
+            if (idle) {
+                LockSupport.park(this); // nothing registered: the next registration wakes this thread
+            } else {
+                LockSupport.parkNanos(this, tickNanos - (System.nanoTime() - origin) % tickNanos);
             }
+        }
+    }
+
+    /**
+     * Sweeps every bucket whose tick has fully passed by {@code now} and fails what is due; true
+     * when the wheel is left empty (the sweeper then sleeps until a registration wakes it).
+     * A method of its own, not part of the loop, so that the JIT compiles it.
+     */
+    private boolean sweep(long now) {
+        long tick = (now - origin) / tickNanos;
+        boolean empty;
+        List<Timeout> due = null;
+        synchronized (this) {
+            while (swept < tick) {
+                swept++;
+                List<Timeout> b = buckets.get((int) (swept & mask));
+                if (b.isEmpty()) continue;
+                // Later turns' timeouts stay; this turn's leave the bucket.
+                int kept = 0;
+                for (Timeout t : b) {
+                    if (t.future == null) continue; // done: forget it
+                    if (t.deadline - now <= 0) {
+                        if (due == null) due = new ArrayList<>();
+                        due.add(t);
+                    } else {
+                        b.set(kept++, t);
+                    }
+                }
+                registered -= b.size() - kept;
+                b.subList(kept, b.size()).clear();
+            }
+            empty = registered == 0;
+            sleeping = empty;
+        }
+        if (due != null) {
             for (Timeout t : due) {
                 CompletableFuture<?> f = t.future;
                 if (f != null) f.completeExceptionally(new TimeoutException());
             }
-            due.clear();
-            LockSupport.parkNanos(tickNanos - (System.nanoTime() - origin) % tickNanos);
         }
+        return empty;
     }
 
     /** One registered deadline; it drops its future when the future completes, however it completes. */
@@ -135,6 +169,7 @@ public final class Deadlines {
     synchronized int pending() {
         int n = 0;
         for (List<Timeout> b : buckets) n += b.size();
+        Assert.that(n == registered, "deadline wheel counts %d timeouts but holds %d", registered, n);
         return n;
     }
 }

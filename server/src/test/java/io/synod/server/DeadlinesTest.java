@@ -48,6 +48,21 @@ class DeadlinesTest {
     }
 
     @Test
+    void aWheelThatEmptiedSleepsAndTheNextRegistrationWakesIt() throws Exception {
+        var wheel = new Deadlines(5 * MS, 64, "test-deadlines");
+        var first = new CompletableFuture<String>();
+        wheel.within(first, System.nanoTime() + 10 * MS);
+        assertThatThrownBy(() -> first.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(TimeoutException.class);
+        Thread.sleep(200); // many ticks with nothing registered: the sweeper parks without a timeout
+        assertThat(wheel.pending()).isZero();
+        var second = new CompletableFuture<String>();
+        long deadline = System.nanoTime() + 20 * MS;
+        wheel.within(second, deadline);
+        assertThatThrownBy(() -> second.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(TimeoutException.class);
+        assertThat(System.nanoTime()).isGreaterThanOrEqualTo(deadline);
+    }
+
+    @Test
     void aDeadlineAlreadyPastFailsAtOnce() {
         var wheel = new Deadlines(5 * MS, 64, "test-deadlines");
         var f = new CompletableFuture<String>();
