@@ -84,7 +84,12 @@ public final class ReplicaDriver implements Runnable {
     private record PendingProposal(long term, CompletableFuture<Object> future) {}
 
     /** A read handed to the core while {@code leader} led (as this member saw it). */
-    private record IssuedRead(long leader, CompletableFuture<Long> future) {}
+    /** One read index asked of the core, on behalf of every read gathered in one pass over the inbox. */
+    private record IssuedRead(long leader, List<CompletableFuture<Long>> futures) {
+        void fail(ReplicaException e) {
+            for (CompletableFuture<Long> f : futures) f.completeExceptionally(e);
+        }
+    }
 
     private static final Tick TICK = new Tick();
 
@@ -109,6 +114,10 @@ public final class ReplicaDriver implements Runnable {
     /** Reads that have a read index, waiting for the apply to reach it (index order not guaranteed). */
     private final List<Map.Entry<Long, CompletableFuture<Long>>> readsWaiting = new ArrayList<>();
     private long readSeq;
+    /** Reads taken from the inbox in this pass, not yet asked of the core: they share one read index. */
+    private final List<CompletableFuture<Long>> readsGathered = new ArrayList<>();
+    /** Reads in {@link #readsIssued}, counted one by one (the map counts batches). */
+    private int readsIssuedCount;
     // Invariant: appliedIndex only grows; entries at or below it are in the state machine.
     private long appliedIndex;
     /**
@@ -335,6 +344,7 @@ public final class ReplicaDriver implements Runnable {
                     inbox.drainTo(batch, limits.drainBatchMax() - 1);
                     for (Event e : batch) handle(e);
                     batch.clear();
+                    issueGatheredReads();
                 }
                 SnapshotReport report;
                 while ((report = snapshotReports.poll()) != null) node.reportSnapshot(report.peer(), report.success());
@@ -425,16 +435,40 @@ public final class ReplicaDriver implements Runnable {
     }
 
     private void onRead(Read r) {
-        if (readsIssued.size() + readsWaiting.size() >= limits.pendingReadsMax()) {
+        if (readsGathered.size() + readsIssuedCount + readsWaiting.size() >= limits.pendingReadsMax()) {
             r.future().completeExceptionally(new ReplicaException(ReplicaException.Kind.OVERLOADED,
                     "pending reads at limit " + limits.pendingReadsMax()));
             return;
         }
+        readsGathered.add(r.future());
+    }
+
+    /**
+     * Asks the core for one read index on behalf of every read gathered in this pass over the
+     * inbox. Each of them arrived before the request is made, so the index it returns is a valid
+     * read point for all (as etcd batches its ReadIndex requests). On a follower this is one
+     * request to the leader and one answer instead of one pair per read.
+     */
+    private void issueGatheredReads() {
+        if (readsGathered.isEmpty()) return;
+        var futures = List.copyOf(readsGathered);
+        readsGathered.clear();
         long seq = ++readSeq;
         switch (node.readIndex(ByteBuffer.allocate(Long.BYTES).putLong(seq).array())) {
-            case ProposeResult.Accepted a -> readsIssued.put(seq, new IssuedRead(leader, r.future()));
-            case ProposeResult.Rejected rej -> r.future().completeExceptionally(rejection(rej));
+            case ProposeResult.Accepted a -> {
+                readsIssued.put(seq, new IssuedRead(leader, futures));
+                readsIssuedCount += futures.size();
+            }
+            case ProposeResult.Rejected rej -> {
+                for (CompletableFuture<Long> f : futures) f.completeExceptionally(rejection(rej));
+            }
         }
+    }
+
+    private IssuedRead takeIssued(byte[] context) {
+        IssuedRead r = readsIssued.remove(ByteBuffer.wrap(context).getLong());
+        if (r != null) readsIssuedCount -= r.futures().size();
+        return r;
     }
 
     /** The failure a caller sees for a proposal the core refused (also for refusals another member's core gave). */
@@ -479,12 +513,14 @@ public final class ReplicaDriver implements Runnable {
         applyAll(committed.subList(early, committed.size()));
         publishedAppliedIndex = appliedIndex;
         for (ReadState rs : rd.readStates()) {
-            IssuedRead r = readsIssued.remove(ByteBuffer.wrap(rs.requestContext()).getLong());
-            if (r != null) readsWaiting.add(Map.entry(rs.index(), r.future()));
+            IssuedRead r = takeIssued(rs.requestContext());
+            if (r != null) {
+                for (CompletableFuture<Long> f : r.futures()) readsWaiting.add(Map.entry(rs.index(), f));
+            }
         }
         for (byte[] ctx : rd.readsAborted()) {
-            IssuedRead r = readsIssued.remove(ByteBuffer.wrap(ctx).getLong());
-            if (r != null) r.future().completeExceptionally(new ReplicaException(ReplicaException.Kind.READ_ABORTED, "leadership lost before the read was confirmed"));
+            IssuedRead r = takeIssued(ctx);
+            if (r != null) r.fail(new ReplicaException(ReplicaException.Kind.READ_ABORTED, "leadership lost before the read was confirmed"));
         }
         serveReads();
         node.advance(rd);
@@ -612,7 +648,8 @@ public final class ReplicaDriver implements Runnable {
         while (it.hasNext()) {
             IssuedRead r = it.next();
             if (r.leader() == leader) continue;
-            r.future().completeExceptionally(new ReplicaException(ReplicaException.Kind.READ_ABORTED, "leader changed while the read was pending"));
+            r.fail(new ReplicaException(ReplicaException.Kind.READ_ABORTED, "leader changed while the read was pending"));
+            readsIssuedCount -= r.futures().size();
             it.remove();
         }
     }
@@ -667,8 +704,11 @@ public final class ReplicaDriver implements Runnable {
         var stop = new ReplicaException(ReplicaException.Kind.STOPPED, "replica stopped");
         for (PendingProposal p : proposals.values()) p.future().completeExceptionally(stop);
         proposals.clear();
-        for (IssuedRead r : readsIssued.values()) r.future().completeExceptionally(stop);
+        for (IssuedRead r : readsIssued.values()) r.fail(stop);
         readsIssued.clear();
+        readsIssuedCount = 0;
+        for (CompletableFuture<Long> f : readsGathered) f.completeExceptionally(stop);
+        readsGathered.clear();
         for (var r : readsWaiting) r.getValue().completeExceptionally(stop);
         readsWaiting.clear();
         Event e;

@@ -105,6 +105,8 @@ class ReplicaDriverTest {
     }
 
     final Map<Long, ReplicaDriver> drivers = new ConcurrentHashMap<>();
+    /** Messages sent between the members, by type. */
+    final Map<String, Integer> sent = new ConcurrentHashMap<>();
     final List<Thread> threads = new ArrayList<>();
     volatile boolean running = true;
 
@@ -120,6 +122,7 @@ class ReplicaDriverTest {
         var node = new RaftNode(RaftConfig.builder(id).electionTicks(electionTicks).heartbeatTicks(1).build(), log, new SplittableRandom(id));
         ReplicaTransport net = messages -> {
             for (Message m : messages) {
+                sent.merge(m.getClass().getSimpleName(), 1, Integer::sum);
                 ReplicaDriver to = drivers.get(m.to());
                 if (to != null) to.deliver(m);
             }
@@ -246,6 +249,24 @@ class ReplicaDriverTest {
         assertThat(lm.applied).containsSubsequence(indexes);
         assertThat(lm.batches).as("proposals made at once commit and apply in runs").anyMatch(n -> n > 1);
         assertThat(lm.batches).allMatch(n -> n <= ReplicaLimits.DEFAULTS.applyBatchMax());
+    }
+
+    @Test
+    void readsTakenFromTheInboxTogetherShareOneReadIndexRequest() throws Exception {
+        startThree();
+        long leader = awaitLeader(drivers.values());
+        long written = (Long) drivers.get(leader).propose(cmd("w")).get(5, TimeUnit.SECONDS);
+        ReplicaDriver f = drivers.get(leader % 3 + 1);
+        sent.clear();
+        var reads = new ArrayList<java.util.concurrent.CompletableFuture<Long>>();
+        for (int i = 0; i < 400; i++) reads.add(f.readIndex());
+        for (var r : reads) {
+            long index = r.get(5, TimeUnit.SECONDS);
+            assertThat(index).as("a read point at or after the acknowledged write").isGreaterThanOrEqualTo(written);
+            assertThat(f.appliedIndex()).isGreaterThanOrEqualTo(index);
+        }
+        // Without sharing every read would cost the follower one request to the leader.
+        assertThat(sent.getOrDefault("ReadIndexRequest", 0)).as("read index requests for 400 reads").isBetween(1, 100);
     }
 
     @Test
