@@ -862,7 +862,8 @@ public final class MvccStore implements AutoCloseable {
 
         PutResponse put(PutRequest p) throws RocksDBException {
             Optional<KeyIndex.Entry> prev = latestLive(p.key());
-            Optional<KeyValue> prevKv = prev.isEmpty() ? Optional.empty()
+            boolean readPrev = prev.isPresent() && (p.prevKv() || p.ignoreValue() || prevKvWanted(p.key()));
+            Optional<KeyValue> prevKv = !readPrev ? Optional.empty()
                     : Optional.of(keyValue(p.key(), prev.get(), readValue(prev.get(), pendingValues)));
             Bytes value = p.ignoreValue() ? prevKv.orElseThrow().value() : p.value();
             long lease = p.ignoreLease() ? prev.orElseThrow().lease() : p.lease();
@@ -878,7 +879,7 @@ public final class MvccStore implements AutoCloseable {
             if (lease != 0) attach(lease, p.key());
             pendingValues.put(e.revision(), value);
             KeyValue kv = keyValue(p.key(), e, value);
-            events.add(new Event(Event.Type.PUT, kv, prevKv, e.revision()));
+            events.add(new Event(Event.Type.PUT, kv, prevKv, e.revision(), prev.isPresent() && !readPrev));
             return new PutResponse(main, p.prevKv() ? prevKv : Optional.empty());
         }
 
@@ -889,14 +890,15 @@ public final class MvccStore implements AutoCloseable {
             }
             List<KeyValue> prevKvs = new ArrayList<>();
             for (Map.Entry<Bytes, KeyIndex.Entry> v : victims) {
-                KeyValue prevKv = keyValue(v.getKey(), v.getValue(), readValue(v.getValue(), pendingValues));
+                boolean readPrev = d.prevKv() || prevKvWanted(v.getKey());
+                KeyValue prevKv = readPrev ? keyValue(v.getKey(), v.getValue(), readValue(v.getValue(), pendingValues)) : null;
                 int sub = nextSub++;
                 KeyIndex.Entry tomb = new KeyIndex.Entry(main, sub, 0, 0, 0, true);
                 batch.put(revCf, RecordCodec.revKey(main, sub), RecordCodec.encode(v.getKey(), tomb, Bytes.EMPTY));
                 index.append(v.getKey(), tomb);
                 if (v.getValue().lease() != 0) detach(v.getValue().lease(), v.getKey());
                 events.add(new Event(Event.Type.DELETE, new KeyValue(v.getKey(), 0, main, 0, Bytes.EMPTY, 0),
-                        Optional.of(prevKv), tomb.revision()));
+                        Optional.ofNullable(prevKv), tomb.revision(), !readPrev));
                 if (d.prevKv()) prevKvs.add(prevKv);
             }
             return new DeleteRangeResponse(now(), victims.size(), prevKvs);
@@ -914,6 +916,38 @@ public final class MvccStore implements AutoCloseable {
                 });
             }
             return new TxnResponse(now(), ok, responses);
+        }
+    }
+
+    /** True when some listener wants the replaced value of {@code key} with the event (all do when none said otherwise). */
+    private boolean prevKvWanted(Bytes key) {
+        if (listeners.isEmpty()) return true; // only the result carries the events: keep them whole
+        for (ChangeListener l : listeners) {
+            if (l.wantsPrevKv(key)) return true;
+        }
+        return false;
+    }
+
+    /**
+     * {@code e} with the version it replaced read from history when the write did not read it
+     * ({@link Event#prevKvUnread()}); without one when compaction has removed that version since
+     * (etcd then sends the event without it too). Other events are returned as they are.
+     */
+    public Event withPrevKv(Event e) {
+        if (!e.prevKvUnread()) return e;
+        lock.readLock().lock();
+        try {
+            checkUsable();
+            Optional<KeyIndex.Entry> prev = index.history(e.kv().key())
+                    .flatMap(h -> h.before(e.revision().main(), Math.toIntExact(e.revision().sub())))
+                    .filter(p -> !p.tombstone());
+            Optional<KeyValue> prevKv = prev.isEmpty() ? Optional.empty()
+                    : Optional.of(keyValue(e.kv().key(), prev.get(), readValue(prev.get(), Map.of())));
+            return new Event(e.type(), e.kv(), prevKv, e.revision());
+        } catch (RocksDBException ex) {
+            throw new IllegalStateException("previous value read failed", ex);
+        } finally {
+            lock.readLock().unlock();
         }
     }
 

@@ -73,6 +73,12 @@ final class KeyWaiters implements ChangeListener {
         return end.equals(Bytes.ZERO) || k.compareTo(end) < 0;
     }
 
+    /** Waiters look at keys and event types only: a write need not read the value it replaces for them. */
+    @Override
+    public boolean wantsPrevKv(Bytes key) {
+        return false;
+    }
+
     @Override
     public void onChanges(long revision, List<Event> events) {
         for (Subscription s : subscriptions) {

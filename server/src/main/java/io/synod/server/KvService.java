@@ -153,12 +153,24 @@ final class KvService extends KVGrpc.KVImplBase {
     private java.util.concurrent.CompletableFuture<io.etcd.jetcd.api.RangeResponse> rangeAsync(io.etcd.jetcd.api.RangeRequest request) {
         RangeRequest r = EtcdProto.range(request);
         check(Requests.checkRange(r));
+        // A single key's read is short: it runs on the transport thread that read the request (at once when
+        // serializable, once the read index is applied when linearizable), which then writes the reply without
+        // another thread's wake-up. Ranges over many keys, whose reads can be long, go to the read pool.
+        boolean point = request.getRangeEnd().isEmpty();
         if (r.serializable()) {
+            if (point) {
+                try {
+                    return java.util.concurrent.CompletableFuture.completedFuture(EtcdProto.range(store.read(s -> s.range(r, rangeBytesMax)), this::header));
+                } catch (RuntimeException e) {
+                    return java.util.concurrent.CompletableFuture.failedFuture(e);
+                }
+            }
             return java.util.concurrent.CompletableFuture.supplyAsync(() -> EtcdProto.range(store.read(s -> s.range(r, rangeBytesMax)), this::header),
                     proposer.readExecutor());
         }
         return proposer.readIndexAsync(proposer.deadlineNanos())
-                .thenApplyAsync(v -> EtcdProto.range(store.read(s -> s.range(r, rangeBytesMax)), this::header), proposer.readExecutor());
+                .thenApplyAsync(v -> EtcdProto.range(store.read(s -> s.range(r, rangeBytesMax)), this::header),
+                        point ? Proposer.transportThreadOr(proposer.readExecutor()) : proposer.readExecutor());
     }
 
     // ---- the same calls for other services built on KV (lock, election), blocking, errors thrown ----

@@ -114,6 +114,16 @@ final class Proposer {
     /** How long an idle read thread lives. */
     static final long READ_THREAD_IDLE_SECONDS = 30;
 
+    /**
+     * The event loop of the transport thread this is called on (the thread that read the request,
+     * for the inline calls), so that work continued there writes its reply without waking another
+     * thread; {@code fallback} when called on any other thread.
+     */
+    static java.util.concurrent.Executor transportThreadOr(java.util.concurrent.Executor fallback) {
+        java.util.concurrent.Executor loop = io.grpc.netty.shaded.io.netty.util.internal.ThreadExecutorMap.currentExecutor();
+        return loop != null ? loop : fallback;
+    }
+
     /** The executor on which ranges read the store (bounded threads: the reads are CPU work on this machine's cores). */
     java.util.concurrent.Executor readExecutor() {
         return readPool;

@@ -22,6 +22,9 @@ public interface EventHistory {
      */
     Changes changesSince(long fromRevision);
 
+    /** The event with its replaced version read, when the write left it unread ({@link MvccStore#withPrevKv}). */
+    io.synod.mvcc.Event withPrevKv(io.synod.mvcc.Event e);
+
     static EventHistory of(MvccStore store) {
         return new EventHistory() {
             @Override
@@ -37,6 +40,11 @@ public interface EventHistory {
             @Override
             public Changes changesSince(long fromRevision) {
                 return store.changesSince(fromRevision);
+            }
+
+            @Override
+            public io.synod.mvcc.Event withPrevKv(io.synod.mvcc.Event e) {
+                return store.withPrevKv(e);
             }
         };
     }

@@ -98,6 +98,8 @@ public final class WatchHub implements ChangeListener, AutoCloseable {
     /** Invariant: the sum of every open stream's queued event bytes, bounded by {@link WatchOptions#queuedBytesMax()} beyond the reserves. */
     long queuedBytes;
     private long demotions;
+    /** Watchers that asked for previous values; written under the lock, read by writes without it. */
+    private volatile int prevKvWatchers;
     private long compactedCancels;
 
     public WatchHub(EventHistory history, WatchOptions options) {
@@ -244,9 +246,10 @@ public final class WatchHub implements ChangeListener, AutoCloseable {
         Map<Watcher, List<Event>> perWatcher = new LinkedHashMap<>();
         for (Event e : events) {
             Bytes key = e.kv().key();
-            for (Watcher w : syncedKeys.getOrDefault(key, Set.of())) add(perWatcher, w, e);
+            Event[] whole = {null}; // e with its previous value, read once if a watcher wants it and the write did not
+            for (Watcher w : syncedKeys.getOrDefault(key, Set.of())) add(perWatcher, w, e, whole);
             for (Watcher w : syncedRanges) {
-                if (w.spec.covers(key)) add(perWatcher, w, e);
+                if (w.spec.covers(key)) add(perWatcher, w, e, whole);
             }
         }
         for (var entry : perWatcher.entrySet()) {
@@ -260,8 +263,22 @@ public final class WatchHub implements ChangeListener, AutoCloseable {
         }
     }
 
-    private static void add(Map<Watcher, List<Event>> perWatcher, Watcher w, Event e) {
+    private void add(Map<Watcher, List<Event>> perWatcher, Watcher w, Event e, Event[] whole) {
+        if (e.prevKvUnread() && w.spec.prevKv()) {
+            if (whole[0] == null) whole[0] = history.withPrevKv(e);
+            e = whole[0];
+        }
         w.view(e).ifPresent(v -> perWatcher.computeIfAbsent(w, k -> new ArrayList<>()).add(v));
+    }
+
+    /**
+     * Whether a write must read the value it replaces for this hub: only while some watcher asked
+     * for previous values. A watcher that registers after the answer gets such an event read from
+     * history in {@link #fanOut} (catch-up from history always carries previous values).
+     */
+    @Override
+    public boolean wantsPrevKv(Bytes key) {
+        return prevKvWatchers > 0;
     }
 
     // ---- stream operations (consumer threads) -------------------------------------------------
@@ -282,6 +299,7 @@ public final class WatchHub implements ChangeListener, AutoCloseable {
                 long start = spec.startRevision() == 0 ? now + 1 : Math.max(1, spec.startRevision());
                 var w = new Watcher(s, id, spec, start);
                 s.watchers.put(id, w);
+                if (spec.prevKv()) prevKvWatchers++;
                 s.enqueueControl(new WatchUpdate.Created(id, now));
                 if (start > revision) {
                     addSynced(w);
@@ -607,6 +625,8 @@ public final class WatchHub implements ChangeListener, AutoCloseable {
     private void remove(Watcher w) {
         if (w.removed) return;
         w.removed = true;
+        if (w.spec.prevKv()) prevKvWatchers--;
+        Assert.that(prevKvWatchers >= 0, "hub counts %d watchers of previous values", prevKvWatchers);
         if (w.synced) {
             removeSynced(w);
         } else {

@@ -80,6 +80,11 @@ public final class WatchService extends WatchGrpc.WatchImplBase implements AutoC
             public Changes changesSince(long fromRevision) {
                 return store.read(s -> s.changesSince(fromRevision));
             }
+
+            @Override
+            public io.synod.mvcc.Event withPrevKv(io.synod.mvcc.Event e) {
+                return store.read(s -> s.withPrevKv(e));
+            }
         };
         this.hub = WatchHub.attach(history, l -> {
             store.addListener(l);
