@@ -24,6 +24,18 @@ class BulkLoadTest {
     }
 
     @Test
+    void neighbouringValuesShareNoRunsACompressorCouldFind() {
+        // Any 8-byte window of one value must not occur in its neighbours' (seeded streams that are shifted copies would).
+        for (int k = 0; k < 50; k++) {
+            String a = BulkLoad.value(k, 256).toString(java.nio.charset.StandardCharsets.ISO_8859_1);
+            for (int j = k + 1; j <= k + 3; j++) {
+                String b = BulkLoad.value(j, 256).toString(java.nio.charset.StandardCharsets.ISO_8859_1);
+                for (int i = 0; i + 8 <= 256; i += 4) assertThat(a).as("keys %d and %d", k, j).doesNotContain(b.substring(i, i + 8));
+            }
+        }
+    }
+
+    @Test
     void limitsAreCheckedBeforeConnecting() {
         var eps = List.of("127.0.0.1:1");
         assertThatThrownBy(() -> BulkLoad.load(eps, 0, 256, 128, 8, 10, System.err)).isInstanceOf(IllegalArgumentException.class);
