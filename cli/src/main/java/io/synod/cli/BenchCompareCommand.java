@@ -298,11 +298,18 @@ public final class BenchCompareCommand implements Callable<Integer> {
             out.print(md);
             if (report != null) {
                 String header = "Measured " + LocalDate.now() + " by `bin/synod bench compare --profile " + profile + "`: "
-                        + Runtime.getRuntime().availableProcessors() + " cores; etcd " + etcdVersion(etcd) + "; " + rounds
-                        + " alternating rounds, median shown; " + s.clients + " closed-loop clients (put: " + s.putClients + " over " + s.putKeys
-                        + " keys; watch-fanout: 1 writer, " + s.scenario.watchers() + " watchers; lease-keepalive: " + s.scenario.leases()
-                        + " leases; lock-contention: 16 clients), " + s.keys + " keys for reads, 256-byte values, " + s.seconds
-                        + " s per run; load average " + loadAverage() + " at the end.\n\n";
+                        + Runtime.getRuntime().availableProcessors() + " cores; etcd " + etcdVersion(etcd) + "; ";
+                if (!jobs.isEmpty()) {
+                    header += rounds + " alternating rounds, median shown; " + s.clients + " closed-loop clients (put at "
+                            + String.join(",", s.putClients.stream().map(String::valueOf).toList()) + " clients over " + s.putKeys
+                            + " keys; watch-fanout: 1 writer, " + s.scenario.watchers() + " watchers; lease-keepalive: " + s.scenario.leases()
+                            + " leases; lock-contention: 16 clients), " + s.keys + " keys for reads, 256-byte values, " + s.seconds + " s per run; ";
+                }
+                if (choice.footprint()) {
+                    header += "footprint: " + footprintKeys + " keys of 256-byte values loaded in transactions of " + footprintTxnOps + " puts, "
+                            + footprintConcurrency + " in flight, once per system; ";
+                }
+                header += "load average " + loadAverage() + " at the end.\n\n";
                 Files.writeString(report, header + md, StandardCharsets.UTF_8);
             }
             return 0;
