@@ -244,10 +244,8 @@ public final class ClusterCommand implements Runnable {
                 System.err.println("synod cluster: " + name + " is still running (pid " + members.get(at).pid() + ")");
                 return 1;
             }
-            long pid = launch(Files.readAllLines(args, StandardCharsets.UTF_8), dir.resolve(name + ".log"));
-            var m = new Member(name, pid, members.get(at).clientUrl());
-            members.set(at, m);
-            Files.write(dir.resolve(MEMBERS_FILE), members.stream().map(Member::line).toList(), StandardCharsets.UTF_8);
+            Member m = relaunch(dir, name);
+            long pid = m.pid();
             if (!Start.awaitServing(m, System.nanoTime() + TimeUnit.SECONDS.toNanos(startTimeoutSeconds))) {
                 System.err.println("synod cluster: " + name + " did not serve within " + startTimeoutSeconds + " s; see "
                         + dir.resolve(name + ".log"));
@@ -256,6 +254,23 @@ public final class ClusterCommand implements Runnable {
             System.out.println(name + "  pid " + pid + "  " + m.clientUrl() + "  restarted");
             return 0;
         }
+    }
+
+    /**
+     * Starts member {@code name} again with the command line it was first started with ({@code DIR/<name>.args}) and records its new
+     * pid in the members file, so {@code stop} finds it; does not wait for it to serve (the caller decides how, e.g. to time it).
+     * The caller checks that the member is not running.
+     */
+    static Member relaunch(Path dir, String name) throws IOException {
+        var members = readMembers(dir);
+        int at = -1;
+        for (int i = 0; i < members.size(); i++) if (members.get(i).name().equals(name)) at = i;
+        if (at < 0) throw new IllegalArgumentException(name + " is not in " + dir.resolve(MEMBERS_FILE));
+        long pid = launch(Files.readAllLines(dir.resolve(name + ".args"), StandardCharsets.UTF_8), dir.resolve(name + ".log"));
+        var m = new Member(name, pid, members.get(at).clientUrl());
+        members.set(at, m);
+        Files.write(dir.resolve(MEMBERS_FILE), members.stream().map(Member::line).toList(), StandardCharsets.UTF_8);
+        return m;
     }
 
     /** Starts a member process detached from our stdin, appending its output to {@code logFile}; returns its pid. */

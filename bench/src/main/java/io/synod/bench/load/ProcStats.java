@@ -35,14 +35,36 @@ public final class ProcStats {
     public static long peakRssBytes(List<Long> pids) {
         long total = 0;
         for (long pid : pids) {
-            try {
-                for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
-                    if (line.startsWith("VmHWM:")) total += Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-                }
-            } catch (IOException | RuntimeException e) {
-                return -1;
-            }
+            long b = statusBytes(pid, "VmHWM");
+            if (b < 0) return -1;
+            total += b;
         }
         return total;
+    }
+
+    /** The peak resident set size (VmHWM) of one process since it started, in bytes; -1 if unreadable. */
+    public static long peakRssBytes(long pid) {
+        return statusBytes(pid, "VmHWM");
+    }
+
+    /** The current resident set size (VmRSS) of one process, in bytes; -1 if unreadable. */
+    public static long rssBytes(long pid) {
+        return statusBytes(pid, "VmRSS");
+    }
+
+    private static long statusBytes(long pid, String field) {
+        try {
+            return statusField(Files.readString(Path.of("/proc", Long.toString(pid), "status")), field);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** A "kB" field of a /proc/PID/status text (e.g. {@code VmRSS:  123 kB}) in bytes, or -1 when absent. */
+    static long statusField(String status, String field) {
+        for (String line : status.split("\n")) {
+            if (line.startsWith(field + ":")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+        return -1;
     }
 }
