@@ -1,6 +1,5 @@
 package io.synod.bench.load;
 
-import com.google.protobuf.ByteString;
 import io.etcd.jetcd.api.KVGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -41,13 +40,11 @@ public final class LoadGenerator {
                     .directExecutor().maxInboundMessageSize(16 << 20).build());
         }
         try {
-            byte[] v = new byte[o.valueBytes()];
-            new SplittableRandom(1).nextBytes(v);
-            ByteString value = ByteString.copyFrom(v);
+            Values values = Values.random(o.valueBytes());
             if (o.preload() && o.workload().isKv()) {
-                preload(channels.stream().map(KVGrpc::newStub).toList(), o, value, log);
+                preload(channels.stream().map(KVGrpc::newStub).toList(), o, values, log);
             }
-            Session session = o.workload().open(List.copyOf(channels), o, value, log);
+            Session session = o.workload().open(List.copyOf(channels), o, values, log);
             try {
                 return measure(session, o);
             } finally {
@@ -59,13 +56,13 @@ public final class LoadGenerator {
         }
     }
 
-    private static void preload(List<KVGrpc.KVStub> stubs, LoadOptions o, ByteString value, PrintStream log) throws InterruptedException {
+    private static void preload(List<KVGrpc.KVStub> stubs, LoadOptions o, Values values, PrintStream log) throws InterruptedException {
         long t0 = System.nanoTime();
         var permits = new Semaphore(PRELOAD_CONCURRENCY);
         var failures = new AtomicLong();
         for (int k = 0; k < o.keys(); k++) {
             permits.acquire();
-            var req = io.etcd.jetcd.api.PutRequest.newBuilder().setKey(Workload.key(k)).setValue(value).build();
+            var req = io.etcd.jetcd.api.PutRequest.newBuilder().setKey(Workload.key(k)).setValue(values.of(k)).build();
             stubs.get(k % stubs.size()).put(req, new io.grpc.stub.StreamObserver<>() {
                 @Override public void onNext(io.etcd.jetcd.api.PutResponse r) {}
                 @Override public void onError(Throwable t) { failures.incrementAndGet(); permits.release(); }

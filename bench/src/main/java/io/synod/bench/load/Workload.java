@@ -70,14 +70,14 @@ public enum Workload {
     }
 
     /** Prepares this workload on the given connections (grants leases, opens watchers...). */
-    Session open(java.util.List<io.grpc.Channel> channels, LoadOptions o, ByteString value, java.io.PrintStream log) throws InterruptedException {
+    Session open(java.util.List<io.grpc.Channel> channels, LoadOptions o, Values values, java.io.PrintStream log) throws InterruptedException {
         return switch (this) {
             case WATCH_FANOUT -> WatchFanout.open(channels, o, log);
             case LEASE_KEEPALIVE -> LeaseKeepAlive.open(channels, o, log);
             case LOCK_CONTENTION -> LockContention.open(channels, o, log);
             default -> {
                 var stubs = channels.stream().map(KVGrpc::newStub).toList();
-                yield (client, rnd, done) -> issue(stubs.get(client % stubs.size()), rnd, o, value, done);
+                yield (client, rnd, done) -> issue(stubs.get(client % stubs.size()), rnd, o, values, done);
             }
         };
     }
@@ -87,8 +87,9 @@ public enum Workload {
     }
 
     /** Issues one operation; {@code done} is called exactly once with success or failure. */
-    void issue(KVGrpc.KVStub kv, SplittableRandom rnd, LoadOptions o, ByteString value, Callback done) {
+    void issue(KVGrpc.KVStub kv, SplittableRandom rnd, LoadOptions o, Values values, Callback done) {
         int k = rnd.nextInt(o.keys());
+        ByteString value = values.of(k);
         switch (this) {
             case PUT -> kv.put(io.etcd.jetcd.api.PutRequest.newBuilder().setKey(key(k)).setValue(value).build(), observer(done));
             case GET_LINEARIZABLE -> kv.range(io.etcd.jetcd.api.RangeRequest.newBuilder().setKey(key(k)).build(), observer(done));
@@ -117,8 +118,8 @@ public enum Workload {
                 public void onCompleted() {}
             });
             case MIXED -> {
-                if (rnd.nextInt(10) == 0) PUT.issue(kv, rnd, o, value, done);
-                else GET_LINEARIZABLE.issue(kv, rnd, o, value, done);
+                if (rnd.nextInt(10) == 0) PUT.issue(kv, rnd, o, values, done);
+                else GET_LINEARIZABLE.issue(kv, rnd, o, values, done);
             }
             case WATCH_FANOUT, LEASE_KEEPALIVE, LOCK_CONTENTION -> throw new IllegalStateException(cliName + " runs through its Session");
         }
