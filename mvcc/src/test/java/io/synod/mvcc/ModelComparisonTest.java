@@ -86,8 +86,10 @@ class ModelComparisonTest {
                     List<Result> actual = f.store.apply(indexes, batch);
                     assertThat(actual).as(ctx + " batch " + batch).isEqualTo(expected);
                     assertThat(f.store.appliedIndex()).as(ctx).isEqualTo(indexes[n - 1]);
-                    for (Result r : actual) {
+                    for (int k = 0; k < n; k++) {
+                        Result r = actual.get(k);
                         if (r instanceof Result.Applied a) heard.removeAll(a.events());
+                        if (batch.get(k) instanceof TxnRequest && r instanceof Result.Applied a && !a.events().isEmpty()) writingTxns++;
                         if (r instanceof Result.Rejected) rejections++;
                     }
                     assertThat(heard).as(ctx + " listener").isEmpty();
