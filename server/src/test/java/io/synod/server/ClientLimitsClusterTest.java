@@ -185,12 +185,22 @@ class ClientLimitsClusterTest {
             assertThatThrownBy(() -> held.get(1, TimeUnit.SECONDS)).isInstanceOf(TimeoutException.class);
             assertThat(kv(b).range(RangeRequest.newBuilder().setKey(b("held")).build()).getKvsCount()).isZero();
 
-            // Ending one stream lets the waiting call through. (grpc-java's client opens a buffered stream
-            // when a slot frees but sends it with its next flush, so the test makes one more call.)
+            // Ending one stream lets the waiting call through. grpc-java's client starts the waiting stream when a
+            // slot frees but sends its headers only with the connection's next flush, so the test writes on the
+            // stream that is still open (a progress request) until the held call is answered. (A further call on
+            // the connection would not do: it waits for a slot itself, and it never flushes if it queued first.)
             ((io.grpc.stub.ClientCallStreamObserver<WatchRequest>) w1.requests).cancel("test: done watching", null);
             assertThat(w1.ended.get(30, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.CANCELLED);
-            kv(a).put(PutRequest.newBuilder().setKey(b("after")).setValue(b("1")).build());
-            held.get(30, TimeUnit.SECONDS);
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!held.isDone() && System.nanoTime() < until) {
+                w2.requests.onNext(WatchRequest.newBuilder().setProgressRequest(io.etcd.jetcd.api.WatchProgressRequest.getDefaultInstance()).build());
+                try {
+                    held.get(200, TimeUnit.MILLISECONDS);
+                } catch (TimeoutException e) {
+                    // not sent yet: flush again
+                }
+            }
+            held.get(1, TimeUnit.SECONDS);
             assertThat(kv(b).range(RangeRequest.newBuilder().setKey(b("held")).build()).getKvsCount()).isEqualTo(1);
         }
     }
