@@ -38,30 +38,15 @@ final class RecordCodec {
     }
 
     static Row decode(byte[] revKey, byte[] row) {
-        Assert.that(revKey.length == REV_KEY_BYTES, "revision key must be %d bytes, got %d", REV_KEY_BYTES, revKey.length);
-        ByteBuffer rk = ByteBuffer.wrap(revKey);
-        long main = rk.getLong();
-        long sub = rk.getLong();
-        ByteBuffer b = ByteBuffer.wrap(row);
-        boolean tombstone = (b.get() & TOMBSTONE) != 0;
-        int klen = b.getInt();
-        Assert.that(klen >= 0 && klen <= b.remaining(), "corrupt row at %d.%d: key length %d", main, sub, klen);
-        Bytes key = Bytes.copyOf(row, b.position(), klen);
-        b.position(b.position() + klen);
-        long create = b.getLong();
-        long version = b.getLong();
-        long lease = b.getLong();
-        int vlen = b.getInt();
-        Assert.that(vlen == b.remaining(), "corrupt row at %d.%d: value length %d, %d bytes left", main, sub, vlen, b.remaining());
-        Bytes value = Bytes.copyOf(row, b.position(), vlen);
-        Assert.that(sub <= Integer.MAX_VALUE, "sub revision out of range: %d", sub);
-        return new Row(key, new KeyIndex.Entry(main, (int) sub, create, version, lease, tombstone), value);
+        Indexed ix = decodeIndexed(revKey, row);
+        int valueStart = 1 + 4 + ix.key().size() + 24 + 4; // flags, key length + key, create, version, lease, value length
+        return new Row(ix.key(), ix.entry(), Bytes.copyOf(row, valueStart, row.length - valueStart));
     }
 
     /** A row's key and index entry, without its value. */
     record Indexed(Bytes key, KeyIndex.Entry entry) {}
 
-    /** {@link #decode} without copying the value: what rebuilding the key index needs. */
+    /** {@link #decode} without copying the value: what rebuilding the key index needs. Checks the whole row's layout. */
     static Indexed decodeIndexed(byte[] revKey, byte[] row) {
         Assert.that(revKey.length == REV_KEY_BYTES, "revision key must be %d bytes, got %d", REV_KEY_BYTES, revKey.length);
         ByteBuffer rk = ByteBuffer.wrap(revKey);
