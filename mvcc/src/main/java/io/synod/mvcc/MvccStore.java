@@ -518,8 +518,6 @@ public final class MvccStore implements AutoCloseable {
                 failure = Optional.of(e);
                 throw e;
             }
-            long steps = (long) options.compactionStepsPerApply() * commands.size();
-            for (long i = 0; i < steps && scheduled.isPresent(); i++) compactStep();
         } finally {
             lock.writeLock().unlock();
         }
@@ -531,7 +529,24 @@ public final class MvccStore implements AutoCloseable {
                 for (LeaseListener l : leaseListeners) l.onLease(c.change(), c.id(), c.lease());
             }
         }
+        // Compaction's share of the work, after the listeners: they may still read versions this batch replaced
+        // (a late watcher's previous values), and one step per lock hold lets readers in between.
+        long steps = (long) options.compactionStepsPerApply() * commands.size();
+        for (long i = 0; i < steps; i++) {
+            lock.writeLock().lock();
+            try {
+                if (closed || failure.isPresent() || scheduled.isEmpty()) break;
+                compactStep();
+            } finally {
+                lock.writeLock().unlock();
+            }
+        }
         return results;
+    }
+
+    /** True while a write holds the store (an apply batch, a compaction step, a flush): a read now would wait for it. */
+    public boolean writing() {
+        return lock.isWriteLocked();
     }
 
     /** What one command of an applied batch tells the listeners. */

@@ -452,17 +452,18 @@ public final class ReplicaDriver implements Runnable {
     private void issueGatheredReads() {
         if (readsGathered.isEmpty()) return;
         var futures = List.copyOf(readsGathered);
-        readsGathered.clear();
         long seq = ++readSeq;
         switch (node.readIndex(ByteBuffer.allocate(Long.BYTES).putLong(seq).array())) {
             case ProposeResult.Accepted a -> {
-                readsIssued.put(seq, new IssuedRead(leader, futures));
+                // Tagged with the core's leader now: messages of this pass may have changed it since the last Ready.
+                readsIssued.put(seq, new IssuedRead(node.status().leader(), futures));
                 readsIssuedCount += futures.size();
             }
             case ProposeResult.Rejected rej -> {
                 for (CompletableFuture<Long> f : futures) f.completeExceptionally(rejection(rej));
             }
         }
+        readsGathered.clear(); // only now: if the core threw, failAll still finds them
     }
 
     private IssuedRead takeIssued(byte[] context) {

@@ -155,10 +155,11 @@ final class KvService extends KVGrpc.KVImplBase {
         check(Requests.checkRange(r));
         // A single key's read is short: it runs on the transport thread that read the request (at once when
         // serializable, once the read index is applied when linearizable), which then writes the reply without
-        // another thread's wake-up. Ranges over many keys, whose reads can be long, go to the read pool.
+        // another thread's wake-up. Ranges over many keys, whose reads can be long, go to the read pool, and so
+        // does a point read while a write holds the store (the transport thread serves other calls meanwhile).
         boolean point = request.getRangeEnd().isEmpty();
         if (r.serializable()) {
-            if (point) {
+            if (point && !store.writing()) {
                 try {
                     return java.util.concurrent.CompletableFuture.completedFuture(EtcdProto.range(store.read(s -> s.range(r, rangeBytesMax)), this::header));
                 } catch (RuntimeException e) {
@@ -168,9 +169,11 @@ final class KvService extends KVGrpc.KVImplBase {
             return java.util.concurrent.CompletableFuture.supplyAsync(() -> EtcdProto.range(store.read(s -> s.range(r, rangeBytesMax)), this::header),
                     proposer.readExecutor());
         }
+        java.util.concurrent.Executor pool = proposer.readExecutor();
+        java.util.concurrent.Executor transport = point ? Proposer.transportThreadOr(pool) : pool;
         return proposer.readIndexAsync(proposer.deadlineNanos())
                 .thenApplyAsync(v -> EtcdProto.range(store.read(s -> s.range(r, rangeBytesMax)), this::header),
-                        point ? Proposer.transportThreadOr(proposer.readExecutor()) : proposer.readExecutor());
+                        task -> (store.writing() ? pool : transport).execute(task));
     }
 
     // ---- the same calls for other services built on KV (lock, election), blocking, errors thrown ----

@@ -85,6 +85,14 @@ public final class StoreHolder implements AutoCloseable {
         }
     }
 
+    /**
+     * True while a write holds the store (an apply batch, a compaction step, a flush, a snapshot install), so
+     * a read started now would wait for it: the transport threads then hand their reads to a pool.
+     */
+    public boolean writing() {
+        return lock.isWriteLocked() || store.writing();
+    }
+
     /** A snapshot of the current store (taken under the read lock, so no install runs meanwhile). */
     public MvccSnapshot snapshot(int chunkBytes) throws IOException {
         lock.readLock().lock();

@@ -98,6 +98,8 @@ public final class WatchHub implements ChangeListener, AutoCloseable {
     /** Invariant: the sum of every open stream's queued event bytes, bounded by {@link WatchOptions#queuedBytesMax()} beyond the reserves. */
     long queuedBytes;
     private long demotions;
+    /** Events sent without their previous value because reading it from history failed. */
+    private long prevKvReadFailures;
     /** Watchers that asked for previous values; written under the lock, read by writes without it. */
     private volatile int prevKvWatchers;
     private long compactedCancels;
@@ -265,10 +267,34 @@ public final class WatchHub implements ChangeListener, AutoCloseable {
 
     private void add(Map<Watcher, List<Event>> perWatcher, Watcher w, Event e, Event[] whole) {
         if (e.prevKvUnread() && w.spec.prevKv()) {
-            if (whole[0] == null) whole[0] = history.withPrevKv(e);
+            if (whole[0] == null) whole[0] = readPrevKv(e);
             e = whole[0];
         }
         w.view(e).ifPresent(v -> perWatcher.computeIfAbsent(w, k -> new ArrayList<>()).add(v));
+    }
+
+    /**
+     * {@code e} with its previous value read from history; without it if that read fails (as etcd sends
+     * an event whose previous value it could not read), so that the live feed, which runs on the apply
+     * thread under this hub's lock, never stops half-way through a revision.
+     */
+    private Event readPrevKv(Event e) {
+        try {
+            return history.withPrevKv(e);
+        } catch (RuntimeException ex) {
+            prevKvReadFailures++;
+            return new Event(e.type(), e.kv(), java.util.Optional.empty(), e.revision());
+        }
+    }
+
+    /** Events sent without their previous value because reading it from history failed (for tests and metrics). */
+    long prevKvReadFailures() {
+        lock.lock();
+        try {
+            return prevKvReadFailures;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**

@@ -112,4 +112,49 @@ class PrevKvTest {
             hub.close();
         }
     }
+
+    @Test
+    void aPreviousValueThatCannotBeReadLeavesTheEventWithoutItInsteadOfStoppingTheFeed() throws Exception {
+        try (MvccStore store = MvccStore.open(dir, MvccOptions.defaults())) {
+            var l = new Declining();
+            store.addListener(l);
+            store.apply(1, PutRequest.of(b("k"), b("old")));
+            EventHistory failing = new EventHistory() {
+                @Override
+                public long currentRevision() {
+                    return store.currentRevision();
+                }
+
+                @Override
+                public long compactRevision() {
+                    return store.compactRevision();
+                }
+
+                @Override
+                public io.synod.mvcc.Changes changesSince(long fromRevision) {
+                    return store.changesSince(fromRevision);
+                }
+
+                @Override
+                public Event withPrevKv(Event e) {
+                    throw new IllegalStateException("test: the store failed");
+                }
+            };
+            var hub = new WatchHub(failing, WatchOptions.defaults());
+            var s = hub.openStream(() -> {});
+            long id = s.watch(WatchSpec.key(b("k")).withPrevKv(true));
+            store.apply(2, PutRequest.of(b("k"), b("new")));
+            hub.onChanges(store.currentRevision(), l.heard.get(1)); // must not throw into the apply thread
+
+            var got = new ArrayList<Event>();
+            for (Optional<WatchUpdate> u = s.poll(); u.isPresent(); u = s.poll()) {
+                if (u.get() instanceof WatchUpdate.Events e && e.watchId() == id) got.addAll(e.events());
+            }
+            assertThat(got).hasSize(1);
+            assertThat(got.get(0).kv().value()).isEqualTo(b("new"));
+            assertThat(got.get(0).prevKv()).isEmpty();
+            assertThat(hub.prevKvReadFailures()).isEqualTo(1);
+            hub.close();
+        }
+    }
 }
