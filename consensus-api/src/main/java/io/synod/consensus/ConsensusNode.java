@@ -52,4 +52,9 @@ public interface ConsensusNode {
     void advance(Ready ready);
 
     Status status();
+
+    /** The leader this node currently knows ({@link SoftState#NO_LEADER} if none): {@code status().leader()} without building a status. */
+    default long leader() {
+        return status().leader();
+    }
 }

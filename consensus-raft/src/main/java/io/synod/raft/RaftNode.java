@@ -904,6 +904,11 @@ public final class RaftNode implements ConsensusNode {
     }
 
     @Override
+    public long leader() {
+        return lead;
+    }
+
+    @Override
     public Status status() {
         if (role != Role.LEADER) return new Status(id, term, vote, role, lead, log.committed, log.applied, log.lastIndex(), conf);
         var match = new TreeMap<Long, Long>();

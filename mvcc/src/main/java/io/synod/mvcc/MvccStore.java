@@ -486,6 +486,7 @@ public final class MvccStore implements AutoCloseable {
         Assert.that(indexes.length == commands.size(), "apply: %d indexes for %d commands", indexes.length, commands.size());
         List<Result> results = new ArrayList<>(commands.size());
         List<Applied> applied = new ArrayList<>(commands.size());
+        boolean compacting; // whether a compaction is under way after this batch: only then is the lock taken again below
         lock.writeLock().lock();
         try {
             checkUsable();
@@ -511,6 +512,7 @@ public final class MvccStore implements AutoCloseable {
                 if (currentRevision != revisionBefore) batch.put(metaCf, META_REVISION, RecordCodec.longBytes(currentRevision));
                 write(batch);
                 appliedIndex = last;
+                compacting = scheduled.isPresent();
             } catch (RocksDBException e) {
                 throw fail(e);
             } catch (RuntimeException e) {
@@ -531,7 +533,7 @@ public final class MvccStore implements AutoCloseable {
         }
         // Compaction's share of the work, after the listeners: they may still read versions this batch replaced
         // (a late watcher's previous values), and one step per lock hold lets readers in between.
-        long steps = (long) options.compactionStepsPerApply() * commands.size();
+        long steps = compacting ? (long) options.compactionStepsPerApply() * commands.size() : 0;
         for (long i = 0; i < steps; i++) {
             lock.writeLock().lock();
             try {

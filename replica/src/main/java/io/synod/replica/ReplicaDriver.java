@@ -456,7 +456,7 @@ public final class ReplicaDriver implements Runnable {
         switch (node.readIndex(ByteBuffer.allocate(Long.BYTES).putLong(seq).array())) {
             case ProposeResult.Accepted a -> {
                 // Tagged with the core's leader now: messages of this pass may have changed it since the last Ready.
-                readsIssued.put(seq, new IssuedRead(node.status().leader(), futures));
+                readsIssued.put(seq, new IssuedRead(node.leader(), futures));
                 readsIssuedCount += futures.size();
             }
             case ProposeResult.Rejected rej -> {
