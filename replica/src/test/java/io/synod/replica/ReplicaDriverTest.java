@@ -70,10 +70,13 @@ class ReplicaDriverTest {
 
         /** Indices of the snapshots installed; the "state" installed is only the applied index. */
         final List<Long> restored = new CopyOnWriteArrayList<>();
+        /** The threads that installed them. */
+        final List<String> restoredOn = new CopyOnWriteArrayList<>();
 
         @Override
         public long restore(Snapshot snapshot) {
             restored.add(snapshot.meta().index());
+            restoredOn.add(Thread.currentThread().getName());
             appliedIndex = Math.max(appliedIndex, snapshot.meta().index());
             return appliedIndex;
         }
@@ -98,8 +101,12 @@ class ReplicaDriverTest {
             return log.snapshot().meta().index();
         }
 
+        /** The threads that compacted the log. */
+        final List<String> compactedOn = new CopyOnWriteArrayList<>();
+
         @Override
         public void compact(long index, ConfState confState) {
+            compactedOn.add(Thread.currentThread().getName());
             log.createSnapshot(index, confState, new byte[0]);
         }
     }
@@ -109,6 +116,62 @@ class ReplicaDriverTest {
     final Map<String, Integer> sent = new ConcurrentHashMap<>();
     final List<Thread> threads = new ArrayList<>();
     volatile boolean running = true;
+    /** While false the tickers skip their ticks: nothing but the tests' own events wakes a loop. */
+    volatile boolean ticking = true;
+    /** Per receiving member, the one "transport thread" that delivers its messages (when {@link #handoff} is not WAKE). */
+    final Map<Long, java.util.concurrent.ExecutorService> transportThreads = new ConcurrentHashMap<>();
+
+    /**
+     * How these tests hand proposals, reads and messages to the drivers: WAKE, the loop thread does
+     * every pass. {@link ReplicaDriverProducerPassTest} runs the same tests with RUN_HERE.
+     */
+    ReplicaDriver.Handoff handoff() {
+        return ReplicaDriver.Handoff.WAKE;
+    }
+
+    ReplicaLimits limits() {
+        return ReplicaLimits.DEFAULTS;
+    }
+
+    java.util.concurrent.CompletableFuture<Object> propose(ReplicaDriver d, String command) {
+        return d.propose(cmd(command), handoff());
+    }
+
+    java.util.concurrent.CompletableFuture<Long> read(ReplicaDriver d) {
+        return d.readIndex(handoff());
+    }
+
+    /**
+     * The in-memory network. With WAKE the sender's thread queues each message at its receiver; else
+     * each receiver has one transport thread that queues a send's messages (DEFER) and then runs
+     * the pass (runPending), as a member's peer stream does with a frame.
+     */
+    void send(List<Message> messages) {
+        for (Message m : messages) sent.merge(m.getClass().getSimpleName(), 1, Integer::sum);
+        if (handoff() == ReplicaDriver.Handoff.WAKE) {
+            for (Message m : messages) {
+                ReplicaDriver to = drivers.get(m.to());
+                if (to != null) to.deliver(m);
+            }
+            return;
+        }
+        var byPeer = new java.util.TreeMap<Long, List<Message>>();
+        for (Message m : messages) byPeer.computeIfAbsent(m.to(), k -> new ArrayList<>()).add(m);
+        byPeer.forEach((id, frame) -> {
+            ReplicaDriver to = drivers.get(id);
+            if (to == null || !running) return;
+            var thread = transportThreads.computeIfAbsent(id,
+                    k -> java.util.concurrent.Executors.newSingleThreadExecutor(r -> new Thread(r, "transport-" + k)));
+            try {
+                thread.execute(() -> {
+                    for (Message m : frame) to.deliver(m, ReplicaDriver.Handoff.DEFER);
+                    to.runPending();
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // shutting down: a lost message, which Raft tolerates
+            }
+        });
+    }
 
     ReplicaDriver startMember(long id, MemoryLogStorage log, StateMachine sm) {
         return startMember(id, log, sm, new MemStorage(log));
@@ -120,19 +183,12 @@ class ReplicaDriverTest {
 
     ReplicaDriver startMember(long id, MemoryLogStorage log, StateMachine sm, ReplicaStorage storage, int electionTicks) {
         var node = new RaftNode(RaftConfig.builder(id).electionTicks(electionTicks).heartbeatTicks(1).build(), log, new SplittableRandom(id));
-        ReplicaTransport net = messages -> {
-            for (Message m : messages) {
-                sent.merge(m.getClass().getSimpleName(), 1, Integer::sum);
-                ReplicaDriver to = drivers.get(m.to());
-                if (to != null) to.deliver(m);
-            }
-        };
-        var d = new ReplicaDriver(node, storage, net, sm, ReplicaLimits.DEFAULTS);
+        var d = new ReplicaDriver(node, storage, this::send, sm, limits());
         drivers.put(id, d);
         var loop = new Thread(d, "driver-" + id);
         var ticker = new Thread(() -> {
             while (running && !Thread.currentThread().isInterrupted()) {
-                d.tick();
+                if (ticking) d.tick();
                 try {
                     Thread.sleep(10);
                 } catch (InterruptedException e) {
@@ -155,6 +211,8 @@ class ReplicaDriverTest {
             t.interrupt();
             t.join(2000);
         }
+        for (var t : transportThreads.values()) t.shutdownNow();
+        transportThreads.clear();
     }
 
     static long awaitLeader(Iterable<ReplicaDriver> ds) throws InterruptedException {
@@ -190,13 +248,13 @@ class ReplicaDriverTest {
         var machines = startThree();
         long leader = awaitLeader(drivers.values());
         ReplicaDriver l = drivers.get(leader);
-        long index = (Long) l.propose(cmd("a")).get(5, TimeUnit.SECONDS);
+        long index = (Long) propose(l, "a").get(5, TimeUnit.SECONDS);
         assertThat(machines.get(leader).commands).containsExactly("a");
         assertThat(l.appliedIndex()).isGreaterThanOrEqualTo(index);
 
         long followerId = leader % 3 + 1;
         ReplicaDriver f = drivers.get(followerId);
-        assertThatThrownBy(() -> f.propose(cmd("b")).get(5, TimeUnit.SECONDS))
+        assertThatThrownBy(() -> propose(f, "b").get(5, TimeUnit.SECONDS))
                 .isInstanceOf(ExecutionException.class)
                 .cause().isInstanceOfSatisfying(ReplicaException.class, e -> {
                     assertThat(e.kind()).isEqualTo(ReplicaException.Kind.NOT_LEADER);
@@ -204,7 +262,7 @@ class ReplicaDriverTest {
                 });
 
         // A read on a follower completes only once that follower has applied the write.
-        long readIndex = f.readIndex().get(5, TimeUnit.SECONDS);
+        long readIndex = read(f).get(5, TimeUnit.SECONDS);
         assertThat(readIndex).isGreaterThanOrEqualTo(index);
         assertThat(f.appliedIndex()).isGreaterThanOrEqualTo(readIndex);
         assertThat(machines.get(followerId).commands).containsExactly("a");
@@ -239,7 +297,7 @@ class ReplicaDriverTest {
         long leader = awaitLeader(drivers.values());
         ReplicaDriver l = drivers.get(leader);
         var futures = new ArrayList<java.util.concurrent.CompletableFuture<Object>>();
-        for (int i = 0; i < 300; i++) futures.add(l.propose(cmd("p" + i)));
+        for (int i = 0; i < 300; i++) futures.add(propose(l, "p" + i));
         var indexes = new ArrayList<Long>();
         for (var f : futures) indexes.add((Long) f.get(10, TimeUnit.SECONDS));
         // Each proposal completed with the result of its own entry (the machine answers with the index it applied).
@@ -255,11 +313,14 @@ class ReplicaDriverTest {
     void readsTakenFromTheInboxTogetherShareOneReadIndexRequest() throws Exception {
         startThree();
         long leader = awaitLeader(drivers.values());
-        long written = (Long) drivers.get(leader).propose(cmd("w")).get(5, TimeUnit.SECONDS);
+        long written = (Long) propose(drivers.get(leader), "w").get(5, TimeUnit.SECONDS);
         ReplicaDriver f = drivers.get(leader % 3 + 1);
         sent.clear();
         var reads = new ArrayList<java.util.concurrent.CompletableFuture<Long>>();
-        for (int i = 0; i < 400; i++) reads.add(f.readIndex());
+        // Queued together (DEFER, then one pass, in the producer-pass variant: one at a time each read would run its own pass).
+        boolean queueOnly = handoff() != ReplicaDriver.Handoff.WAKE;
+        for (int i = 0; i < 400; i++) reads.add(queueOnly ? f.readIndex(ReplicaDriver.Handoff.DEFER) : f.readIndex());
+        if (queueOnly) f.runPending();
         for (var r : reads) {
             long index = r.get(5, TimeUnit.SECONDS);
             assertThat(index).as("a read point at or after the acknowledged write").isGreaterThanOrEqualTo(written);
@@ -275,7 +336,7 @@ class ReplicaDriverTest {
         var first = new ListMachine(0);
         ReplicaDriver d = startMember(1, log, first);
         awaitLeader(List.of(d));
-        for (int i = 0; i < 5; i++) d.propose(cmd("c" + i)).get(5, TimeUnit.SECONDS);
+        for (int i = 0; i < 5; i++) propose(d, "c" + i).get(5, TimeUnit.SECONDS);
         List<Long> appliedBefore = List.copyOf(first.applied);
         assertThat(appliedBefore).hasSize(5);
         stopAll();
@@ -288,7 +349,7 @@ class ReplicaDriverTest {
         ReplicaDriver again = startMember(1, log, second);
         // Leading again needs the bootstrap membership, which only the replayed log provides.
         awaitLeader(List.of(again));
-        again.propose(cmd("after")).get(5, TimeUnit.SECONDS);
+        propose(again, "after").get(5, TimeUnit.SECONDS);
         assertThat(second.applied).startsWith(appliedBefore.get(3), appliedBefore.get(4));
         assertThat(second.commands).containsExactly("c3", "c4", "after");
     }
@@ -312,26 +373,28 @@ class ReplicaDriverTest {
             loopThread.set(Thread.currentThread().getName());
             var a = (io.synod.consensus.ProposeResult.Accepted) result;
             // Registered from the answer, before the leader's loop handles the Ready with the entry.
-            answered.complete(f.awaitEntry(a.term(), a.index()));
-        })).isTrue();
+            answered.complete(f.awaitEntry(a.term(), a.index(), handoff()));
+        }, handoff())).isTrue();
         Object result = answered.get(5, TimeUnit.SECONDS).get(5, TimeUnit.SECONDS);
-        assertThat(loopThread.get()).isEqualTo("driver-" + leader);
+        // The answer comes from a pass over the leader's core: its loop's, or (RUN_HERE) this thread's if the loop was idle.
+        if (handoff() == ReplicaDriver.Handoff.WAKE) assertThat(loopThread.get()).isEqualTo("driver-" + leader);
+        else assertThat(loopThread.get()).isIn("driver-" + leader, Thread.currentThread().getName());
         assertThat(machines.get(followerId).commands).containsExactly("fwd");
         assertThat(result).isEqualTo(machines.get(followerId).applied.get(0)); // the follower's own apply's result
 
         long applied = f.appliedIndex();
-        assertThatThrownBy(() -> f.awaitEntry(l.term(), applied).get(5, TimeUnit.SECONDS))
+        assertThatThrownBy(() -> f.awaitEntry(l.term(), applied, handoff()).get(5, TimeUnit.SECONDS))
                 .cause().isInstanceOfSatisfying(ReplicaException.class, e -> assertThat(e.kind()).isEqualTo(ReplicaException.Kind.STOPPED));
 
         // A wait for the next index under an older term can never be satisfied: the leader's entry there has its own term.
-        var stale = f.awaitEntry(l.term() - 1, applied + 1);
-        l.propose(cmd("next")).get(5, TimeUnit.SECONDS);
+        var stale = f.awaitEntry(l.term() - 1, applied + 1, handoff());
+        propose(l, "next").get(5, TimeUnit.SECONDS);
         assertThatThrownBy(() -> stale.get(5, TimeUnit.SECONDS))
                 .cause().isInstanceOfSatisfying(ReplicaException.class, e -> assertThat(e.kind()).isEqualTo(ReplicaException.Kind.LEADER_CHANGED));
 
         // A follower refuses to propose a forwarded command itself and names the leader.
         var refusal = new java.util.concurrent.CompletableFuture<io.synod.consensus.ProposeResult>();
-        assertThat(f.proposeFor(cmd("x"), refusal::complete)).isTrue();
+        assertThat(f.proposeFor(cmd("x"), refusal::complete, handoff())).isTrue();
         assertThat(refusal.get(5, TimeUnit.SECONDS)).isInstanceOfSatisfying(io.synod.consensus.ProposeResult.Rejected.class,
                 r -> assertThat(r.leaderHint()).isEqualTo(leader));
     }
@@ -377,6 +440,7 @@ class ReplicaDriverTest {
         long leader = awaitLeader(drivers.values());
         ReplicaDriver l = drivers.get(leader);
         gated.set(leader);
+        // WAKE in every variant: the leader's loop thread is the one left hanging in the disk write.
         var b = l.propose(cmd("B"));
         assertThat(persistingB.await(5, TimeUnit.SECONDS)).isTrue();
         // B's appends left before the leader's disk write; the followers' acks queue up behind it, and so does C.

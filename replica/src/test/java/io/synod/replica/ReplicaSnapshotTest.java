@@ -36,17 +36,46 @@ class ReplicaSnapshotTest {
     final List<Thread> threads = new ArrayList<>();
     volatile boolean running = true;
 
+    final Map<Long, ReplicaDriverTest.MemStorage> storages = new ConcurrentHashMap<>();
+    /** Per receiving member, the one thread that delivers its messages when {@link #producerPasses} is on. */
+    final Map<Long, java.util.concurrent.ExecutorService> transportThreads = new ConcurrentHashMap<>();
+
+    /** Whether messages arrive as at a real member (DEFER on a transport thread, then runPending) rather than WAKE. */
+    boolean producerPasses() {
+        return false;
+    }
+
     void startMember(long id, MemoryLogStorage log, StateMachine sm) {
         var node = new RaftNode(RaftConfig.builder(id).electionTicks(10).heartbeatTicks(1).build(), log, new SplittableRandom(id));
         ReplicaTransport net = messages -> {
             for (Message m : messages) {
                 ReplicaDriver to = drivers.get(m.to());
-                boolean delivered = to != null && !cutOff.contains(m.to()) && !cutOff.contains(m.from()) && to.deliver(m);
-                // What a real transport does once the out-of-band transfer ended.
-                if (m instanceof RaftMessage.SnapshotRequest) drivers.get(m.from()).reportSnapshot(m.to(), delivered);
+                if (to == null || cutOff.contains(m.to()) || cutOff.contains(m.from())) {
+                    if (m instanceof RaftMessage.SnapshotRequest) drivers.get(m.from()).reportSnapshot(m.to(), false);
+                    continue;
+                }
+                if (!producerPasses()) {
+                    boolean delivered = to.deliver(m);
+                    // What a real transport does once the out-of-band transfer ended.
+                    if (m instanceof RaftMessage.SnapshotRequest) drivers.get(m.from()).reportSnapshot(m.to(), delivered);
+                    continue;
+                }
+                var thread = transportThreads.computeIfAbsent(m.to(),
+                        k -> java.util.concurrent.Executors.newSingleThreadExecutor(r -> new Thread(r, "transport-" + k)));
+                try {
+                    thread.execute(() -> {
+                        boolean delivered = to.deliver(m, ReplicaDriver.Handoff.DEFER);
+                        to.runPending();
+                        if (m instanceof RaftMessage.SnapshotRequest) drivers.get(m.from()).reportSnapshot(m.to(), delivered);
+                    });
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    // shutting down
+                }
             }
         };
-        var d = new ReplicaDriver(node, new ReplicaDriverTest.MemStorage(log), net, sm, ReplicaLimits.DEFAULTS, POLICY);
+        var storage = new ReplicaDriverTest.MemStorage(log);
+        storages.put(id, storage);
+        var d = new ReplicaDriver(node, storage, net, sm, ReplicaLimits.DEFAULTS, POLICY);
         drivers.put(id, d);
         logs.put(id, log);
         var loop = new Thread(d, "driver-" + id);
@@ -74,6 +103,7 @@ class ReplicaSnapshotTest {
             t.interrupt();
             t.join(2000);
         }
+        for (var t : transportThreads.values()) t.shutdownNow();
     }
 
     static void await(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
@@ -115,5 +145,9 @@ class ReplicaSnapshotTest {
         assertThat(machines.get(lagging).applied).contains(after);
         // Its own log was rebuilt from the snapshot: nothing before it is held.
         assertThat(logs.get(lagging).firstIndex()).isGreaterThan(1);
+        // Installing a snapshot and compacting the log are the loop threads' work, whoever ran the pass that met them.
+        assertThat(machines.get(lagging).restoredOn).containsOnly("driver-" + lagging);
+        assertThat(storages.get(leader).compactedOn).isNotEmpty();
+        for (var e : storages.entrySet()) assertThat(e.getValue().compactedOn).allMatch(("driver-" + e.getKey())::equals);
     }
 }

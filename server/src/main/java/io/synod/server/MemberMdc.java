@@ -36,6 +36,22 @@ public final class MemberMdc {
         };
     }
 
+    /**
+     * Runs {@code task} now with the member's name in this thread's MDC, then puts back what the
+     * MDC held (the thread may be in the middle of another member's, or the same member's, call).
+     */
+    public static void runAs(String member, Runnable task) {
+        String member0 = MDC.get(MEMBER);
+        String term0 = MDC.get(TERM);
+        MDC.put(MEMBER, member);
+        try {
+            task.run();
+        } finally {
+            restore(MEMBER, member0);
+            restore(TERM, term0);
+        }
+    }
+
     /** Daemon threads named {@code prefix-N} that carry the member's name in their MDC. */
     public static ThreadFactory threadFactory(String member, String prefix) {
         var seq = new java.util.concurrent.atomic.AtomicInteger();

@@ -462,7 +462,10 @@ final class Proposer {
         retryExecutor.execute(again);
     }
 
-    /** Completes once this member has applied a read index obtained after the call; retries through elections until the deadline. */
+    /**
+     * Completes once this member has applied a read index obtained after the call; retries through
+     * elections until the deadline. The caller must hold no lock (see {@link #writeAsync}).
+     */
     CompletableFuture<Void> readIndexAsync(long deadline) {
         var result = new CompletableFuture<Void>();
         readAttempt(result, deadline);
@@ -470,7 +473,7 @@ final class Proposer {
     }
 
     private void readAttempt(CompletableFuture<Void> result, long deadline) {
-        within(driver.readIndex(), deadline).whenComplete((index, failure) -> {
+        within(driver.readIndex(ReplicaDriver.Handoff.RUN_HERE), deadline).whenComplete((index, failure) -> {
             if (failure == null) {
                 result.complete(null);
                 return;
@@ -490,6 +493,8 @@ final class Proposer {
      * comes from this member's own apply of the entry. {@code convert} runs on the thread that
      * applied the entry (keep it cheap). A request that itself arrived forwarded by gRPC (from the
      * blocking {@link #write}) is refused with {@link #NOT_LEADER_MARK} if this member does not lead.
+     * The caller must hold no lock: when the Raft loop is idle, this thread runs the proposal
+     * through it ({@link ReplicaDriver.Handoff#RUN_HERE}), applying entries on the way.
      */
     <R> CompletableFuture<R> writeAsync(Command command, Function<Response, R> convert) {
         byte[] data = codec.encode(command);
@@ -505,7 +510,7 @@ final class Proposer {
             long leader = driver.leader();
             CompletableFuture<Object> applied;
             if (leader == memberId) {
-                applied = driver.propose(data);
+                applied = driver.propose(data, ReplicaDriver.Handoff.RUN_HERE);
             } else if (forwarded) {
                 result.completeExceptionally(Status.UNAVAILABLE.withDescription(NOT_LEADER_MARK).asRuntimeException());
                 return;

@@ -164,6 +164,9 @@ public final class SynodServer implements AutoCloseable {
             var driver = new ReplicaDriver(node, ops.metrics().timed(new DurableReplicaStorage(raftLog)), transport,
                     ops.metrics().timed(new MvccStateMachine(store, snapshotInbox, codec, members::onConfApplied)), ReplicaLimits.DEFAULTS, config.snapshotPolicy());
             driver.listener(ops.metrics());
+            // A Raft pass run on a request's thread must not carry that request's gRPC context (its deadline,
+            // its cancellation) into calls started from completions, nor another member's log context.
+            driver.aroundProducerPass(pass -> MemberMdc.runAs(config.name(), () -> io.grpc.Context.ROOT.run(pass)));
             driverRef[0] = driver;
             log.info("member {} ({}) starting: log [{}..{}], commit {}, mvcc applied {}, revision {}", config.name(),
                     Long.toHexString(id), raftLog.firstIndex(), raftLog.lastIndex(), raftLog.hardState().commit(), store.current().appliedIndex(),
@@ -226,8 +229,8 @@ public final class SynodServer implements AutoCloseable {
                             proposer.forwarder().receive(f);
                             return true;
                         }
-                        return driver.deliver(m);
-                    }))
+                        return driver.deliver(m, ReplicaDriver.Handoff.DEFER);
+                    }, driver::runPending))
                     .addService(snapshotInbox.definition())
                     .addService(kvService)
                     .addService(leaseService)

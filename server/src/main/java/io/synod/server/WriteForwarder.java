@@ -77,7 +77,11 @@ final class WriteForwarder {
         return result;
     }
 
-    /** Handles a forwarding message from a peer, on the transport thread that decoded it (in stream order). */
+    /**
+     * Handles a forwarding message from a peer, on the transport thread that decoded it (in stream
+     * order). What it queues for the Raft loop is queued with {@link ReplicaDriver.Handoff#DEFER}:
+     * the caller runs the pass once the whole frame is queued.
+     */
     void receive(ForwardMessage m) {
         switch (m) {
             case ForwardMessage.Proposal p -> onProposal(p);
@@ -87,7 +91,7 @@ final class WriteForwarder {
 
     private void onProposal(ForwardMessage.Proposal p) {
         served.increment();
-        boolean queued = driver.proposeFor(p.command(), result -> transport.send(List.of(answer(p, result))));
+        boolean queued = driver.proposeFor(p.command(), result -> transport.send(List.of(answer(p, result))), ReplicaDriver.Handoff.DEFER);
         if (!queued) {
             transport.send(List.of(new ForwardMessage.Answer(memberId, p.from(), p.requestId(), 0, 0, ProposeResult.Reason.OVERLOADED,
                     driver.leader())));
@@ -110,7 +114,7 @@ final class WriteForwarder {
             return;
         }
         // Queued now, on the thread that read the answer, so the wait is registered ahead of the appends that follow it.
-        driver.awaitEntry(a.entryTerm(), a.entryIndex()).whenComplete((r, t) -> {
+        driver.awaitEntry(a.entryTerm(), a.entryIndex(), ReplicaDriver.Handoff.DEFER).whenComplete((r, t) -> {
             if (t == null) result.complete(r);
             else result.completeExceptionally(t);
         });

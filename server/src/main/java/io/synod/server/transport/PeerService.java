@@ -19,10 +19,12 @@ public final class PeerService {
     private static final byte[] EMPTY = new byte[0];
 
     /**
-     * @param deliver takes each message addressed to this member, in frame order, on the transport
-     *                thread that read it: Raft messages and {@link ForwardMessage}s alike
+     * @param deliver    takes each message addressed to this member, in frame order, on the transport
+     *                   thread that read it: Raft messages and {@link ForwardMessage}s alike
+     * @param frameDone  runs after the last message of each frame was delivered, on the same thread
+     *                   (the member handles a frame's messages in one pass: one Ready, one fsync)
      */
-    public static ServerServiceDefinition definition(long localId, Predicate<Message> deliver) {
+    public static ServerServiceDefinition definition(long localId, Predicate<Message> deliver, Runnable frameDone) {
         return ServerServiceDefinition.builder(PeerProtocol.SERVICE)
                 .addMethod(PeerProtocol.STREAM, ServerCalls.asyncClientStreamingCall(response -> new StreamObserver<byte[]>() {
                     private boolean failed;
@@ -34,6 +36,7 @@ public final class PeerService {
                             for (Message m : RaftMessageCodec.decodeBatch(frame)) {
                                 if (m.to() == localId) deliver.test(m);
                             }
+                            frameDone.run();
                         } catch (IllegalArgumentException e) {
                             failed = true;
                             response.onError(Status.INVALID_ARGUMENT.withDescription("bad peer frame: " + e.getMessage()).asRuntimeException());
