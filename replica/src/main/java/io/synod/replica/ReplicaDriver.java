@@ -46,8 +46,8 @@ import java.util.function.Consumer;
  * member the thread that read a peer's message or a client's request carries it through the core,
  * the fsync and the sends, instead of waking the loop thread for it. Waking a parked thread costs
  * 40 to 80 us on this project's 2-core test machine, and a write at one client crossed three such
- * wake-ups. Only a lightly loaded member lets producers run passes (nothing waits at it, and it
- * has been idle at least as long as its last pass took): under load the loop thread gathers many
+ * wake-ups. Only a lightly loaded member lets producers run passes (no proposal, read or unapplied
+ * entry in flight, and idle at least as long as its last pass took): under load the loop thread gathers many
  * producers' events into one Ready and one fsync. A producer's
  * pass is one pass only; whatever is queued after it, and any Ready that installs a snapshot or a
  * due log compaction, is handed to the loop thread.
@@ -129,7 +129,7 @@ public final class ReplicaDriver implements Runnable {
     /** Set (under {@link #turn}) when a producer's pass left work only the loop thread does; cleared by it. */
     private volatile boolean handoff;
     /**
-     * No proposal and no read waits at this member, as of the last pass. Only then may a producer
+     * No proposal, no read and no unapplied entry at this member, as of the last pass. Only then may a producer
      * run a pass: under load the loop thread gathers what many producers queue into one Ready (one
      * fsync), where passes of their own would each write a Ready, and hold a transport thread while
      * doing so.
@@ -444,7 +444,7 @@ public final class ReplicaDriver implements Runnable {
     }
 
     /**
-     * Whether a producer may run a pass: nothing waits at this member, and it has been idle at
+     * Whether a producer may run a pass: nothing is in flight at this member, and it has been idle at
      * least as long as its last pass took. A follower under load gets the leader's appends back to
      * back; passes of their own on the transport thread would write each frame with an fsync of
      * its own, where the loop thread writes everything queued during one fsync with the next.
@@ -550,7 +550,10 @@ public final class ReplicaDriver implements Runnable {
         }
         if (onLoop) maybeCompact();
         else if (compactionDue()) handoff = true;
-        quiet = proposals.isEmpty() && readsIssuedCount == 0 && readsWaiting.isEmpty() && readsGathered.isEmpty();
+        // Entries in the log but not applied are writes in flight, also those no proposal here waits for (a leader's
+        // forwarded writes, a follower's appends).
+        quiet = proposals.isEmpty() && readsIssuedCount == 0 && readsWaiting.isEmpty() && readsGathered.isEmpty()
+                && persistedLastIndex <= logAppliedIndex;
     }
 
     private void handle(Event e) {
