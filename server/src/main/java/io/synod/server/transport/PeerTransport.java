@@ -4,6 +4,13 @@ import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.Channel;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientCalls;
@@ -46,6 +53,13 @@ import org.slf4j.LoggerFactory;
  * opens a channel to a new member, replaces the channel of a member whose peer URL changed, and
  * closes the channel of a removed one; messages to a peer that is not (or no longer) known are
  * dropped and counted, like any other loss.
+ *
+ * <p>The channels to peers run on event-loop threads of their own ({@link TransportLimits#ioThreads}),
+ * not on gRPC's shared ones that also serve this member's listeners. A Raft pass may run on a
+ * listener's thread (see {@code ReplicaDriver.Handoff}), and gRPC flushes a write by queueing a task
+ * on the channel's event loop: a channel served by that same thread would send the pass's appends
+ * only once the pass, fsync included, had ended. With a client at a follower (its write forwarded)
+ * this measured better than shared event loops; with the client at the leader, no worse.
  */
 public final class PeerTransport implements ReplicaTransport, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PeerTransport.class);
@@ -66,6 +80,7 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
             this.id = id;
             this.address = address;
             var builder = NettyChannelBuilder.forAddress(address).maxInboundMessageSize(limits.frameBytesMax());
+            if (ioGroup != null) builder.eventLoopGroup(ioGroup).channelType(ioChannelType);
             // With peer TLS every channel (Raft frames, forwarded client requests, snapshots) is encrypted and
             // verifies the other member's certificate and host name against the peer CA.
             if (tls.isPresent()) builder.sslContext(tls.get());
@@ -234,6 +249,9 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
     private final Optional<SslContext> tls;
     /** Peers by member id; replaced entries are retired. Read by any thread, changed under {@code this}. */
     private final Map<Long, Peer> peers = new ConcurrentSkipListMap<>();
+    /** The peer channels' own event loops, or null when they share gRPC's ({@link TransportLimits#ioThreads} 0). */
+    private final EventLoopGroup ioGroup;
+    private final Class<? extends Channel> ioChannelType;
     private boolean started;
     private final AtomicLong dropped = new AtomicLong();
     private volatile boolean closed;
@@ -264,6 +282,26 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
             Consumer<RaftMessage.SnapshotRequest> snapshots, Optional<SslContext> tls) {
         this.tls = tls;
         this.limits = limits;
+        var ioThreadFactory = new java.util.concurrent.ThreadFactory() {
+            private final java.util.concurrent.atomic.AtomicInteger seq = new java.util.concurrent.atomic.AtomicInteger();
+
+            @Override
+            public Thread newThread(Runnable r) {
+                var t = new Thread(r, "synod-peer-io-" + seq.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            }
+        };
+        if (limits.ioThreads() == 0) {
+            this.ioGroup = null;
+            this.ioChannelType = null;
+        } else if (Epoll.isAvailable()) {
+            this.ioGroup = new EpollEventLoopGroup(limits.ioThreads(), ioThreadFactory);
+            this.ioChannelType = EpollSocketChannel.class;
+        } else {
+            this.ioGroup = new NioEventLoopGroup(limits.ioThreads(), ioThreadFactory);
+            this.ioChannelType = NioSocketChannel.class;
+        }
         this.unreachable = unreachable;
         this.snapshots = snapshots;
         peerAddresses.forEach((id, addr) -> peers.put(id, new Peer(id, addr)));
@@ -397,14 +435,15 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
             p.sender.interrupt();
             p.channel.shutdownNow();
         }
-        for (Peer p : peers.values()) {
-            try {
+        try {
+            for (Peer p : peers.values()) {
                 p.sender.join(1000);
                 p.channel.awaitTermination(1, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            if (ioGroup != null) ioGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         }
     }
 }
