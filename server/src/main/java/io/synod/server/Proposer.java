@@ -172,16 +172,8 @@ final class Proposer {
      * transfer): a cached pool of daemon threads shared by the members of a JVM, as gRPC's own
      * default executor is. Its size is bounded by the calls admitted, not here.
      */
-    static final java.util.concurrent.ExecutorService HANDLERS = java.util.concurrent.Executors.newCachedThreadPool(new java.util.concurrent.ThreadFactory() {
-        private final java.util.concurrent.atomic.AtomicInteger seq = new java.util.concurrent.atomic.AtomicInteger();
-
-        @Override
-        public Thread newThread(Runnable r) {
-            var t = new Thread(r, "synod-grpc-" + seq.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        }
-    });
+    static final java.util.concurrent.ExecutorService HANDLERS = java.util.concurrent.Executors.newCachedThreadPool(
+            Thread.ofPlatform().name("synod-grpc-", 1).daemon().factory());
 
     private static final Context.Key<Boolean> PEER_LISTENER = Context.key("synod-peer-listener");
 

@@ -282,16 +282,7 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
             Consumer<RaftMessage.SnapshotRequest> snapshots, Optional<SslContext> tls) {
         this.tls = tls;
         this.limits = limits;
-        var ioThreadFactory = new java.util.concurrent.ThreadFactory() {
-            private final java.util.concurrent.atomic.AtomicInteger seq = new java.util.concurrent.atomic.AtomicInteger();
-
-            @Override
-            public Thread newThread(Runnable r) {
-                var t = new Thread(r, "synod-peer-io-" + seq.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-            }
-        };
+        var ioThreadFactory = Thread.ofPlatform().name("synod-peer-io-", 1).daemon().factory();
         if (limits.ioThreads() == 0) {
             this.ioGroup = null;
             this.ioChannelType = null;
