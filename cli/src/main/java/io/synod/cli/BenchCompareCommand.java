@@ -209,8 +209,16 @@ public final class BenchCompareCommand implements Callable<Integer> {
             out.println("  note: footprint runs after the other workloads, so its RSS and disk figures include their data and history");
         }
 
-        var etcdProcs = new ArrayList<Process>();
+        List<Process> etcdProcs = java.util.Collections.synchronizedList(new ArrayList<>()); // the shutdown hook reads it too
         Path synodDir = work.resolve("synod");
+        // A SIGTERM or Ctrl-C skips the finally below: the hook stops the six members then (and the finally's call makes it a no-op).
+        var cleanedUp = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable cleanUp = () -> {
+            if (cleanedUp.getAndSet(true)) return;
+            stopAll(synodDir, etcdProcs, dir == null ? work : null);
+        };
+        Thread hook = Thread.ofPlatform().name("compare-cleanup").unstarted(cleanUp);
+        Runtime.getRuntime().addShutdownHook(hook);
         try {
             List<String> etcdEndpoints = startEtcd(etcd, work.resolve("etcd"), etcdProcs);
             List<Long> etcdPids = etcdProcs.stream().map(Process::pid).toList();
@@ -244,11 +252,11 @@ public final class BenchCompareCommand implements Callable<Integer> {
                     LoadResult a, b;
                     // Alternate which system goes first, so drift over time hits both alike.
                     if (r % 2 == 0) {
-                        a = run(job, synodEndpoints, synodPids, s, preload);
-                        b = run(job, etcdEndpoints, etcdPids, s, preload);
+                        a = run("synod", job, synodEndpoints, synodPids, s, preload);
+                        b = run("etcd", job, etcdEndpoints, etcdPids, s, preload);
                     } else {
-                        b = run(job, etcdEndpoints, etcdPids, s, preload);
-                        a = run(job, synodEndpoints, synodPids, s, preload);
+                        b = run("etcd", job, etcdEndpoints, etcdPids, s, preload);
+                        a = run("synod", job, synodEndpoints, synodPids, s, preload);
                     }
                     out.printf(Locale.ROOT, "  round %d %-17s synod %9.0f ops/s p50 %6.2f p99 %7.2f ms | etcd %9.0f ops/s p50 %6.2f p99 %7.2f ms | load %s%n",
                             r + 1, job.label(), a.opsPerSecond(), a.p50Ms(), a.p99Ms(), b.opsPerSecond(), b.p50Ms(), b.p99Ms(), loadAverage());
@@ -314,12 +322,44 @@ public final class BenchCompareCommand implements Callable<Integer> {
             }
             return 0;
         } finally {
-            new CommandLine(new ClusterCommand()).execute("stop", "--dir", synodDir.toString());
-            for (Process p : etcdProcs) p.destroy();
-            for (Process p : etcdProcs) {
-                if (!p.waitFor(10, TimeUnit.SECONDS)) p.destroyForcibly();
+            cleanUp.run();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running or has run: nothing left to undo
             }
-            if (dir == null) deleteTree(work); // a directory we made ourselves; with --dir the data stays for inspection
+        }
+    }
+
+    /**
+     * Stops every member this run started and removes {@code ownDir} (a directory the run made itself; with {@code --dir} the data
+     * stays for inspection). Runs from the finally block or from the shutdown hook, whichever comes first, so it must not throw.
+     */
+    private static void stopAll(Path synodDir, List<Process> etcdProcs, Path ownDir) {
+        try {
+            new CommandLine(new ClusterCommand()).execute("stop", "--dir", synodDir.toString());
+        } catch (RuntimeException e) {
+            System.err.println("compare: could not stop the Synod cluster in " + synodDir + ": " + e);
+        }
+        List<Process> procs;
+        synchronized (etcdProcs) {
+            procs = List.copyOf(etcdProcs);
+        }
+        for (Process p : procs) p.destroy();
+        for (Process p : procs) {
+            try {
+                if (!p.waitFor(10, TimeUnit.SECONDS)) p.destroyForcibly();
+            } catch (InterruptedException e) {
+                p.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (ownDir != null) {
+            try {
+                deleteTree(ownDir);
+            } catch (RuntimeException e) {
+                System.err.println("compare: could not remove " + ownDir + ": " + e);
+            }
         }
     }
 
@@ -364,8 +404,15 @@ public final class BenchCompareCommand implements Callable<Integer> {
     /** How long each chosen workload runs, untimed, at the end of the warm-up. */
     static final double WARMUP_PER_WORKLOAD_SECONDS = 3;
 
-    private LoadResult run(Job job, List<String> endpoints, List<Long> pids, Setting s, boolean preload) throws InterruptedException {
-        return LoadGenerator.run(new LoadOptions(endpoints, job.workload(), job.clients(), 4, job.keys(), 256, s.warmup, s.seconds, 0, pids, preload,
+    /**
+     * One measured run. The endpoints go leader first in both systems: the load generator deals its connections out in endpoint
+     * order, so a single client always writes at the leader (as etcd's own benchmark figures do) and a run does not measure a
+     * direct write for one system and a forwarded one for the other depending on where the elections fell.
+     */
+    private LoadResult run(String system, Job job, List<String> endpoints, List<Long> pids, Setting s, boolean preload) throws InterruptedException {
+        List<String> ordered = LeaderProbe.leaderFirst(system, endpoints);
+        System.err.println("  " + system + " " + job.label() + ": leader at " + ordered.get(0));
+        return LoadGenerator.run(new LoadOptions(ordered, job.workload(), job.clients(), 4, job.keys(), 256, s.warmup, s.seconds, 0, pids, preload,
                 s.scenario), System.err);
     }
 

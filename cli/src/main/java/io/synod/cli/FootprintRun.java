@@ -2,11 +2,8 @@ package io.synod.cli;
 
 import com.google.protobuf.ByteString;
 import io.etcd.jetcd.api.KVGrpc;
-import io.etcd.jetcd.api.MaintenanceGrpc;
 import io.etcd.jetcd.api.RangeRequest;
 import io.etcd.jetcd.api.RangeResponse;
-import io.etcd.jetcd.api.StatusRequest;
-import io.etcd.jetcd.api.StatusResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.synod.bench.load.BulkLoad;
@@ -206,29 +203,9 @@ final class FootprintRun {
         }
     }
 
-    /** A member that is not the leader (asks each member's Maintenance Status), so restarting it needs no election. */
+    /** A member that is not the leader, so restarting it needs no election. */
     private static int follower(Cluster c) throws InterruptedException {
-        for (int attempt = 0; attempt < 50; attempt++) {
-            long leader = 0;
-            long[] ids = new long[c.endpoints().size()];
-            for (int i = 0; i < ids.length; i++) {
-                ManagedChannel ch = NettyChannelBuilder.forTarget(c.endpoints().get(i)).usePlaintext().build();
-                try {
-                    StatusResponse s = MaintenanceGrpc.newBlockingStub(ch).withDeadlineAfter(2, TimeUnit.SECONDS)
-                            .status(StatusRequest.getDefaultInstance());
-                    ids[i] = s.getHeader().getMemberId();
-                    if (s.getLeader() != 0) leader = s.getLeader();
-                } catch (RuntimeException e) {
-                    ids[i] = 0;
-                } finally {
-                    ch.shutdownNow();
-                }
-            }
-            // The last member that is known and not the leader.
-            for (int i = ids.length - 1; i >= 0; i--) if (leader != 0 && ids[i] != 0 && ids[i] != leader) return i;
-            Thread.sleep(200);
-        }
-        throw new IllegalStateException(c.system() + ": no member answered Status with a leader other than itself");
+        return LeaderProbe.follower(c.system(), c.endpoints());
     }
 
     /** Disk space the directory takes ({@code du -sk}: allocated blocks, so a sparse or preallocated file counts as what it uses). */
