@@ -14,4 +14,14 @@ public interface Message {
 
     /** Approximate encoded size, for transport batching and simulated bandwidth. */
     long sizeBytes();
+
+    /**
+     * Whether handling this message may add entries or a snapshot to the receiver's log, so that
+     * the work it causes ends with a flush of them. A driver runs the cheap ones (acknowledgements,
+     * heartbeats) wherever they arrive and keeps the others for the thread that batches flushes.
+     * The default is the safe answer for a protocol that does not say.
+     */
+    default boolean appendsEntries() {
+        return true;
+    }
 }

@@ -18,6 +18,12 @@ public sealed interface RaftMessage extends Message {
         return HEADER_BYTES;
     }
 
+    /** Only appends that carry entries, and snapshots, add to a log; a vote or a new term writes only the small hard state. */
+    @Override
+    default boolean appendsEntries() {
+        return false;
+    }
+
     /** A request for a vote. {@code preVote}: would you vote if I started an election at {@code term}? (Raft thesis §9.6) */
     record VoteRequest(long from, long to, long term, boolean preVote, long lastLogIndex, long lastLogTerm, boolean leadershipTransfer)
             implements RaftMessage {}
@@ -39,6 +45,11 @@ public sealed interface RaftMessage extends Message {
             long s = HEADER_BYTES;
             for (Entry e : entries) s += e.sizeBytes();
             return s;
+        }
+
+        @Override
+        public boolean appendsEntries() {
+            return !entries.isEmpty();
         }
     }
 
@@ -63,6 +74,11 @@ public sealed interface RaftMessage extends Message {
         @Override
         public long sizeBytes() {
             return HEADER_BYTES + snapshot.data().length;
+        }
+
+        @Override
+        public boolean appendsEntries() {
+            return true;
         }
     }
 

@@ -429,7 +429,7 @@ public final class ReplicaDriver implements Runnable {
         Thread loop = loopThread;
         if (loop == null) return; // not started: run() finds the inbox as it is
         if (turn.isHeldByCurrentThread()) return;
-        if (!lightlyLoaded()) {
+        if (!lightlyLoaded() && !onlyCheapEventsQueued()) {
             LockSupport.unpark(loop);
             return;
         }
@@ -451,6 +451,24 @@ public final class ReplicaDriver implements Runnable {
      */
     private boolean lightlyLoaded() {
         return quiet && System.nanoTime() - lastPassEndNanos >= lastPassNanos;
+    }
+
+    /**
+     * Whether every queued event is a message that adds nothing to this member's log (an
+     * acknowledgement, a heartbeat), with no work handed to the loop thread. A pass over them
+     * flushes no entries, so running it on the producer's thread takes no batching from the loop:
+     * it only commits, applies and answers. This is what lets a leader's commit of a write, which
+     * arrives as a follower's acknowledgement while that write is in flight (so the member is not
+     * lightly loaded), skip waking the loop thread. A racing proposal may still join the pass; it is
+     * then flushed there, as in any producer pass.
+     */
+    private boolean onlyCheapEventsQueued() {
+        if (handoff) return false; // set whenever a deferred Ready or a compaction waits for the loop
+        int n = 0;
+        for (Event e : inbox) {
+            if (!(e instanceof Step step) || step.message().appendsEntries() || ++n > limits.drainBatchMax()) return false;
+        }
+        return n > 0;
     }
 
     private void producerPass() {

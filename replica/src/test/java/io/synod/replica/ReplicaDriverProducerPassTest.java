@@ -80,6 +80,44 @@ class ReplicaDriverProducerPassTest extends ReplicaDriverTest {
         }
     }
 
+    /** Records the thread that applied each command. */
+    static final class ThreadRecordingMachine extends ListMachine {
+        final Map<String, String> appliedOn = new ConcurrentHashMap<>();
+
+        ThreadRecordingMachine() {
+            super(0);
+        }
+
+        @Override
+        public Object apply(long index, byte[] command) {
+            appliedOn.put(new String(command, java.nio.charset.StandardCharsets.UTF_8), Thread.currentThread().getName());
+            return super.apply(index, command);
+        }
+    }
+
+    @Test
+    void aLeaderCommitsOnTheThreadThatBroughtTheAcknowledgement() throws Exception {
+        var machines = new ConcurrentHashMap<Long, ThreadRecordingMachine>();
+        for (long id = 1; id <= 3; id++) {
+            machines.put(id, new ThreadRecordingMachine());
+            startMember(id, RaftBootstrap.foundingStorage(Set.of(1L, 2L, 3L)), machines.get(id));
+        }
+        long leader = awaitLeader(drivers.values());
+        propose(drivers.get(leader), "warm").get(5, TimeUnit.SECONDS);
+        ticking = false;
+        Thread.sleep(100);
+        // The write is in flight when the followers' acknowledgements arrive, so the leader is not lightly loaded; the
+        // acknowledgements add nothing to its log, so their pass (commit, apply, answer) still runs where they arrived.
+        // Several writes, as a pass of this thread may still hold the turn when an acknowledgement comes.
+        var threads = new java.util.HashSet<String>();
+        for (int i = 0; i < 5; i++) {
+            propose(drivers.get(leader), "w" + i).get(5, TimeUnit.SECONDS);
+            threads.add(machines.get(leader).appliedOn.get("w" + i));
+            Thread.sleep(20);
+        }
+        assertThat(threads).contains("transport-" + leader);
+    }
+
     @Test
     void manyProducersRacingStrandNoEvent() throws Exception {
         var machines = startThree();
