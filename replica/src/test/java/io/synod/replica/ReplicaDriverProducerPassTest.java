@@ -97,11 +97,7 @@ class ReplicaDriverProducerPassTest extends ReplicaDriverTest {
 
     @Test
     void aLeaderCommitsOnTheThreadThatBroughtTheAcknowledgement() throws Exception {
-        var machines = new ConcurrentHashMap<Long, ThreadRecordingMachine>();
-        for (long id = 1; id <= 3; id++) {
-            machines.put(id, new ThreadRecordingMachine());
-            startMember(id, RaftBootstrap.foundingStorage(Set.of(1L, 2L, 3L)), machines.get(id));
-        }
+        var machines = startThree(ThreadRecordingMachine::new);
         long leader = awaitLeader(drivers.values());
         propose(drivers.get(leader), "warm").get(5, TimeUnit.SECONDS);
         ticking = false;

@@ -235,9 +235,14 @@ class ReplicaDriverTest {
 
     /** Three founding members 1, 2 and 3, each with a {@link ListMachine}, by id. */
     Map<Long, ListMachine> startThree() {
-        var machines = new ConcurrentHashMap<Long, ListMachine>();
+        return startThree(() -> new ListMachine(0));
+    }
+
+    /** Three founding members, each with a state machine of its own from {@code machine}. */
+    <M extends StateMachine> Map<Long, M> startThree(java.util.function.Supplier<M> machine) {
+        var machines = new ConcurrentHashMap<Long, M>();
         for (long id = 1; id <= 3; id++) {
-            machines.put(id, new ListMachine(0));
+            machines.put(id, machine.get());
             startMember(id, RaftBootstrap.foundingStorage(Set.of(1L, 2L, 3L)), machines.get(id));
         }
         return machines;
@@ -289,11 +294,7 @@ class ReplicaDriverTest {
 
     @Test
     void runsOfCommittedCommandsReachTheStateMachineTogetherAndEachProposalGetsItsOwnResult() throws Exception {
-        var machines = new ConcurrentHashMap<Long, BatchMachine>();
-        for (long id = 1; id <= 3; id++) {
-            machines.put(id, new BatchMachine());
-            startMember(id, RaftBootstrap.foundingStorage(Set.of(1L, 2L, 3L)), machines.get(id));
-        }
+        var machines = startThree(BatchMachine::new);
         long leader = awaitLeader(drivers.values());
         ReplicaDriver l = drivers.get(leader);
         var futures = new ArrayList<java.util.concurrent.CompletableFuture<Object>>();
