@@ -147,6 +147,11 @@ public final class ReplicaDriver implements Runnable {
     private final StateMachine stateMachine;
     private final ReplicaLimits limits;
     private final ArrayBlockingQueue<Event> inbox;
+    /**
+     * Events in the inbox that are not {@link #cheap}: counted up after an offer and down as a pass
+     * drains them, so it may lag the inbox for a moment (and dip below zero) but never drifts.
+     */
+    private final java.util.concurrent.atomic.AtomicInteger costlyQueued = new java.util.concurrent.atomic.AtomicInteger();
     private final SnapshotPolicy snapshotPolicy;
     /**
      * Outcomes of snapshot sends. Separate from the inbox because one must never be dropped: the
@@ -410,6 +415,7 @@ public final class ReplicaDriver implements Runnable {
 
     private boolean enqueue(Event e, Handoff how) {
         if (!inbox.offer(e)) return false;
+        if (!cheap(e)) costlyQueued.incrementAndGet();
         switch (how) {
             case WAKE -> LockSupport.unpark(loopThread);
             case RUN_HERE -> runPending();
@@ -459,16 +465,17 @@ public final class ReplicaDriver implements Runnable {
      * flushes no entries, so running it on the producer's thread takes no batching from the loop:
      * it only commits, applies and answers. This is what lets a leader's commit of a write, which
      * arrives as a follower's acknowledgement while that write is in flight (so the member is not
-     * lightly loaded), skip waking the loop thread. A racing proposal may still join the pass; it is
-     * then flushed there, as in any producer pass.
+     * lightly loaded), skip waking the loop thread. A racing proposal (or one whose count has not
+     * caught up yet) may still join the pass; it is then flushed there, as in any producer pass.
      */
     private boolean onlyCheapEventsQueued() {
-        if (handoff) return false; // set whenever a deferred Ready or a compaction waits for the loop
-        int n = 0;
-        for (Event e : inbox) {
-            if (!(e instanceof Step step) || step.message().appendsEntries() || ++n > limits.drainBatchMax()) return false;
-        }
-        return n > 0;
+        // handoff is set whenever a deferred Ready or a compaction waits for the loop thread.
+        return !handoff && costlyQueued.get() <= 0 && !inbox.isEmpty();
+    }
+
+    /** A message that adds nothing to this member's log; see {@link #onlyCheapEventsQueued}. */
+    private static boolean cheap(Event e) {
+        return e instanceof Step step && !step.message().appendsEntries();
     }
 
     private void producerPass() {
@@ -552,6 +559,9 @@ public final class ReplicaDriver implements Runnable {
         }
         if (onLoop) handoff = false;
         inbox.drainTo(batch, limits.drainBatchMax());
+        int costly = 0;
+        for (Event e : batch) if (!cheap(e)) costly++;
+        if (costly > 0) costlyQueued.addAndGet(-costly);
         for (Event e : batch) handle(e);
         batch.clear(); // only now: if handling threw, failAll still finds the rest
         issueGatheredReads();
