@@ -560,9 +560,11 @@ public final class ReplicaDriver implements Runnable {
         if (onLoop) handoff = false;
         inbox.drainTo(batch, limits.drainBatchMax());
         int costly = 0;
-        for (Event e : batch) if (!cheap(e)) costly++;
-        if (costly > 0) costlyQueued.addAndGet(-costly);
-        for (Event e : batch) handle(e);
+        for (Event e : batch) {
+            if (!cheap(e)) costly++;
+            handle(e);
+        }
+        if (costly > 0) costlyQueued.addAndGet(-costly); // after a throw the member stops, and the count no longer matters
         batch.clear(); // only now: if handling threw, failAll still finds the rest
         issueGatheredReads();
         SnapshotReport report;
