@@ -1,7 +1,7 @@
 package io.synod.server;
 
 import io.grpc.MethodDescriptor;
-import java.io.ByteArrayInputStream;
+import io.synod.server.transport.WireBytes;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -29,13 +29,13 @@ final class BytesMarshaller<T> implements MethodDescriptor.Marshaller<T> {
 
     @Override
     public InputStream stream(T value) {
-        return new ByteArrayInputStream(encoder.apply(value));
+        return WireBytes.stream(encoder.apply(value));
     }
 
     @Override
     public T parse(InputStream stream) {
         try {
-            return decoder.decode(stream.readAllBytes());
+            return decoder.decode(WireBytes.read(stream));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -1,7 +1,6 @@
 package io.synod.server.transport;
 
 import io.grpc.MethodDescriptor;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -20,13 +19,13 @@ public final class PeerProtocol {
     static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
         @Override
         public InputStream stream(byte[] value) {
-            return new ByteArrayInputStream(value);
+            return WireBytes.stream(value);
         }
 
         @Override
         public byte[] parse(InputStream stream) {
             try {
-                return stream.readAllBytes();
+                return WireBytes.read(stream);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
