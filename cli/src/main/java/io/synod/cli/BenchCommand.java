@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
  * subcommand it prints its usage.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: the Raft core in memory, the WAL on disk.",
-        subcommands = {RaftBenchCommand.class, StorageBenchCommand.class, BenchRunCommand.class, BenchCompareCommand.class})
+        subcommands = {RaftBenchCommand.class, StorageBenchCommand.class, BenchRunCommand.class, BenchCompareCommand.class,
+                BenchTraceCommand.class})
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -4,6 +4,7 @@ import io.etcd.jetcd.api.KVGrpc;
 import io.etcd.jetcd.api.RangeRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.synod.replica.EntryTracer;
 import com.google.protobuf.ByteString;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -128,6 +129,10 @@ public final class ClusterCommand implements Runnable {
                 if (!metricsPorts.isEmpty()) cmd.addAll(List.of("--listen-metrics-urls", "http://127.0.0.1:" + metricsPorts.get(i - 1)));
                 // JDK 24+ warns when gRPC's Netty uses sun.misc.Unsafe; the flag that allows it exists since JDK 23.
                 if (Runtime.version().feature() >= 23) cmd.add(cmd.indexOf("-cp"), "--sun-misc-unsafe-memory-access=allow");
+                // The entry tracer is asked for on this command's JVM (SYNOD_JAVA_OPTS) and applies to every member.
+                for (String prop : List.of(EntryTracer.SAMPLE_EVERY_PROPERTY, EntryTracer.RECORDS_PROPERTY)) {
+                    if (System.getProperty(prop) != null) cmd.add(cmd.indexOf("-cp"), "-D" + prop + "=" + System.getProperty(prop));
+                }
                 Files.write(dir.resolve(name + ".args"), cmd, StandardCharsets.UTF_8);
                 members.add(new Member(name, launch(cmd, dir.resolve(name + ".log")), clientUrl));
             }

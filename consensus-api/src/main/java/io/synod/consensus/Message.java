@@ -24,4 +24,12 @@ public interface Message {
     default boolean appendsEntries() {
         return true;
     }
+
+    /**
+     * The log index this message is about, for tracing a write's path across members: the last
+     * entry an append carries, or the index an accepted answer acknowledges; -1 for everything else.
+     */
+    default long traceIndex() {
+        return -1;
+    }
 }

@@ -51,6 +51,11 @@ public sealed interface RaftMessage extends Message {
         public boolean appendsEntries() {
             return !entries.isEmpty();
         }
+
+        @Override
+        public long traceIndex() {
+            return entries.isEmpty() ? -1 : entries.get(entries.size() - 1).index();
+        }
     }
 
     /**
@@ -60,7 +65,12 @@ public sealed interface RaftMessage extends Message {
      * skip a whole term of conflicting entries in one round trip.
      */
     record AppendResponse(long from, long to, long term, boolean rejected, long index, long hintIndex, long hintTerm)
-            implements RaftMessage {}
+            implements RaftMessage {
+        @Override
+        public long traceIndex() {
+            return rejected ? -1 : index;
+        }
+    }
 
     /**
      * A heartbeat carries the commit index the follower may safely adopt (at most its match) and

@@ -26,4 +26,15 @@ class RaftMessageTest {
         assertThat(new RaftMessage.ReadIndexRequest(2, 1, 2, new byte[8]).appendsEntries()).isFalse();
         assertThat(new RaftMessage.ReadIndexResponse(1, 2, 2, 5, new byte[8]).appendsEntries()).isFalse();
     }
+
+    @Test
+    void aWriteIsTracedByTheLastEntryAnAppendCarriesAndTheIndexAnAnswerAccepts() {
+        var e5 = new Entry(2, 5, EntryType.NORMAL, new byte[] {1});
+        var e6 = new Entry(2, 6, EntryType.NORMAL, new byte[] {2});
+        assertThat(new RaftMessage.AppendRequest(1, 2, 2, 4, 2, List.of(e5, e6), 4).traceIndex()).isEqualTo(6);
+        assertThat(new RaftMessage.AppendRequest(1, 2, 2, 6, 2, List.of(), 6).traceIndex()).isEqualTo(-1);
+        assertThat(new RaftMessage.AppendResponse(2, 1, 2, false, 6, 0, 0).traceIndex()).isEqualTo(6);
+        assertThat(new RaftMessage.AppendResponse(2, 1, 2, true, 6, 3, 1).traceIndex()).as("a rejection acknowledges nothing").isEqualTo(-1);
+        assertThat(new RaftMessage.HeartbeatResponse(2, 1, 2, 0).traceIndex()).isEqualTo(-1);
+    }
 }

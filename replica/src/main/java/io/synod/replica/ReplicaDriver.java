@@ -75,7 +75,8 @@ public final class ReplicaDriver implements Runnable {
 
     private record Step(Message message) implements Event {}
 
-    private record Propose(byte[] data, CompletableFuture<Object> future) implements Event {}
+    /** {@code queuedAt}: when it was queued, for the {@link EntryTracer} (0 when tracing is off). */
+    private record Propose(byte[] data, CompletableFuture<Object> future, long queuedAt) implements Event {}
 
     private record ProposeConf(ConfChange change, CompletableFuture<Object> future) implements Event {}
 
@@ -207,6 +208,7 @@ public final class ReplicaDriver implements Runnable {
     private volatile Status status;
     private volatile int publishedPendingProposals;
     private volatile ReplicaListener listener = ReplicaListener.NONE;
+    private volatile EntryTracer tracer = EntryTracer.OFF;
 
     public ReplicaDriver(ConsensusNode node, ReplicaStorage storage, ReplicaTransport transport, StateMachine stateMachine,
             ReplicaLimits limits) {
@@ -250,6 +252,15 @@ public final class ReplicaDriver implements Runnable {
     }
 
     /** Sets the observer of the loop (metrics, logs); call it before {@link #run()} starts. */
+    /** Where sampled entries' passage through this member is recorded ({@link EntryTracer#OFF} by default). */
+    public void tracer(EntryTracer tracer) {
+        this.tracer = tracer;
+    }
+
+    public EntryTracer tracer() {
+        return tracer;
+    }
+
     public void listener(ReplicaListener listener) {
         this.listener = listener;
     }
@@ -299,6 +310,8 @@ public final class ReplicaDriver implements Runnable {
 
     /** As {@link #deliver(Message)}, handed over as {@code how} says. */
     public boolean deliver(Message message, Handoff how) {
+        EntryTracer t = tracer;
+        if (t.enabled()) t.mark(message.traceIndex(), message.appendsEntries() ? EntryTracer.Point.RECEIVED : EntryTracer.Point.ACK_RECEIVED);
         return enqueue(new Step(message), how);
     }
 
@@ -325,7 +338,7 @@ public final class ReplicaDriver implements Runnable {
         var f = new CompletableFuture<Object>();
         if (stopped) {
             f.completeExceptionally(new ReplicaException(ReplicaException.Kind.STOPPED, "replica stopped"));
-        } else if (!enqueue(new Propose(command, f), how)) {
+        } else if (!enqueue(new Propose(command, f, tracer.enabled() ? System.nanoTime() : 0), how)) {
             f.completeExceptionally(new ReplicaException(ReplicaException.Kind.OVERLOADED, "replica inbox full (" + limits.inboxDepthMax() + ")"));
         }
         return f;
@@ -607,7 +620,12 @@ public final class ReplicaDriver implements Runnable {
                     "pending proposals at limit " + limits.pendingProposalsMax()));
             return;
         }
-        accepted(node.propose(p.data()), p.future());
+        ProposeResult result = node.propose(p.data());
+        if (result instanceof ProposeResult.Accepted a && tracer.sampled(a.index())) {
+            tracer.mark(a.index(), EntryTracer.Point.PROPOSED, p.queuedAt());
+            tracer.mark(a.index(), EntryTracer.Point.APPENDED);
+        }
+        accepted(result, p.future());
     }
 
     private void onProposeFor(ProposeFor p) {
@@ -718,7 +736,10 @@ public final class ReplicaDriver implements Runnable {
         if (!rd.hardState().isEmpty()) term = rd.hardState().term();
         if (leaderChanged) listener.leaderChanged(leader, term);
         // A leader's appends leave before its own fsync: the two disk writes of a commit overlap.
-        if (!rd.earlyMessages().isEmpty()) transport.send(rd.earlyMessages());
+        if (!rd.earlyMessages().isEmpty()) {
+            transport.send(rd.earlyMessages());
+            traceEntries(rd.entries(), EntryTracer.Point.SENT);
+        }
         // The state first, then the log: a crash in between must not leave a log whose entries before
         // the snapshot are gone while the state machine still lacks them.
         if (!rd.snapshot().isEmpty()) installSnapshot(rd.snapshot());
@@ -735,7 +756,15 @@ public final class ReplicaDriver implements Runnable {
         }
         if (!rd.snapshot().isEmpty()) persistedLastIndex = rd.snapshot().meta().index();
         if (!rd.entries().isEmpty()) persistedLastIndex = rd.entries().get(rd.entries().size() - 1).index();
-        if (!rd.messages().isEmpty()) transport.send(rd.messages());
+        traceEntries(rd.entries(), EntryTracer.Point.PERSISTED);
+        if (!rd.messages().isEmpty()) {
+            transport.send(rd.messages());
+            if (tracer.enabled()) {
+                for (Message m : rd.messages()) {
+                    if (!m.appendsEntries()) tracer.mark(m.traceIndex(), EntryTracer.Point.ACKED);
+                }
+            }
+        }
         applyAll(committed.subList(early, committed.size()));
         publishedAppliedIndex = appliedIndex;
         for (ReadState rs : rd.readStates()) {
@@ -771,6 +800,7 @@ public final class ReplicaDriver implements Runnable {
 
     private void applyAll(List<Entry> entries) {
         if (entries.isEmpty()) return;
+        traceEntries(entries, EntryTracer.Point.COMMITTED);
         listener.applyStarted(entries.size());
         int i = 0;
         while (i < entries.size()) {
@@ -905,7 +935,18 @@ public final class ReplicaDriver implements Runnable {
         completeProposals(e, result);
     }
 
+    private void traceEntries(List<Entry> entries, EntryTracer.Point point) {
+        if (!tracer.enabled()) return;
+        for (Entry e : entries) tracer.mark(e.index(), point);
+    }
+
     private void completeProposals(Entry e, Object result) {
+        tracer.mark(e.index(), EntryTracer.Point.APPLIED);
+        completeWaiting(e, result);
+        tracer.mark(e.index(), EntryTracer.Point.ANSWERED);
+    }
+
+    private void completeWaiting(Entry e, Object result) {
         Iterator<Map.Entry<Long, PendingProposal>> it = proposals.headMap(e.index(), true).entrySet().iterator();
         while (it.hasNext()) {
             var p = it.next();

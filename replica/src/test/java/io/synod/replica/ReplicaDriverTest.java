@@ -11,7 +11,9 @@ import io.synod.consensus.Snapshot;
 import io.synod.consensus.SoftState;
 import io.synod.raft.RaftBootstrap;
 import io.synod.raft.RaftConfig;
+import io.synod.raft.RaftMessage;
 import io.synod.raft.RaftNode;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -114,6 +116,8 @@ class ReplicaDriverTest {
     final Map<Long, ReplicaDriver> drivers = new ConcurrentHashMap<>();
     /** Messages sent between the members, by type. */
     final Map<String, Integer> sent = new ConcurrentHashMap<>();
+    /** Sees every message as it is sent, on the sender's thread, before it is delivered. */
+    volatile java.util.function.Consumer<Message> onSend = m -> {};
     final List<Thread> threads = new ArrayList<>();
     volatile boolean running = true;
     /** While false the tickers skip their ticks: nothing but the tests' own events wakes a loop. */
@@ -147,7 +151,10 @@ class ReplicaDriverTest {
      * the pass (runPending), as a member's peer stream does with a frame.
      */
     void send(List<Message> messages) {
-        for (Message m : messages) sent.merge(m.getClass().getSimpleName(), 1, Integer::sum);
+        for (Message m : messages) {
+            sent.merge(m.getClass().getSimpleName(), 1, Integer::sum);
+            onSend.accept(m);
+        }
         if (handoff() == ReplicaDriver.Handoff.WAKE) {
             for (Message m : messages) {
                 ReplicaDriver to = drivers.get(m.to());
@@ -463,5 +470,32 @@ class ReplicaDriverTest {
             if (new String(e.data(), StandardCharsets.UTF_8).equals(command)) return true;
         }
         return false;
+    }
+
+    private static List<String> pointsOf(EntryTracer t, long index) throws Exception {
+        var out = new StringWriter();
+        t.dump(out);
+        var points = new ArrayList<String>();
+        for (String line : out.toString().split("\n")) {
+            String[] f = line.split("\t");
+            if (f.length == 3 && Long.parseLong(f[0]) == index) points.add(f[1]);
+        }
+        return points;
+    }
+
+    @Test
+    void theLeaderAndAFollowerRecordEveryPointOfASampledWrite() throws Exception {
+        startThree();
+        long leader = awaitLeader(drivers.values());
+        for (ReplicaDriver d : drivers.values()) d.tracer(new EntryTracer(1, 10_000));
+        long index = (Long) propose(drivers.get(leader), "traced").get(5, TimeUnit.SECONDS);
+        for (ReplicaDriver d : drivers.values()) {
+            for (int i = 0; i < 500 && d.appliedIndex() < index; i++) Thread.sleep(10);
+        }
+        assertThat(pointsOf(drivers.get(leader).tracer(), index)).contains("PROPOSED", "APPENDED", "SENT", "PERSISTED", "ACK_RECEIVED",
+                "COMMITTED", "APPLIED", "ANSWERED").doesNotContain("RECEIVED", "ACKED");
+        long follower = leader % 3 + 1;
+        assertThat(pointsOf(drivers.get(follower).tracer(), index)).contains("RECEIVED", "PERSISTED", "ACKED", "COMMITTED", "APPLIED")
+                .doesNotContain("PROPOSED", "SENT");
     }
 }

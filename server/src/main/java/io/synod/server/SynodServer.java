@@ -164,6 +164,7 @@ public final class SynodServer implements AutoCloseable {
             var driver = new ReplicaDriver(node, ops.metrics().timed(new DurableReplicaStorage(raftLog)), transport,
                     ops.metrics().timed(new MvccStateMachine(store, snapshotInbox, codec, members::onConfApplied)), ReplicaLimits.DEFAULTS, config.snapshotPolicy());
             driver.listener(ops.metrics());
+            driver.tracer(io.synod.replica.EntryTracer.fromSystemProperties());
             // A Raft pass run on a request's thread must not carry that request's gRPC context (its deadline,
             // its cancellation) into calls started from completions, nor another member's log context.
             driver.aroundProducerPass(pass -> MemberMdc.runAs(config.name(), () -> io.grpc.Context.ROOT.run(pass)));
@@ -425,6 +426,19 @@ public final class SynodServer implements AutoCloseable {
         raftThread.join();
     }
 
+    /** Writes what the entry tracer recorded, if it was on, next to the member's data (for {@code synod bench trace}). */
+    private void dumpTrace() {
+        var tracer = driver.tracer();
+        if (!tracer.enabled()) return;
+        Path file = config.dataDir().resolve("trace.tsv");
+        try (var out = java.nio.file.Files.newBufferedWriter(file)) {
+            tracer.dump(out);
+            log.info("entry trace of {}: {} points in {}", config.name(), tracer.size(), file);
+        } catch (IOException e) {
+            log.warn("cannot write the entry trace to {}", file, e);
+        }
+    }
+
     /** Stops serving and closes the stores; what was acknowledged is durable in the log. Idempotent. */
     @Override
     public void close() {
@@ -445,6 +459,7 @@ public final class SynodServer implements AutoCloseable {
         }
         snapshotSender.close();
         transport.close();
+        dumpTrace();
         if (raftThread.isAlive()) {
             log.warn("raft loop of {} did not stop within {} ms; leaving the stores open", config.name(), SHUTDOWN_WAIT_MILLIS);
             return;
