@@ -735,6 +735,16 @@ public final class ReplicaDriver implements Runnable {
         role = rd.softState().role();
         if (!rd.hardState().isEmpty()) term = rd.hardState().term();
         if (leaderChanged) listener.leaderChanged(leader, term);
+        // Committed entries this member's log already holds durably are applied before this Ready's own disk
+        // write: their replies need not wait for the fsync of newer entries (etcd applies concurrently with its
+        // WAL write for the same reason). Under load this takes one fsync out of every write's latency.
+        List<Entry> committed = rd.committedEntries();
+        int early = rd.snapshot().isEmpty() ? durableCommitted(rd) : 0;
+        // A Ready that writes no entries is typically the acknowledgement that commits a write: its early
+        // messages are the commit index going out, with no disk write of this member's to overlap, so the
+        // writes' answers go first (at one client the two sends took about 40 us ahead of the answer).
+        boolean writesEntries = !rd.entries().isEmpty() || !rd.snapshot().isEmpty();
+        if (!writesEntries) applyAll(committed.subList(0, early));
         // A leader's appends leave before its own fsync: the two disk writes of a commit overlap.
         if (!rd.earlyMessages().isEmpty()) {
             transport.send(rd.earlyMessages());
@@ -743,12 +753,7 @@ public final class ReplicaDriver implements Runnable {
         // The state first, then the log: a crash in between must not leave a log whose entries before
         // the snapshot are gone while the state machine still lacks them.
         if (!rd.snapshot().isEmpty()) installSnapshot(rd.snapshot());
-        // Committed entries this member's log already holds durably are applied before this Ready's own disk
-        // write: their replies need not wait for the fsync of newer entries (etcd applies concurrently with its
-        // WAL write for the same reason). Under load this takes one fsync out of every write's latency.
-        List<Entry> committed = rd.committedEntries();
-        int early = rd.snapshot().isEmpty() ? durableCommitted(rd) : 0;
-        applyAll(committed.subList(0, early));
+        if (writesEntries) applyAll(committed.subList(0, early));
         try {
             storage.persist(rd);
         } catch (IOException e) {

@@ -24,6 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -497,5 +498,43 @@ class ReplicaDriverTest {
         long follower = leader % 3 + 1;
         assertThat(pointsOf(drivers.get(follower).tracer(), index)).contains("RECEIVED", "PERSISTED", "ACKED", "COMMITTED", "APPLIED")
                 .doesNotContain("PROPOSED", "SENT");
+    }
+
+    @Test
+    void aLeaderAppliesTheWriteAnAcknowledgementCommitsBeforeItSendsTheNewCommitIndex() throws Exception {
+        var journal = new CopyOnWriteArrayList<String>();
+        var ids = new AtomicLong();
+        startThree(() -> new ListMachine(0) {
+            final long id = ids.incrementAndGet();
+
+            @Override
+            public Object apply(long index, byte[] command) {
+                journal.add("apply " + id + " " + index);
+                return super.apply(index, command);
+            }
+        });
+        long leader = awaitLeader(drivers.values());
+        onSend = m -> {
+            if (m instanceof RaftMessage.AppendRequest a && a.entries().isEmpty() && a.from() == leader) {
+                journal.add("commit " + a.leaderCommit());
+            }
+        };
+        long index = (Long) propose(drivers.get(leader), "a").get(5, TimeUnit.SECONDS);
+        // The answer may come before the announcement (that is the point): wait for both.
+        List<String> seen = List.of();
+        int applied = -1;
+        int announced = -1;
+        for (int tries = 0; tries < 500 && (applied < 0 || announced < 0); tries++) {
+            if (tries > 0) Thread.sleep(10);
+            seen = List.copyOf(journal);
+            applied = seen.indexOf("apply " + leader + " " + index);
+            announced = -1;
+            for (int i = 0; i < seen.size() && announced < 0; i++) {
+                String e = seen.get(i);
+                if (e.startsWith("commit ") && Long.parseLong(e.substring(7)) >= index) announced = i;
+            }
+        }
+        assertThat(applied).as("leader %d, index %d, journal %s", leader, index, seen).isGreaterThanOrEqualTo(0);
+        assertThat(announced).as("leader %d, index %d, journal %s", leader, index, seen).isGreaterThan(applied);
     }
 }
