@@ -53,7 +53,8 @@ public final class AuthService extends AuthGrpc.AuthImplBase {
     private final Supplier<Long> revision;
     /** Password hashing is deliberately slow: at most one per core at a time, so floods of logins cannot starve other work. */
     /** Verified against when the user does not exist, so that costs as much as a wrong password. */
-    private final String dummyHash;
+    /** Hashed at the first authentication, not at start-up: PBKDF2 costs about 0.3 s of CPU, and most members never authenticate. */
+    private String dummyHash;
     private final Semaphore hashing = new Semaphore(Math.max(1, Runtime.getRuntime().availableProcessors()));
 
     /**
@@ -72,7 +73,6 @@ public final class AuthService extends AuthGrpc.AuthImplBase {
         this.passwords = passwords;
         this.tokens = tokens;
         this.revision = revision;
-        this.dummyHash = passwords.hash("synod-no-such-user");
     }
 
     // ---- changes, through the log -------------------------------------------------------------
@@ -183,7 +183,7 @@ public final class AuthService extends AuthGrpc.AuthImplBase {
             try {
                 // A missing user still costs a hash, so timing does not tell which user names exist.
                 ok = Passwords.verify(request.getPassword(), user.filter(u -> !u.noPassword()).map(AuthState.User::passwordHash)
-                        .orElse(dummyHash)) && user.isPresent() && !user.get().noPassword();
+                        .orElseGet(this::dummyHash)) && user.isPresent() && !user.get().noPassword();
             } finally {
                 hashing.release();
             }
@@ -238,6 +238,11 @@ public final class AuthService extends AuthGrpc.AuthImplBase {
     private AuthState current() {
         linearize.run();
         return state.get();
+    }
+
+    private synchronized String dummyHash() {
+        if (dummyHash == null) dummyHash = passwords.hash("synod-no-such-user");
+        return dummyHash;
     }
 
     private String hash(String password) {
