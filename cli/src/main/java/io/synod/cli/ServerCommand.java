@@ -218,6 +218,7 @@ public final class ServerCommand implements Callable<Integer> {
             System.err.println("synod server: " + e.getMessage());
             return 2;
         }
+        ServerMain.quietLeakDetection();
         return ServerMain.run(config);
     }
 }
