@@ -30,6 +30,8 @@ public final class EntryTracer {
         SENT,
         /** A follower's transport handed it the append carrying this entry. */
         RECEIVED,
+        /** This member began writing it to its log (what follows, up to PERSISTED, is the write and its flush). */
+        WRITING,
         /** This member's log holds it durably. */
         PERSISTED,
         /** A follower handed its acknowledgement of this index to the transport. */

@@ -754,6 +754,7 @@ public final class ReplicaDriver implements Runnable {
         // the snapshot are gone while the state machine still lacks them.
         if (!rd.snapshot().isEmpty()) installSnapshot(rd.snapshot());
         if (writesEntries) applyAll(committed.subList(0, early));
+        traceEntries(rd.entries(), EntryTracer.Point.WRITING);
         try {
             storage.persist(rd);
         } catch (IOException e) {

@@ -493,10 +493,10 @@ class ReplicaDriverTest {
         for (ReplicaDriver d : drivers.values()) {
             for (int i = 0; i < 500 && d.appliedIndex() < index; i++) Thread.sleep(10);
         }
-        assertThat(pointsOf(drivers.get(leader).tracer(), index)).contains("PROPOSED", "APPENDED", "SENT", "PERSISTED", "ACK_RECEIVED",
+        assertThat(pointsOf(drivers.get(leader).tracer(), index)).contains("PROPOSED", "APPENDED", "SENT", "WRITING", "PERSISTED", "ACK_RECEIVED",
                 "COMMITTED", "APPLIED", "ANSWERED").doesNotContain("RECEIVED", "ACKED");
         long follower = leader % 3 + 1;
-        assertThat(pointsOf(drivers.get(follower).tracer(), index)).contains("RECEIVED", "PERSISTED", "ACKED", "COMMITTED", "APPLIED")
+        assertThat(pointsOf(drivers.get(follower).tracer(), index)).contains("RECEIVED", "WRITING", "PERSISTED", "ACKED", "COMMITTED", "APPLIED")
                 .doesNotContain("PROPOSED", "SENT");
     }
 
