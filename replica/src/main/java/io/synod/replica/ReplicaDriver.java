@@ -251,7 +251,6 @@ public final class ReplicaDriver implements Runnable {
         this.aroundProducerPass = around;
     }
 
-    /** Sets the observer of the loop (metrics, logs); call it before {@link #run()} starts. */
     /** Where sampled entries' passage through this member is recorded ({@link EntryTracer#OFF} by default). */
     public void tracer(EntryTracer tracer) {
         this.tracer = tracer;
@@ -261,6 +260,7 @@ public final class ReplicaDriver implements Runnable {
         return tracer;
     }
 
+    /** Sets the observer of the loop (metrics, logs); call it before {@link #run()} starts. */
     public void listener(ReplicaListener listener) {
         this.listener = listener;
     }
@@ -948,16 +948,12 @@ public final class ReplicaDriver implements Runnable {
 
     private void completeProposals(Entry e, Object result) {
         tracer.mark(e.index(), EntryTracer.Point.APPLIED);
-        completeWaiting(e, result);
-        tracer.mark(e.index(), EntryTracer.Point.ANSWERED);
-    }
-
-    private void completeWaiting(Entry e, Object result) {
         Iterator<Map.Entry<Long, PendingProposal>> it = proposals.headMap(e.index(), true).entrySet().iterator();
         while (it.hasNext()) {
             var p = it.next();
             if (p.getKey() == e.index() && p.getValue().term() == e.term()) {
                 p.getValue().future().complete(result);
+                tracer.mark(e.index(), EntryTracer.Point.ANSWERED);
             } else {
                 p.getValue().future().completeExceptionally(lost(p.getKey()));
                 listener.proposalFailed();

@@ -497,7 +497,7 @@ class ReplicaDriverTest {
                 "COMMITTED", "APPLIED", "ANSWERED").doesNotContain("RECEIVED", "ACKED");
         long follower = leader % 3 + 1;
         assertThat(pointsOf(drivers.get(follower).tracer(), index)).contains("RECEIVED", "WRITING", "PERSISTED", "ACKED", "COMMITTED", "APPLIED")
-                .doesNotContain("PROPOSED", "SENT");
+                .doesNotContain("PROPOSED", "SENT", "ANSWERED");
     }
 
     @Test

@@ -51,10 +51,12 @@ public final class AuthService extends AuthGrpc.AuthImplBase {
     private final Passwords passwords;
     private final AuthTokens tokens;
     private final Supplier<Long> revision;
-    /** Password hashing is deliberately slow: at most one per core at a time, so floods of logins cannot starve other work. */
-    /** Verified against when the user does not exist, so that costs as much as a wrong password. */
-    /** Hashed at the first authentication, not at start-up: PBKDF2 costs about 0.3 s of CPU, and most members never authenticate. */
+    /**
+     * Verified against when the user does not exist, so that costs as much as a wrong password. Hashed at the first
+     * authentication, not at start-up: PBKDF2 costs about 0.3 s of CPU, and most members never authenticate.
+     */
     private String dummyHash;
+    /** Password hashing is deliberately slow: at most one per core at a time, so floods of logins cannot starve other work. */
     private final Semaphore hashing = new Semaphore(Math.max(1, Runtime.getRuntime().availableProcessors()));
 
     /**
