@@ -879,7 +879,7 @@ public final class RaftNode implements ConsensusNode {
             log.appliedTo(rd.snapshot().meta().index());
         }
         if (!rd.entries().isEmpty()) {
-            Entry last = rd.entries().get(rd.entries().size() - 1);
+            Entry last = stableThrough(rd.entries());
             log.stableTo(last.index(), last.term());
             if (role == Role.LEADER && log.term(last.index()) == last.term()) {
                 // The leader counts itself toward a quorum only for entries it has made durable.
@@ -895,6 +895,21 @@ public final class RaftNode implements ConsensusNode {
             bcastAppend();
         }
         checkInvariants();
+    }
+
+    /**
+     * The last of a persisted Ready's entries that the log still holds. A leader's append stepped
+     * between {@code ready()} and {@code advance()} may have replaced the Ready's tail; the entries
+     * before the replacement (same index and term, so the same entries) were written all the same
+     * and are durable. Taking only the Ready's last entry would leave them unstable, and the next
+     * Ready would write them again, below a compaction the application may have made meanwhile.
+     */
+    private Entry stableThrough(List<Entry> persisted) {
+        for (int i = persisted.size() - 1; i > 0; i--) {
+            Entry e = persisted.get(i);
+            if (log.term(e.index()) == e.term()) return e;
+        }
+        return persisted.get(0);
     }
 
     private void checkInvariants() {
