@@ -22,6 +22,7 @@ import io.synod.consensus.SoftState;
 import io.synod.consensus.Status;
 import io.synod.raft.RaftMessage.AppendRequest;
 import io.synod.raft.RaftMessage.AppendResponse;
+import io.synod.raft.RaftMessage.CommitNotice;
 import io.synod.raft.RaftMessage.HeartbeatRequest;
 import io.synod.raft.RaftMessage.HeartbeatResponse;
 import io.synod.raft.RaftMessage.ReadIndexRequest;
@@ -303,11 +304,12 @@ public final class RaftNode implements ConsensusNode {
             }
             boolean preVoteTraffic = (m instanceof VoteRequest v && v.preVote()) || (m instanceof VoteResponse r && r.preVote() && r.granted());
             if (!preVoteTraffic) {
-                boolean fromLeader = m instanceof AppendRequest || m instanceof HeartbeatRequest || m instanceof SnapshotRequest;
+                boolean fromLeader = m instanceof AppendRequest || m instanceof HeartbeatRequest || m instanceof SnapshotRequest
+                        || m instanceof CommitNotice;
                 becomeFollower(m.term(), fromLeader ? m.from() : NONE);
             }
         } else if (m.term() < term) {
-            if ((cfg.checkQuorum() || cfg.preVote()) && (m instanceof AppendRequest || m instanceof HeartbeatRequest)) {
+            if ((cfg.checkQuorum() || cfg.preVote()) && (m instanceof AppendRequest || m instanceof HeartbeatRequest || m instanceof CommitNotice)) {
                 // A stale leader (e.g. back from a partition) learns our term and steps down.
                 send(new AppendResponse(id, m.from(), term, true, 0, 0, 0));
             } else if (m instanceof VoteRequest v && v.preVote()) {
@@ -354,6 +356,7 @@ public final class RaftNode implements ConsensusNode {
             case ReadIndexRequest q -> leaderRead(q.context(), q.from());
             case AppendRequest a -> throw Assert.unreachable("two leaders in term %d: %d and %d", term, id, a.from());
             case HeartbeatRequest h -> throw Assert.unreachable("two leaders in term %d: %d and %d", term, id, h.from());
+            case CommitNotice c -> throw Assert.unreachable("two leaders in term %d: %d and %d", term, id, c.from());
             case SnapshotRequest s -> throw Assert.unreachable("two leaders in term %d: %d and %d", term, id, s.from());
             case VoteRequest v -> throw Assert.unreachable("vote requests are handled before role dispatch");
             case VoteResponse r -> { } // late vote from the election we already won
@@ -374,6 +377,12 @@ public final class RaftNode implements ConsensusNode {
                 lead = h.from();
                 log.commitTo(h.commit());
                 send(new HeartbeatResponse(id, h.from(), term, h.readSeq()));
+            }
+            case CommitNotice c -> {
+                electionElapsed = 0;
+                lead = c.from();
+                // Only as far as our log provably matches the leader's; no answer either way.
+                if (c.index() >= log.committed && log.matchTerm(c.index(), c.logTerm())) log.commitTo(Math.min(c.commit(), c.index()));
             }
             case SnapshotRequest s -> {
                 electionElapsed = 0;
@@ -407,6 +416,10 @@ public final class RaftNode implements ConsensusNode {
             case HeartbeatRequest h -> {
                 becomeFollower(term, h.from());
                 stepFollower(h);
+            }
+            case CommitNotice c -> {
+                becomeFollower(term, c.from());
+                stepFollower(c);
             }
             case SnapshotRequest s -> {
                 becomeFollower(term, s.from());
@@ -501,7 +514,7 @@ public final class RaftNode implements ConsensusNode {
             }
             case REPLICATE -> pr.inflights.freeLE(r.index());
         }
-        if (maybeCommit()) bcastAppend();
+        if (maybeCommit()) bcastCommit();
         else sendAppends(r.from());
         if (r.from() == leadTransferee && pr.match == log.lastIndex()) {
             send(new TimeoutNow(id, r.from(), term));
@@ -540,6 +553,26 @@ public final class RaftNode implements ConsensusNode {
             return true;
         }
         return false;
+    }
+
+    /**
+     * After the commit index advanced: appends to followers that lack entries (or are probed), and
+     * a {@link CommitNotice} to each replicating follower that already holds the whole log, which
+     * needs no answer.
+     */
+    private void bcastCommit() {
+        for (var e : progress.entrySet()) {
+            long peer = e.getKey();
+            if (peer == id) continue;
+            Progress pr = e.getValue();
+            long index = pr.next - 1;
+            long logTerm = log.term(index);
+            if (pr.state == Progress.State.REPLICATE && index == log.lastIndex() && (logTerm != 0 || index == 0)) {
+                send(new CommitNotice(id, peer, term, index, logTerm, log.committed));
+            } else if (sendAppend(peer, true)) {
+                sendAppends(peer);
+            }
+        }
     }
 
     private void bcastAppend() {
@@ -602,7 +635,7 @@ public final class RaftNode implements ConsensusNode {
         // A leader's replication traffic promises nothing about its own disk (it counts itself toward a
         // quorum only after advance()), so it may leave before the Ready is persisted; everything else
         // (votes, acknowledgements) must wait for the disk.
-        boolean early = role == Role.LEADER && (m instanceof AppendRequest || m instanceof HeartbeatRequest
+        boolean early = role == Role.LEADER && (m instanceof AppendRequest || m instanceof HeartbeatRequest || m instanceof CommitNotice
                 || m instanceof SnapshotRequest || m instanceof TimeoutNow || m instanceof ReadIndexResponse);
         (early ? leaderMsgs : msgs).add(m);
     }
@@ -884,7 +917,7 @@ public final class RaftNode implements ConsensusNode {
             if (role == Role.LEADER && log.term(last.index()) == last.term()) {
                 // The leader counts itself toward a quorum only for entries it has made durable.
                 Progress self = progress.get(id);
-                if (self != null && self.maybeUpdate(last.index()) && maybeCommit()) bcastAppend();
+                if (self != null && self.maybeUpdate(last.index()) && maybeCommit()) bcastCommit();
             }
         }
         if (!rd.committedEntries().isEmpty()) {

@@ -17,6 +17,43 @@ import org.junit.jupiter.api.Test;
 class ReplicationTest {
 
     @Test
+    void aCommitReachesCaughtUpFollowersAsANoticeThatNeedsNoAnswer() {
+        var net = Network.founding(1, 2, 3);
+        net.elect(1);
+        net.stabilize();
+        net.clearSent();
+        net.propose(1, "x");
+        net.stabilize();
+
+        assertThat(net.member(2).state).containsExactly("x");
+        assertThat(net.member(3).state).containsExactly("x");
+        assertThat(net.sent(RaftMessage.CommitNotice.class)).extracting(RaftMessage.CommitNotice::to).containsExactlyInAnyOrder(2L, 3L);
+        assertThat(net.sent(AppendRequest.class)).as("no empty append carries the commit").allMatch(a -> !a.entries().isEmpty());
+        // One answer per follower: to the append with the entry, none to the notice.
+        assertThat(net.sent(AppendResponse.class)).extracting(AppendResponse::from).containsExactlyInAnyOrder(2L, 3L);
+    }
+
+    @Test
+    void aNoticeCommitsOnlyWhereTheFollowersLogMatches() {
+        var net = Network.founding(1, 2, 3);
+        net.elect(1);
+        net.stabilize();
+        net.drop(m -> m instanceof RaftMessage.CommitNotice && m.to() == 2);
+        net.propose(1, "y");
+        net.stabilize();
+        long last = net.status(2).lastIndex();
+        long committed = net.status(2).commitIndex();
+        long term = net.status(1).term();
+        assertThat(committed).as("follower 2 holds the entry but never heard it committed").isLessThan(last);
+
+        net.node(2).step(new RaftMessage.CommitNotice(1, 2, term, last, term + 5, last));
+        assertThat(net.status(2).commitIndex()).as("a notice naming a term 2 does not hold there").isEqualTo(committed);
+
+        net.node(2).step(new RaftMessage.CommitNotice(1, 2, term, last, term, last));
+        assertThat(net.status(2).commitIndex()).isEqualTo(last);
+    }
+
+    @Test
     void laggingFollowerCatchesUpAfterHealing() {
         var net = Network.founding(1, 2, 3);
         net.elect(1);

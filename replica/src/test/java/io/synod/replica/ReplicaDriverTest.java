@@ -517,6 +517,8 @@ class ReplicaDriverTest {
         onSend = m -> {
             if (m instanceof RaftMessage.AppendRequest a && a.entries().isEmpty() && a.from() == leader) {
                 journal.add("commit " + a.leaderCommit());
+            } else if (m instanceof RaftMessage.CommitNotice c && c.from() == leader) {
+                journal.add("commit " + Math.min(c.commit(), c.index()));
             }
         };
         long index = (Long) propose(drivers.get(leader), "a").get(5, TimeUnit.SECONDS);

@@ -9,6 +9,7 @@ import io.synod.consensus.SnapshotMeta;
 import io.synod.raft.RaftMessage;
 import io.synod.raft.RaftMessage.AppendRequest;
 import io.synod.raft.RaftMessage.AppendResponse;
+import io.synod.raft.RaftMessage.CommitNotice;
 import io.synod.raft.RaftMessage.HeartbeatRequest;
 import io.synod.raft.RaftMessage.HeartbeatResponse;
 import io.synod.raft.RaftMessage.ReadIndexRequest;
@@ -41,7 +42,7 @@ public final class RaftMessageCodec {
     private static final byte VERSION = 1;
     private static final byte VOTE_REQ = 1, VOTE_RESP = 2, APPEND_REQ = 3, APPEND_RESP = 4, HEARTBEAT_REQ = 5,
             HEARTBEAT_RESP = 6, SNAPSHOT_REQ = 7, TIMEOUT_NOW = 8, READ_INDEX_REQ = 9, READ_INDEX_RESP = 10,
-            FORWARD_PROPOSAL = 11, FORWARD_ANSWER = 12;
+            FORWARD_PROPOSAL = 11, FORWARD_ANSWER = 12, COMMIT_NOTICE = 13;
     private static final io.synod.consensus.ProposeResult.Reason[] REASONS = io.synod.consensus.ProposeResult.Reason.values();
 
     public static byte[] encodeBatch(List<? extends Message> messages) {
@@ -122,6 +123,12 @@ public final class RaftMessageCodec {
                 header(out, HEARTBEAT_RESP, m);
                 out.writeLong(h.readSeq());
             }
+            case CommitNotice c -> {
+                header(out, COMMIT_NOTICE, m);
+                out.writeLong(c.index());
+                out.writeLong(c.logTerm());
+                out.writeLong(c.commit());
+            }
             case SnapshotRequest s -> {
                 header(out, SNAPSHOT_REQ, m);
                 SnapshotMeta meta = s.snapshot().meta();
@@ -200,6 +207,7 @@ public final class RaftMessageCodec {
             case APPEND_RESP -> new AppendResponse(from, to, term, bool(in), in.getLong(), in.getLong(), in.getLong());
             case HEARTBEAT_REQ -> new HeartbeatRequest(from, to, term, in.getLong(), in.getLong());
             case HEARTBEAT_RESP -> new HeartbeatResponse(from, to, term, in.getLong());
+            case COMMIT_NOTICE -> new CommitNotice(from, to, term, in.getLong(), in.getLong(), in.getLong());
             case SNAPSHOT_REQ -> {
                 long index = in.getLong(), snapTerm = in.getLong();
                 Set<Long> voters = ids(in), learners = ids(in), outgoing = ids(in), next = ids(in);

@@ -39,6 +39,7 @@ class RaftMessageCodecTest {
                 new AppendResponse(3, 1, 7, true, 10, 8, 5),
                 new HeartbeatRequest(1, 2, 7, 9, 42),
                 new HeartbeatResponse(2, 1, 7, 42),
+                new RaftMessage.CommitNotice(1, 2, 7, 15, 6, 14),
                 new SnapshotRequest(1, 2, 7, new Snapshot(new SnapshotMeta(50, 6, conf), new byte[] {5, 6})),
                 new TimeoutNow(1, 2, 7),
                 new ReadIndexRequest(2, 1, 7, new byte[] {0, 0, 0, 1}),
