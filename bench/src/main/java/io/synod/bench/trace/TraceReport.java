@@ -58,17 +58,20 @@ public final class TraceReport {
         return found;
     }
 
+    /** Whose point a row is about: "leader m1" or "follower m2", and the point's name. */
+    private record Key(String member, String point) {}
+
     /** The rows, ordered by median offset (the order a typical write passed the points). */
     public List<Row> rows() {
-        Map<String, List<Long>> offsets = new LinkedHashMap<>();
+        Map<Key, List<Long>> offsets = new LinkedHashMap<>();
         for (List<Mark> marks : byIndex.values()) {
             Mark p = proposed(marks);
             if (p == null) continue;
-            // A point passed more than once for one index (a follower acknowledges an index again when the commit
-            // reaches it; the leader hears both) counts at its first passage, the one a write waits for.
-            Map<String, Long> first = new HashMap<>();
+            // A point passed more than once for one index (an append sent again, so acknowledged again) counts at
+            // its first passage, the one a write waits for.
+            Map<Key, Long> first = new HashMap<>();
             for (Mark m : marks) {
-                String key = (m.member().equals(p.member()) ? "leader " : "follower ") + m.member() + "\t" + m.point();
+                var key = new Key((m.member().equals(p.member()) ? "leader " : "follower ") + m.member(), m.point());
                 first.merge(key, m.nanos(), Math::min);
             }
             first.forEach((key, nanos) -> offsets.computeIfAbsent(key, k -> new ArrayList<>()).add(nanos - p.nanos()));
@@ -77,8 +80,7 @@ public final class TraceReport {
         offsets.forEach((key, list) -> {
             long[] v = list.stream().mapToLong(Long::longValue).toArray();
             Arrays.sort(v);
-            String[] k = key.split("\t");
-            rows.add(new Row(k[0], k[1], v.length, quantile(v, 0.5) / 1000.0, quantile(v, 0.9) / 1000.0));
+            rows.add(new Row(key.member(), key.point(), v.length, quantile(v, 0.5) / 1000.0, quantile(v, 0.9) / 1000.0));
         });
         rows.sort((a, b) -> Double.compare(a.medianMicros(), b.medianMicros()));
         return rows;
