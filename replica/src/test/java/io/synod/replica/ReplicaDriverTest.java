@@ -237,6 +237,16 @@ class ReplicaDriverTest {
         throw new AssertionError("no leader");
     }
 
+    /** Waits until the leader knows every member holds its whole log (so it replicates to them, not probes). */
+    static void awaitFollowersCaughtUp(ReplicaDriver leader) throws InterruptedException {
+        for (int i = 0; i < 500; i++) {
+            var s = leader.status();
+            if (s.matchIndex().size() == 3 && s.matchIndex().values().stream().allMatch(m -> m >= s.lastIndex())) return;
+            Thread.sleep(10);
+        }
+        throw new AssertionError("followers never caught up: " + leader.status());
+    }
+
     static byte[] cmd(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }
@@ -448,6 +458,9 @@ class ReplicaDriverTest {
         }
         long leader = awaitLeader(drivers.values());
         ReplicaDriver l = drivers.get(leader);
+        // Until a follower answers the new leader's first append, the leader probes it and sends it nothing more: B's
+        // appends would then wait behind the hung disk write, and B could not commit before C's write.
+        awaitFollowersCaughtUp(l);
         gated.set(leader);
         // WAKE in every variant: the leader's loop thread is the one left hanging in the disk write.
         var b = l.propose(cmd("B"));
