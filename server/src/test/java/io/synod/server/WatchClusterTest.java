@@ -141,6 +141,9 @@ class WatchClusterTest {
 
                 // A start below the compaction is canceled with the compact revision.
                 cl.getKVClient().compact(r5).get(10, TimeUnit.SECONDS);
+                // The leader answers the compaction once it applied it; a linearizable read through c1 waits until c1 has
+                // too (otherwise the watch could start there from history before the compaction reaches it).
+                c1.getKVClient().get(b("foo")).get(10, TimeUnit.SECONDS);
                 var compacted = new Recorder();
                 c1.getWatchClient().watch(b("foo"), WatchOption.builder().withRevision(r2).build(), compacted);
                 await(() -> !compacted.errors.isEmpty(), "compaction error");
