@@ -24,10 +24,10 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * etcd's Lease service. Grant, revoke and every keep-alive are replicated commands (a keep-alive
- * is a {@link LeaseCommand.Renew} through the log, answered once applied, so that a renewal the
- * client was told about survives any leader change); followers forward them to the leader like
- * writes. Time-to-live is answered by the leader from its {@link Lessor}; the lease list is a
+ * etcd's Lease service. Grant and revoke are replicated commands; followers forward them to the
+ * leader like writes. A keep-alive is made by the leader ({@link KeepAlives}: mostly on its clock
+ * after a ReadIndex, through the log when that would not survive a change of leader); a follower
+ * forwards it in the peer stream. Time-to-live is answered by the leader from its {@link Lessor}; the lease list is a
  * linearizable read of the replicated state.
  *
  * <p>As in etcd: a TTL below the minimum (one and a half election timeouts, whole seconds) is
@@ -43,6 +43,7 @@ final class LeaseService extends LeaseGrpc.LeaseImplBase {
     private final KvService kv;
     private final StoreHolder store;
     private final Lessor lessor;
+    private final KeepAlives keepAlives;
     private final ReplicaDriver driver;
     private final long minTtlSeconds;
     private final SecureRandom random = new SecureRandom();
@@ -50,8 +51,9 @@ final class LeaseService extends LeaseGrpc.LeaseImplBase {
     /** Grants this member (as leader) has proposed and not yet seen decided; they count against {@link #leasesMax}. */
     private final java.util.concurrent.atomic.AtomicInteger grantsInFlight = new java.util.concurrent.atomic.AtomicInteger();
 
-    LeaseService(ServerConfig config, Proposer proposer, KvService kv, StoreHolder store, Lessor lessor) {
+    LeaseService(ServerConfig config, Proposer proposer, KvService kv, StoreHolder store, Lessor lessor, KeepAlives keepAlives) {
         this.proposer = proposer;
+        this.keepAlives = keepAlives;
         this.kv = kv;
         this.store = store;
         this.lessor = lessor;
@@ -213,12 +215,15 @@ final class LeaseService extends LeaseGrpc.LeaseImplBase {
     /** Renewals a keep-alive stream may have in flight at once. */
     static final int KEEPALIVE_IN_FLIGHT_MAX = 64;
 
+    /**
+     * One keep-alive: made by {@link KeepAlives} if this member leads, else forwarded to the leader
+     * in the peer stream; retried with the next leader through an election, until the deadline.
+     */
     private java.util.concurrent.CompletableFuture<LeaseKeepAliveResponse> renewAsync(LeaseKeepAliveRequest request) {
-        return proposer.writeAsync(new LeaseCommand.Renew(request.getID()), res -> {
-            var l = (LeaseResponse) res;
-            return LeaseKeepAliveResponse.newBuilder().setHeader(kv.header(l.revision())).setID(l.id()).setTTL(l.found() ? l.ttlSeconds() : 0)
-                    .build();
-        });
+        long id = request.getID();
+        return proposer.onLeaderAsync(() -> keepAlives.renewAtLeader(id, ReplicaDriver.Handoff.RUN_HERE), leader -> proposer.forwarder().renew(leader, id))
+                .thenApply(ttl -> LeaseKeepAliveResponse.newBuilder().setHeader(kv.header(store.read(MvccStore::currentRevision))).setID(id)
+                        .setTTL(ttl).build());
     }
 
     @Override

@@ -34,6 +34,12 @@ import org.slf4j.LoggerFactory;
  * (so changes of leader faster than the checkpoint interval add up),
  * where etcd would restart the full TTL.
  *
+ * <p>Keep-alives. A renewal is made on this clock alone when the log already records the lease's
+ * full TTL ({@link #renewOnClock}, after a ReadIndex shows this member still leads), and through
+ * the log otherwise: after a checkpoint recorded less, or once the lease has run out here. etcd's
+ * leader renews on its clock alone too; the difference is that Synod's checkpoints never let a
+ * new leader count down from a figure older than a renewal it cannot see.
+ *
  * <p>Threads. {@link #onLease} runs on the apply thread, {@link #check} on the ticker; both take
  * this object's lock, briefly.
  */
@@ -83,9 +89,48 @@ final class Lessor implements LeaseListener {
         this.clock = clock;
     }
 
+    long memberId() {
+        return memberId;
+    }
+
     /** True while this member leads and its timers are running. */
     synchronized boolean active() {
         return active;
+    }
+
+    /**
+     * The term of this leader's timers if a keep-alive of lease {@code id} may be made on its clock
+     * alone, without a log entry; 0 if it must go through the log as a {@link LeaseCommand.Renew}.
+     * A renewal on the clock alone is lost when this leader goes, which is safe only because the next
+     * leader restarts the lease from what the log records for it, counted from after its election: so
+     * the log must record the full TTL for it (no checkpoint since its grant or latest logged renewal
+     * said less), and the lease must not have run out here (an expiry may be in flight: only the log
+     * orders a renewal against it).
+     */
+    synchronized long clockRenewalTerm(long id) {
+        return clockRenewable(id) ? activeTerm : 0;
+    }
+
+    /**
+     * Restarts lease {@code id}'s countdown from {@code receivedNanos} (when the keep-alive arrived,
+     * by this member's clock) if it is still renewable on the clock in {@code term}; the caller has
+     * confirmed since then that this member still leads (a ReadIndex), so every later leader is
+     * elected after {@code receivedNanos} and starts this lease's full TTL no earlier. Returns the
+     * TTL in seconds, or -1 when the renewal must go through the log after all.
+     */
+    synchronized long renewOnClock(long id, long term, long receivedNanos) {
+        if (term != activeTerm || !clockRenewable(id)) return -1;
+        Timer t = timers.get(id);
+        long deadline = receivedNanos + t.ttlSeconds * 1_000_000_000L;
+        if (deadline - t.deadlineNanos > 0) t.deadlineNanos = deadline;
+        return t.ttlSeconds;
+    }
+
+    private boolean clockRenewable(long id) {
+        if (!active) return false;
+        Timer t = timers.get(id);
+        return t != null && t.recordedMillis >= t.ttlSeconds * 1000 && t.deadlineNanos - clock.getAsLong() > 0 && !expiring.contains(id)
+                && !revoking.contains(id);
     }
 
     /** Milliseconds left on lease {@code id} by this leader's clock, if its timers are running and it has the lease. */

@@ -490,40 +490,50 @@ final class Proposer {
      */
     <R> CompletableFuture<R> writeAsync(Command command, Function<Response, R> convert) {
         byte[] data = codec.encode(command);
+        return onLeaderAsync(() -> driver.propose(data, ReplicaDriver.Handoff.RUN_HERE), leader -> forwarder.propose(leader, data))
+                .thenApply(res -> convert.apply(outcome(res)));
+    }
+
+    /**
+     * Runs {@code local} if this member leads, else {@code remote} with the leader's id (a request
+     * through the peer stream); after a NOT_LEADER failure (an election, a refusal, a request that
+     * never left) it tries again, with whoever leads then, until the request's deadline. A request
+     * that itself arrived forwarded by gRPC is refused with {@link #NOT_LEADER_MARK} if this member
+     * does not lead. The caller must hold no lock (see {@link #writeAsync}).
+     */
+    <R> CompletableFuture<R> onLeaderAsync(java.util.function.Supplier<CompletableFuture<R>> local,
+            java.util.function.LongFunction<CompletableFuture<R>> remote) {
         long deadline = deadlineNanos(); // reads the gRPC context: on the handler's thread
         boolean forwarded = forwardedByMember();
         var result = new CompletableFuture<R>();
-        writeAttempt(result, data, convert, deadline, forwarded);
+        leaderAttempt(result, local, remote, deadline, forwarded);
         return result;
     }
 
-    private <R> void writeAttempt(CompletableFuture<R> result, byte[] data, Function<Response, R> convert, long deadline, boolean forwarded) {
+    private <R> void leaderAttempt(CompletableFuture<R> result, java.util.function.Supplier<CompletableFuture<R>> local,
+            java.util.function.LongFunction<CompletableFuture<R>> remote, long deadline, boolean forwarded) {
         try {
             long leader = driver.leader();
-            CompletableFuture<Object> applied;
+            CompletableFuture<R> attempt;
             if (leader == memberId) {
-                applied = driver.propose(data, ReplicaDriver.Handoff.RUN_HERE);
+                attempt = local.get();
             } else if (forwarded) {
                 result.completeExceptionally(Status.UNAVAILABLE.withDescription(NOT_LEADER_MARK).asRuntimeException());
                 return;
             } else if (leader != SoftState.NO_LEADER && forwarder.canForwardTo(leader)) {
-                applied = forwarder.propose(leader, data);
+                attempt = remote.apply(leader);
             } else {
-                retryLater(result, deadline, () -> writeAttempt(result, data, convert, deadline, forwarded));
+                retryLater(result, deadline, () -> leaderAttempt(result, local, remote, deadline, forwarded));
                 return;
             }
-            within(applied, deadline).whenComplete((res, failure) -> {
+            within(attempt, deadline).whenComplete((res, failure) -> {
                 if (failure == null) {
-                    try {
-                        result.complete(convert.apply(outcome(res)));
-                    } catch (RuntimeException e) {
-                        result.completeExceptionally(e);
-                    }
+                    result.complete(res);
                     return;
                 }
                 Throwable c = cause(failure);
                 if (c instanceof ReplicaException e && e.kind() == ReplicaException.Kind.NOT_LEADER) {
-                    retryLater(result, deadline, () -> writeAttempt(result, data, convert, deadline, forwarded));
+                    retryLater(result, deadline, () -> leaderAttempt(result, local, remote, deadline, forwarded));
                 } else {
                     result.completeExceptionally(unwrap(c));
                 }

@@ -128,6 +128,16 @@ public final class ServerMetrics implements ReplicaListener {
                 .description("Writes this member sent to the leader inside its peer stream.").register(registry);
         FunctionCounter.builder("synod_server_forwarded_writes_proposed", forwarder, WriteForwarder::servedCount)
                 .description("Writes other members forwarded that this member proposed (or refused) as leader.").register(registry);
+        FunctionCounter.builder("synod_server_keepalives_forwarded", forwarder, WriteForwarder::renewalsForwardedCount)
+                .description("Lease keep-alives this member sent to the leader inside its peer stream.").register(registry);
+    }
+
+    /** Counts the leader's lease renewals by how they were made. */
+    void keepAlives(KeepAlives keepAlives) {
+        FunctionCounter.builder("synod_server_keepalives_on_clock", keepAlives, KeepAlives::onClockCount)
+                .description("Lease keep-alives this member made as leader on its clock alone, after a ReadIndex.").register(registry);
+        FunctionCounter.builder("synod_server_keepalives_logged", keepAlives, KeepAlives::throughLogCount)
+                .description("Lease keep-alives this member made as leader through the log.").register(registry);
     }
 
     /** Feeds {@code synod_watchers}; the watch service calls it once it exists. */

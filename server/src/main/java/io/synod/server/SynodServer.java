@@ -181,7 +181,10 @@ public final class SynodServer implements AutoCloseable {
             var kvService = ServerInterceptors.intercept(kv, Proposer.forwardedInterceptor(), mdc);
             var lessor = new Lessor(id, driver, store, codec, config.limits().lease(), System::nanoTime);
             store.addLeaseListener(lessor);
-            var leaseService = ServerInterceptors.intercept(new LeaseService(config, proposer, kv, store, lessor).definition(),
+            var keepAlives = new KeepAlives(driver, lessor, codec, System::nanoTime, config.requestTimeoutMillis());
+            ops.metrics().keepAlives(keepAlives);
+            proposer.forwarder().serveRenewals(leaseId -> keepAlives.renewAtLeader(leaseId, ReplicaDriver.Handoff.DEFER));
+            var leaseService = ServerInterceptors.intercept(new LeaseService(config, proposer, kv, store, lessor, keepAlives).definition(),
                     Proposer.forwardedInterceptor(), mdc);
             var waiters = new KeyWaiters(config.limits().waitersMax());
             store.addListener(waiters);

@@ -29,6 +29,10 @@ import java.util.concurrent.atomic.LongAdder;
  * reports it), and a write is only started on a link that looks healthy. A message lost after it
  * was written means no answer: the request times out with an unknown outcome, as a write does when
  * its leader fails (etcd's followers behave the same).
+ *
+ * <p>Lease keep-alives take the same road as a {@link ForwardMessage.Renewal}: the leader makes the
+ * renewal ({@link #serveRenewals}, usually on its clock alone) and answers with a
+ * {@link ForwardMessage.Renewed} carrying the TTL, since a renewal need not be applied here.
  */
 final class WriteForwarder {
     private final long memberId;
@@ -39,12 +43,15 @@ final class WriteForwarder {
     private final ConcurrentHashMap<Long, CompletableFuture<Object>> waiting = new ConcurrentHashMap<>();
     private final LongAdder forwarded = new LongAdder();
     private final LongAdder served = new LongAdder();
+    private final LongAdder renewalsForwarded = new LongAdder();
+    private volatile java.util.function.LongFunction<CompletableFuture<Long>> renewer = id -> CompletableFuture.failedFuture(
+            new ReplicaException(ReplicaException.Kind.NOT_LEADER, "renewals are not served yet"));
 
     WriteForwarder(long memberId, ReplicaDriver driver, PeerTransport transport) {
         this.memberId = memberId;
         this.driver = driver;
         this.transport = transport;
-        transport.onUnsentProposals(this::unsent);
+        transport.onUnsentRequests(this::unsent);
     }
 
     /** Whether a write for {@code leader} can go now; if not, the caller backs off and tries again (perhaps another leader). */
@@ -52,12 +59,12 @@ final class WriteForwarder {
         return transport.canSend(leader);
     }
 
-    /** A proposal that never left this member: nothing was appended, so its caller may retry. */
-    private void unsent(ForwardMessage.Proposal p) {
-        CompletableFuture<Object> result = waiting.remove(p.requestId());
+    /** A request that never left this member: nothing was appended or renewed, so its caller may retry. */
+    private void unsent(ForwardMessage.Request r) {
+        CompletableFuture<Object> result = waiting.remove(r.requestId());
         if (result != null) {
-            result.completeExceptionally(new ReplicaException(ReplicaException.Kind.NOT_LEADER, p.to(),
-                    "the forwarded write could not be sent to member " + Long.toHexString(p.to())));
+            result.completeExceptionally(new ReplicaException(ReplicaException.Kind.NOT_LEADER, r.to(),
+                    "the forwarded request could not be sent to member " + Long.toHexString(r.to())));
         }
     }
 
@@ -68,13 +75,34 @@ final class WriteForwarder {
      * (e.g. by {@link CompletableFuture#orTimeout}) forgets the request.
      */
     CompletableFuture<Object> propose(long leader, byte[] command) {
+        forwarded.increment();
+        return request(id -> new ForwardMessage.Proposal(memberId, leader, id, command));
+    }
+
+    /**
+     * Sends a keep-alive of lease {@code leaseId} to {@code leader}. The future completes with the
+     * TTL in seconds the leader answered (0: no such lease), or fails as {@link #propose} does.
+     */
+    CompletableFuture<Long> renew(long leader, long leaseId) {
+        renewalsForwarded.increment();
+        return request(id -> new ForwardMessage.Renewal(memberId, leader, id, leaseId)).thenApply(ttl -> (Long) ttl);
+    }
+
+    private CompletableFuture<Object> request(java.util.function.LongFunction<ForwardMessage.Request> message) {
         long id = requestIds.incrementAndGet();
         var result = new CompletableFuture<Object>();
         waiting.put(id, result);
         result.whenComplete((r, t) -> waiting.remove(id));
-        forwarded.increment();
-        transport.send(List.of(new ForwardMessage.Proposal(memberId, leader, id, command)));
+        transport.send(List.of(message.apply(id)));
         return result;
+    }
+
+    /**
+     * How this member, when it leads, makes a keep-alive a follower forwarded: the future completes
+     * with the TTL, or fails with the {@link ReplicaException} that says why not. Set once at start.
+     */
+    void serveRenewals(java.util.function.LongFunction<CompletableFuture<Long>> renewer) {
+        this.renewer = renewer;
     }
 
     /**
@@ -86,6 +114,41 @@ final class WriteForwarder {
         switch (m) {
             case ForwardMessage.Proposal p -> onProposal(p);
             case ForwardMessage.Answer a -> onAnswer(a);
+            case ForwardMessage.Renewal r -> onRenewal(r);
+            case ForwardMessage.Renewed r -> onRenewed(r);
+        }
+    }
+
+    private void onRenewal(ForwardMessage.Renewal r) {
+        CompletableFuture<Long> renewed;
+        try {
+            renewed = renewer.apply(r.leaseId());
+        } catch (RuntimeException e) {
+            renewed = CompletableFuture.failedFuture(e);
+        }
+        renewed.whenComplete((ttl, failure) -> {
+            if (failure == null) {
+                transport.send(List.of(new ForwardMessage.Renewed(memberId, r.from(), r.requestId(), ttl, null, memberId)));
+                return;
+            }
+            Throwable c = failure;
+            while (c instanceof java.util.concurrent.CompletionException && c.getCause() != null) c = c.getCause();
+            // Anything else (a timeout here) goes unanswered: the follower's caller times out, as when a message is lost.
+            if (c instanceof ReplicaException e) {
+                var reason = e.kind() == ReplicaException.Kind.OVERLOADED ? ProposeResult.Reason.OVERLOADED : ProposeResult.Reason.NO_LEADER;
+                transport.send(List.of(new ForwardMessage.Renewed(memberId, r.from(), r.requestId(), 0, reason, driver.leader())));
+            }
+        });
+    }
+
+    private void onRenewed(ForwardMessage.Renewed r) {
+        CompletableFuture<Object> result = waiting.remove(r.requestId());
+        if (result == null) return;
+        if (r.refusal() == null) {
+            result.complete(r.ttlSeconds());
+        } else {
+            result.completeExceptionally(ReplicaDriver.rejection(new ProposeResult.Rejected(r.refusal(), r.leaderHint(),
+                    "renewal refused by member " + Long.toHexString(r.from()))));
         }
     }
 
@@ -118,6 +181,11 @@ final class WriteForwarder {
             if (t == null) result.complete(r);
             else result.completeExceptionally(t);
         });
+    }
+
+    /** Keep-alives this member forwarded through the peer streams since it started. */
+    long renewalsForwardedCount() {
+        return renewalsForwarded.sum();
     }
 
     /** Writes this member forwarded through the peer streams since it started. */

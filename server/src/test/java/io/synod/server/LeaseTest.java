@@ -293,4 +293,90 @@ class LeaseTest {
             }
         }
     }
+
+    /** Sends keep-alives of {@code id} through {@code ch} until the leader counts one more renewal on its clock (its timers run). */
+    private static void awaitRenewalsOnClock(TestCluster cluster, int leader, ManagedChannel ch, long id) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        double before = ClusterTest.counter(cluster.servers[leader], "synod_server_keepalives_on_clock_total");
+        while (ClusterTest.counter(cluster.servers[leader], "synod_server_keepalives_on_clock_total") == before) {
+            assertThat(System.nanoTime()).as("the leader renews on its clock within 20 s").isLessThan(deadline);
+            keepAliveOnce(ch, id);
+            Thread.sleep(50);
+        }
+    }
+
+    @Test
+    void keepAlivesOfALeaseTheLogRecordsInFullAreMadeOnTheLeadersClockWithoutALogEntry() throws Exception {
+        try (var cluster = new TestCluster(dir, 3)) {
+            int leader = cluster.awaitLeader(10_000);
+            int follower = (leader + 1) % 3;
+            ManagedChannel viaFollower = channel(cluster, follower), viaLeader = channel(cluster, leader);
+            try {
+                long id = lease(viaFollower).leaseGrant(LeaseGrantRequest.newBuilder().setTTL(60).build()).getID();
+                awaitRenewalsOnClock(cluster, leader, viaLeader, id);
+                SynodServer l = cluster.servers[leader];
+                double onClock = ClusterTest.counter(l, "synod_server_keepalives_on_clock_total");
+                double logged = ClusterTest.counter(l, "synod_server_keepalives_logged_total");
+                double forwarded = ClusterTest.counter(cluster.servers[follower], "synod_server_keepalives_forwarded_total");
+                long lastIndex = l.driver().status().lastIndex();
+                Thread.sleep(1500);
+                long before = lease(viaLeader).leaseTimeToLive(LeaseTimeToLiveRequest.newBuilder().setID(id).build()).getTTL();
+                assertThat(before).as("TTL left 1.5 s after the last renewal").isLessThanOrEqualTo(58);
+                for (int i = 0; i < 10; i++) {
+                    assertThat(keepAliveOnce(viaFollower, id).getTTL()).isEqualTo(60);
+                    assertThat(keepAliveOnce(viaLeader, id).getTTL()).isEqualTo(60);
+                }
+                long after = lease(viaFollower).leaseTimeToLive(LeaseTimeToLiveRequest.newBuilder().setID(id).build()).getTTL();
+                assertThat(after).as("TTL left right after the renewals").isGreaterThanOrEqualTo(59);
+                assertThat(ClusterTest.counter(l, "synod_server_keepalives_on_clock_total") - onClock).isEqualTo(20);
+                assertThat(ClusterTest.counter(l, "synod_server_keepalives_logged_total") - logged).isZero();
+                assertThat(ClusterTest.counter(cluster.servers[follower], "synod_server_keepalives_forwarded_total") - forwarded).isEqualTo(10);
+                assertThat(l.driver().status().lastIndex()).as("log entries written by 20 renewals").isEqualTo(lastIndex);
+            } finally {
+                viaFollower.shutdownNow();
+                viaLeader.shutdownNow();
+            }
+        }
+    }
+
+    /** Checkpoints every 300 ms: the log soon records less than the full TTL of a lease nobody renews. */
+    private static ServerConfig quickCheckpoints(ServerConfig c) {
+        var lease = c.limits().lease();
+        return c.withLimits(c.limits().withLease(new LeaseOptions(lease.checkIntervalMillis(), lease.expiriesPerCheckMax(), 300,
+                lease.checkpointBatchMax())));
+    }
+
+    @Test
+    void aRenewalAfterACheckpointGoesThroughTheLogAndSurvivesLeaderFailure() throws Exception {
+        try (var cluster = new TestCluster(dir, 3, LeaseTest::quickCheckpoints)) {
+            int leader = cluster.awaitLeader(10_000);
+            int survivor = (leader + 1) % 3;
+            ManagedChannel ch = channel(cluster, survivor);
+            try (Client c = ClusterTest.client(cluster, survivor)) {
+                long ttlSeconds = 10;
+                long id = lease(ch).leaseGrant(LeaseGrantRequest.newBuilder().setTTL(ttlSeconds).build()).getID();
+                c.getKVClient().put(b("ck"), b("v"), PutOption.builder().withLeaseId(id).build()).get(10, TimeUnit.SECONDS);
+                // Long enough for checkpoints to record about 4 s left: a new leader would count down from that.
+                Thread.sleep(6000);
+                SynodServer l = cluster.servers[leader];
+                double onClock = ClusterTest.counter(l, "synod_server_keepalives_on_clock_total");
+                double logged = ClusterTest.counter(l, "synod_server_keepalives_logged_total");
+                long sent = System.nanoTime();
+                assertThat(keepAliveOnce(ch, id).getTTL()).isEqualTo(ttlSeconds);
+                assertThat(ClusterTest.counter(l, "synod_server_keepalives_logged_total") - logged).as("renewals through the log").isEqualTo(1);
+                assertThat(ClusterTest.counter(l, "synod_server_keepalives_on_clock_total") - onClock).as("renewals on the clock").isZero();
+                cluster.stop(leader);
+                assertThat(cluster.awaitLeader(20_000)).isNotEqualTo(leader);
+                long mustLive = sent + TimeUnit.SECONDS.toNanos(ttlSeconds) - TimeUnit.MILLISECONDS.toNanos(300);
+                while (System.nanoTime() < mustLive) {
+                    long asked = System.nanoTime();
+                    boolean there = present(c, "ck");
+                    if (asked < mustLive) assertThat(there).as("lease expired before its renewal's TTL passed").isTrue();
+                    Thread.sleep(200);
+                }
+            } finally {
+                ch.shutdownNow();
+            }
+        }
+    }
 }

@@ -244,7 +244,7 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
     private final TransportLimits limits;
     private final LongConsumer unreachable;
     /** Told of forwarded writes that certainly never left this member, so they may be retried elsewhere. */
-    private volatile Consumer<ForwardMessage.Proposal> unsentProposals = p -> {};
+    private volatile Consumer<ForwardMessage.Request> unsentRequests = p -> {};
     private final Consumer<RaftMessage.SnapshotRequest> snapshots;
     private final Optional<SslContext> tls;
     /** Peers by member id; replaced entries are retired. Read by any thread, changed under {@code this}. */
@@ -339,7 +339,7 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
     }
 
     /**
-     * Called by the Raft loop (and, for {@link ForwardMessage.Proposal}s, by request threads: any
+     * Called by the Raft loop (and, for {@link ForwardMessage.Request}s, by request threads: any
      * number of threads may send; each thread's messages to a peer keep their order). A peer's messages are written by the loop itself when nothing is
      * queued for that peer and its stream can take them (one thread hand-off less per message on a
      * lightly loaded link); otherwise they join the peer's queue for its sender thread.
@@ -375,17 +375,17 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
     }
 
     /**
-     * Where to report {@link ForwardMessage.Proposal}s that certainly never reached the wire (the
+     * Where to report {@link ForwardMessage.Request}s that certainly never reached the wire (the
      * peer is unknown, its queue was full, or its stream was down when their frame was due): their
-     * write cannot have happened, so it may be retried with another leader.
+     * write or renewal cannot have happened, so it may be retried with another leader.
      */
-    public void onUnsentProposals(Consumer<ForwardMessage.Proposal> sink) {
-        this.unsentProposals = sink;
+    public void onUnsentRequests(Consumer<ForwardMessage.Request> sink) {
+        this.unsentRequests = sink;
     }
 
     private void unsent(List<? extends Message> messages) {
         for (Message m : messages) {
-            if (m instanceof ForwardMessage.Proposal p) unsentProposals.accept(p);
+            if (m instanceof ForwardMessage.Request r) unsentRequests.accept(r);
         }
     }
 

@@ -42,7 +42,7 @@ public final class RaftMessageCodec {
     private static final byte VERSION = 1;
     private static final byte VOTE_REQ = 1, VOTE_RESP = 2, APPEND_REQ = 3, APPEND_RESP = 4, HEARTBEAT_REQ = 5,
             HEARTBEAT_RESP = 6, SNAPSHOT_REQ = 7, TIMEOUT_NOW = 8, READ_INDEX_REQ = 9, READ_INDEX_RESP = 10,
-            FORWARD_PROPOSAL = 11, FORWARD_ANSWER = 12, COMMIT_NOTICE = 13;
+            FORWARD_PROPOSAL = 11, FORWARD_ANSWER = 12, COMMIT_NOTICE = 13, FORWARD_RENEWAL = 14, FORWARD_RENEWED = 15;
     private static final io.synod.consensus.ProposeResult.Reason[] REASONS = io.synod.consensus.ProposeResult.Reason.values();
 
     public static byte[] encodeBatch(List<? extends Message> messages) {
@@ -170,6 +170,18 @@ public final class RaftMessageCodec {
                 out.writeByte(a.refusal() == null ? -1 : a.refusal().ordinal());
                 out.writeLong(a.leaderHint());
             }
+            case ForwardMessage.Renewal r -> {
+                header(out, FORWARD_RENEWAL, m);
+                out.writeLong(r.requestId());
+                out.writeLong(r.leaseId());
+            }
+            case ForwardMessage.Renewed r -> {
+                header(out, FORWARD_RENEWED, m);
+                out.writeLong(r.requestId());
+                out.writeLong(r.ttlSeconds());
+                out.writeByte(r.refusal() == null ? -1 : r.refusal().ordinal());
+                out.writeLong(r.leaderHint());
+            }
         }
     }
 
@@ -220,12 +232,22 @@ public final class RaftMessageCodec {
             case FORWARD_PROPOSAL -> new ForwardMessage.Proposal(from, to, in.getLong(), bytes(in));
             case FORWARD_ANSWER -> {
                 long id = in.getLong(), entryTerm = in.getLong(), entryIndex = in.getLong();
-                int reason = in.get();
-                if (reason < -1 || reason >= REASONS.length) throw new IllegalArgumentException("unknown refusal " + reason);
-                yield new ForwardMessage.Answer(from, to, id, entryTerm, entryIndex, reason < 0 ? null : REASONS[reason], in.getLong());
+                yield new ForwardMessage.Answer(from, to, id, entryTerm, entryIndex, refusal(in), in.getLong());
+            }
+            case FORWARD_RENEWAL -> new ForwardMessage.Renewal(from, to, in.getLong(), in.getLong());
+            case FORWARD_RENEWED -> {
+                long id = in.getLong(), ttl = in.getLong();
+                yield new ForwardMessage.Renewed(from, to, id, ttl, refusal(in), in.getLong());
             }
             default -> throw new IllegalArgumentException("unknown raft message kind " + kind);
         };
+    }
+
+    /** A refusal reason's ordinal, -1 for none. */
+    private static io.synod.consensus.ProposeResult.Reason refusal(ByteBuffer in) {
+        int reason = in.get();
+        if (reason < -1 || reason >= REASONS.length) throw new IllegalArgumentException("unknown refusal " + reason);
+        return reason < 0 ? null : REASONS[reason];
     }
 
     private static boolean bool(ByteBuffer in) {

@@ -46,7 +46,10 @@ class RaftMessageCodecTest {
                 new ReadIndexResponse(1, 2, 7, 12, new byte[] {0, 0, 0, 1}),
                 new ForwardMessage.Proposal(2, 1, 77, new byte[] {4, 5, 6}),
                 new ForwardMessage.Answer(1, 2, 77, 7, 13, null, 1),
-                new ForwardMessage.Answer(3, 2, 78, 0, 0, ProposeResult.Reason.NOT_LEADER, 1));
+                new ForwardMessage.Answer(3, 2, 78, 0, 0, ProposeResult.Reason.NOT_LEADER, 1),
+                new ForwardMessage.Renewal(2, 1, 79, 0x7ea5e),
+                new ForwardMessage.Renewed(1, 2, 79, 60, null, 1),
+                new ForwardMessage.Renewed(3, 2, 80, 0, ProposeResult.Reason.OVERLOADED, 1));
     }
 
     @Test
