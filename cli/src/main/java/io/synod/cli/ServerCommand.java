@@ -87,6 +87,46 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--synod-range-response-bytes-max", description = "largest range response in bytes; 0 = no limit (default: 0)")
     Long rangeResponseBytesMax;
 
+    // Engine limits (io.synod.server.EngineLimits): the Raft loop's and the peer transport's bounds.
+    @Option(names = "--synod-raft-inbox-depth-max", description = "events queued for the Raft loop; beyond it proposals get 'too many requests' (default: 16384)")
+    Integer raftInboxDepthMax;
+
+    @Option(names = "--synod-raft-drain-batch-max", description = "events the Raft loop takes per pass (default: 1024)")
+    Integer raftDrainBatchMax;
+
+    @Option(names = "--synod-raft-pending-proposals-max", description = "proposals accepted and not yet applied (default: 65536)")
+    Integer raftPendingProposalsMax;
+
+    @Option(names = "--synod-raft-pending-reads-max", description = "linearizable reads waiting for their read index (default: 65536)")
+    Integer raftPendingReadsMax;
+
+    @Option(names = "--synod-raft-idle-poll-ms", description = "how long an idle Raft loop waits for an event (default: 50)")
+    Long raftIdlePollMillis;
+
+    @Option(names = "--synod-apply-batch-max", description = "committed commands applied in one store batch (default: 256)")
+    Integer applyBatchMax;
+
+    @Option(names = "--synod-apply-batch-bytes-max", description = "command bytes applied in one store batch (default: 4194304)")
+    Long applyBatchBytesMax;
+
+    @Option(names = "--synod-peer-send-queue-depth-max", description = "messages queued for one peer; beyond it they are dropped (default: 8192)")
+    Integer peerSendQueueDepthMax;
+
+    @Option(names = "--synod-peer-batch-messages-max", description = "messages to one peer in one frame (default: 512)")
+    Integer peerBatchMessagesMax;
+
+    @Option(names = "--synod-peer-frame-bytes-max", description = "largest peer frame sent or accepted (default: 33554432)")
+    Integer peerFrameBytesMax;
+
+    @Option(names = "--synod-peer-send-timeout-ms", description = "deadline of one peer frame; a peer that misses it is unreachable (default: 2000)")
+    Long peerSendTimeoutMillis;
+
+    @Option(names = "--synod-peer-retry-backoff-ms", description = "pause after a failed peer delivery (default: 100)")
+    Long peerRetryBackoffMillis;
+
+    @Option(names = "--synod-peer-io-threads", description = "event-loop threads of the channels to peers; 0 = share gRPC's (default: 2)")
+    Integer peerIoThreads;
+
     @Option(names = "--cert-file", description = "PEM certificate of the client listener (needed for an https:// client URL)")
     String certFile;
 

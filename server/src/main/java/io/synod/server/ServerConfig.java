@@ -327,9 +327,9 @@ public record ServerConfig(
             "peer-key-file", "peer-trusted-ca-file", "peer-client-cert-auth", "auth-token", "synod-auth-token-ttl-ms",
             "synod-auth-tokens-max", "synod-auth-pbkdf2-iterations", "synod-unsafe-power-cut-emulation", "synod-tls-reload-interval-ms");
 
-    /** A flag this parser knows: one of {@link #KNOWN_FLAGS}, or a client limit ({@link ClientLimits#FLAGS}). */
+    /** A flag this parser knows: one of {@link #KNOWN_FLAGS}, a client limit ({@link ClientLimits#FLAGS}) or an engine limit ({@link EngineLimits#FLAGS}). */
     private static boolean known(String flag) {
-        return KNOWN_FLAGS.contains(flag) || ClientLimits.FLAGS.contains(flag);
+        return KNOWN_FLAGS.contains(flag) || ClientLimits.FLAGS.contains(flag) || EngineLimits.FLAGS.contains(flag);
     }
 
     private static final List<String> BOOLEAN_FLAGS = List.of("client-cert-auth", "peer-client-cert-auth", "synod-unsafe-power-cut-emulation");
@@ -398,7 +398,7 @@ public record ServerConfig(
         flags.put("synod-election-ticks", Long.toString(election / heartbeat));
     }
 
-    /** Quota and lease flags; a quota of 0 means etcd's default, as in etcd. */
+    /** Quota, lease, client and engine limit flags; a quota of 0 means etcd's default, as in etcd. */
     private static ServerLimits limitsFromFlags(Map<String, String> flags) {
         long quota = Long.parseLong(flags.getOrDefault("quota-backend-bytes", "0"));
         require(quota >= 0, "--quota-backend-bytes must not be negative, got " + quota);
@@ -415,7 +415,9 @@ public record ServerConfig(
                 Integer.parseInt(flags.getOrDefault("synod-waiters-max", Integer.toString(ServerLimits.DEFAULTS.waitersMax()))),
                 Integer.parseInt(flags.getOrDefault("synod-snapshot-downloads-max", Integer.toString(ServerLimits.DEFAULTS.snapshotDownloadsMax()))),
                 Long.parseLong(flags.getOrDefault("synod-corrupt-check-interval-ms", "0")),
-                ClientLimits.fromFlags(flags));
+                ClientLimits.fromFlags(flags),
+                EngineLimits.fromFlags(flags, io.synod.raft.RaftConfig.builder(1).build().appendBytesMax(),
+                        Long.parseLong(flags.getOrDefault("max-request-bytes", Long.toString(DEFAULT_REQUEST_BYTES_MAX)))));
     }
 
     /** The operations flags; etcd's {@code --listen-metrics-urls} may list several, only the first is served. */

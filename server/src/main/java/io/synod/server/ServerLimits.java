@@ -4,7 +4,8 @@ import io.synod.common.Assert;
 
 /**
  * Member limits that have no place of their own in {@link ServerConfig}: the backend quota, the
- * leader's lease timers and what clients may hold at once ({@link ClientLimits}). Grouped so that
+ * leader's lease timers, what clients may hold at once ({@link ClientLimits}) and the engine's
+ * queues ({@link EngineLimits}). Grouped so that
  * a new limit is one more component here rather than another positional argument of every
  * configuration.
  *
@@ -15,13 +16,14 @@ import io.synod.common.Assert;
  * @param snapshotDownloadsMax Maintenance.Snapshot streams served at once (each holds a checkpoint and a thread)
  * @param corruptCheckIntervalMillis how often the leader compares members' hashes (0: never, etcd's default)
  * @param clients              what clients may hold at once: streams per connection, watchers, leases, expensive reads
+ * @param engine               the Raft loop's and the peer transport's queues, batches, frames and threads
  */
 public record ServerLimits(long quotaBackendBytes, LeaseOptions lease, int waitersMax, int snapshotDownloadsMax,
-        long corruptCheckIntervalMillis, ClientLimits clients) {
+        long corruptCheckIntervalMillis, ClientLimits clients, EngineLimits engine) {
     /** etcd's default backend quota. */
     public static final long DEFAULT_QUOTA_BACKEND_BYTES = 2L << 30;
     public static final ServerLimits DEFAULTS = new ServerLimits(DEFAULT_QUOTA_BACKEND_BYTES, LeaseOptions.DEFAULTS, 10_000, 2, 0,
-            ClientLimits.DEFAULTS);
+            ClientLimits.DEFAULTS, EngineLimits.DEFAULTS);
 
     public ServerLimits {
         Assert.that(quotaBackendBytes > 0, "--quota-backend-bytes must be positive, got %d", quotaBackendBytes);
@@ -30,26 +32,31 @@ public record ServerLimits(long quotaBackendBytes, LeaseOptions lease, int waite
                 snapshotDownloadsMax);
         Assert.that(corruptCheckIntervalMillis >= 0, "corrupt check interval must not be negative: %d", corruptCheckIntervalMillis);
         java.util.Objects.requireNonNull(clients, "clients");
+        java.util.Objects.requireNonNull(engine, "engine");
     }
 
     /** The limits before {@link ClientLimits}: those take their defaults. */
     public ServerLimits(long quotaBackendBytes, LeaseOptions lease, int waitersMax, int snapshotDownloadsMax, long corruptCheckIntervalMillis) {
-        this(quotaBackendBytes, lease, waitersMax, snapshotDownloadsMax, corruptCheckIntervalMillis, ClientLimits.DEFAULTS);
+        this(quotaBackendBytes, lease, waitersMax, snapshotDownloadsMax, corruptCheckIntervalMillis, ClientLimits.DEFAULTS, EngineLimits.DEFAULTS);
     }
 
     public ServerLimits withClients(ClientLimits limits) {
-        return new ServerLimits(quotaBackendBytes, lease, waitersMax, snapshotDownloadsMax, corruptCheckIntervalMillis, limits);
+        return new ServerLimits(quotaBackendBytes, lease, waitersMax, snapshotDownloadsMax, corruptCheckIntervalMillis, limits, engine);
     }
 
     public ServerLimits withQuotaBackendBytes(long bytes) {
-        return new ServerLimits(bytes, lease, waitersMax, snapshotDownloadsMax, corruptCheckIntervalMillis, clients);
+        return new ServerLimits(bytes, lease, waitersMax, snapshotDownloadsMax, corruptCheckIntervalMillis, clients, engine);
     }
 
     public ServerLimits withLease(LeaseOptions options) {
-        return new ServerLimits(quotaBackendBytes, options, waitersMax, snapshotDownloadsMax, corruptCheckIntervalMillis, clients);
+        return new ServerLimits(quotaBackendBytes, options, waitersMax, snapshotDownloadsMax, corruptCheckIntervalMillis, clients, engine);
+    }
+
+    public ServerLimits withEngine(EngineLimits limits) {
+        return new ServerLimits(quotaBackendBytes, lease, waitersMax, snapshotDownloadsMax, corruptCheckIntervalMillis, clients, limits);
     }
 
     public ServerLimits withCorruptCheckIntervalMillis(long millis) {
-        return new ServerLimits(quotaBackendBytes, lease, waitersMax, snapshotDownloadsMax, millis, clients);
+        return new ServerLimits(quotaBackendBytes, lease, waitersMax, snapshotDownloadsMax, millis, clients, engine);
     }
 }

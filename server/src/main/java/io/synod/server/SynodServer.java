@@ -11,7 +11,6 @@ import io.synod.raft.RaftBootstrap;
 import io.synod.raft.RaftConfig;
 import io.synod.raft.RaftNode;
 import io.synod.replica.ReplicaDriver;
-import io.synod.replica.ReplicaLimits;
 import io.synod.server.auth.AuthGate;
 import io.synod.server.auth.AuthService;
 import io.synod.server.auth.Passwords;
@@ -26,7 +25,6 @@ import io.synod.server.transport.PeerService;
 import io.synod.server.transport.PeerTransport;
 import io.synod.server.transport.SnapshotInbox;
 import io.synod.server.transport.SnapshotSender;
-import io.synod.server.transport.TransportLimits;
 import io.synod.server.watch.WatchService;
 import io.synod.server.watch.WatchServiceOptions;
 import io.synod.storage.raftlog.DurableRaftLog;
@@ -152,7 +150,7 @@ public final class SynodServer implements AutoCloseable {
             // One reloading view of the peer files serves the peer listener and the connections to other members.
             TlsMaterial peerTls = config.peersUseTls() || ServerConfig.isHttps(config.peerUrl()) ? tlsMaterial(config, config.security().peer(),
                     "peer") : null;
-            transport = new PeerTransport(members.peers(), TransportLimits.DEFAULTS, peer -> driverRef[0].reportUnreachable(peer),
+            transport = new PeerTransport(members.peers(), config.limits().engine().transport(), peer -> driverRef[0].reportUnreachable(peer),
                     snapshotSender::send, config.peersUseTls() ? java.util.Optional.of(TlsContexts.client(peerTls, config.security().peer()))
                             : java.util.Optional.empty());
             transportRef[0] = transport;
@@ -162,7 +160,7 @@ public final class SynodServer implements AutoCloseable {
                     m -> driverRef[0].deliver(m));
             ops = new MemberOps(config);
             var driver = new ReplicaDriver(node, ops.metrics().timed(new DurableReplicaStorage(raftLog)), transport,
-                    ops.metrics().timed(new MvccStateMachine(store, snapshotInbox, codec, members::onConfApplied)), ReplicaLimits.DEFAULTS, config.snapshotPolicy());
+                    ops.metrics().timed(new MvccStateMachine(store, snapshotInbox, codec, members::onConfApplied)), config.limits().engine().replica(), config.snapshotPolicy());
             driver.listener(ops.metrics());
             driver.tracer(io.synod.replica.EntryTracer.fromSystemProperties());
             // A Raft pass run on a request's thread must not carry that request's gRPC context (its deadline,
@@ -226,7 +224,7 @@ public final class SynodServer implements AutoCloseable {
                         return new AuthStatus.Response(kv.header(finalStore.read(MvccStore::currentRevision)), st.enabled(), st.revision());
                     }), Proposer.forwardedInterceptor(), mdc);
             peerServer = grpcServer(config, config.peerUrl(), config.security().peer(), peerTls)
-                    .maxInboundMessageSize(Math.max(TransportLimits.DEFAULTS.frameBytesMax(), config.snapshotLimits().frameBytesMax()))
+                    .maxInboundMessageSize(Math.max(config.limits().engine().transport().frameBytesMax(), config.snapshotLimits().frameBytesMax()))
                     .intercept(Proposer.peerListenerInterceptor()) // where forwarded requests arrive (see Proposer.forwardedByMember)
                     .addService(PeerService.definition(id, m -> {
                         if (m instanceof io.synod.server.transport.ForwardMessage f) {
