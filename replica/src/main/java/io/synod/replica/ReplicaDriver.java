@@ -76,7 +76,8 @@ public final class ReplicaDriver implements Runnable {
     private record Step(Message message) implements Event {}
 
     /** {@code queuedAt}: when it was queued, for the {@link EntryTracer} (0 when tracing is off). */
-    private record Propose(byte[] data, CompletableFuture<Object> future, long queuedAt) implements Event {}
+    /** {@code term} 0: any term; else the proposal is refused unless the core is in that term when the loop gets to it. */
+    private record Propose(byte[] data, CompletableFuture<Object> future, long queuedAt, long term) implements Event {}
 
     private record ProposeConf(ConfChange change, CompletableFuture<Object> future) implements Event {}
 
@@ -335,10 +336,25 @@ public final class ReplicaDriver implements Runnable {
 
     /** As {@link #propose(byte[])}, handed over as {@code how} says. */
     public CompletableFuture<Object> propose(byte[] command, Handoff how) {
+        return propose(command, how, 0);
+    }
+
+    /**
+     * As {@link #propose(byte[], Handoff)}, but only in {@code term}: when the loop gets to it, a core
+     * in any other term refuses it with NOT_LEADER. For a decision a leader took in that term (a
+     * lease expiry) that must not be appended by the same member leading a later term, when what it
+     * was based on may have changed in between.
+     */
+    public CompletableFuture<Object> proposeInTerm(byte[] command, Handoff how, long term) {
+        Assert.that(term > 0, "a term-fenced proposal needs a term, got %d", term);
+        return propose(command, how, term);
+    }
+
+    private CompletableFuture<Object> propose(byte[] command, Handoff how, long term) {
         var f = new CompletableFuture<Object>();
         if (stopped) {
             f.completeExceptionally(new ReplicaException(ReplicaException.Kind.STOPPED, "replica stopped"));
-        } else if (!enqueue(new Propose(command, f, tracer.enabled() ? System.nanoTime() : 0), how)) {
+        } else if (!enqueue(new Propose(command, f, tracer.enabled() ? System.nanoTime() : 0, term), how)) {
             f.completeExceptionally(new ReplicaException(ReplicaException.Kind.OVERLOADED, "replica inbox full (" + limits.inboxDepthMax() + ")"));
         }
         return f;
@@ -619,6 +635,14 @@ public final class ReplicaDriver implements Runnable {
             p.future().completeExceptionally(new ReplicaException(ReplicaException.Kind.OVERLOADED,
                     "pending proposals at limit " + limits.pendingProposalsMax()));
             return;
+        }
+        if (p.term() != 0) {
+            long now = node.status().term();
+            if (now != p.term()) {
+                p.future().completeExceptionally(new ReplicaException(ReplicaException.Kind.NOT_LEADER,
+                        "proposal for term " + p.term() + " reached the core in term " + now));
+                return;
+            }
         }
         ProposeResult result = node.propose(p.data());
         if (result instanceof ProposeResult.Accepted a && tracer.sampled(a.index())) {

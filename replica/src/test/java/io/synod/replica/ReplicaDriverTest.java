@@ -291,6 +291,24 @@ class ReplicaDriverTest {
         assertThat(machines.get(followerId).commands).containsExactly("a");
     }
 
+    @Test
+    void aProposalFencedToATermIsRefusedInAnyOther() throws Exception {
+        var machines = startThree();
+        long leader = awaitLeader(drivers.values());
+        ReplicaDriver l = drivers.get(leader);
+        long term = l.term();
+        byte[] now = cmd("in-term");
+        l.proposeInTerm(now, ReplicaDriver.Handoff.WAKE, term).get(5, TimeUnit.SECONDS);
+        assertThat(machines.get(leader).commands).containsExactly("in-term");
+        byte[] stale = cmd("decided-in-an-earlier-term");
+        assertThatThrownBy(() -> l.proposeInTerm(stale, ReplicaDriver.Handoff.WAKE, term - 1).get(5, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class)
+                .cause().isInstanceOfSatisfying(ReplicaException.class, e -> assertThat(e.kind()).isEqualTo(ReplicaException.Kind.NOT_LEADER));
+        // Nothing was appended for it: the next write is applied right after the first.
+        propose(l, "after").get(5, TimeUnit.SECONDS);
+        assertThat(machines.get(leader).commands).containsExactly("in-term", "after");
+    }
+
     /** A {@link ListMachine} that also records the size of every {@link StateMachine#applyBatch} call. */
     static class BatchMachine extends ListMachine {
         final List<Integer> batches = new CopyOnWriteArrayList<>();

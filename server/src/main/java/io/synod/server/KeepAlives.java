@@ -43,11 +43,23 @@ final class KeepAlives {
 
     /**
      * Renews lease {@code id} on this member, which must lead. Completes with the TTL in seconds
-     * (0: no such lease), or fails with a {@link ReplicaException} (NOT_LEADER: try the new leader)
-     * or a timeout after the request timeout. {@code how} hands the first event to the Raft loop
+     * (0: no such lease), or fails with a {@link ReplicaException} (NOT_LEADER, also for a read or an
+     * entry lost to a change of leader: try the new leader) or a timeout after the request timeout. {@code how} hands the first event to the Raft loop
      * (a transport thread in the middle of a frame defers it).
      */
     CompletableFuture<Long> renewAtLeader(long id, ReplicaDriver.Handoff how) {
+        // A renewal is idempotent: whatever a change of leader did to this attempt, the caller may simply try again.
+        return attempt(id, how).exceptionallyCompose(failure -> {
+            Throwable c = failure;
+            while (c instanceof java.util.concurrent.CompletionException && c.getCause() != null) c = c.getCause();
+            if (c instanceof ReplicaException e && (e.kind() == ReplicaException.Kind.READ_ABORTED || e.kind() == ReplicaException.Kind.LEADER_CHANGED)) {
+                return CompletableFuture.failedFuture(new ReplicaException(ReplicaException.Kind.NOT_LEADER, e.leaderHint(), e.getMessage()));
+            }
+            return CompletableFuture.failedFuture(c);
+        });
+    }
+
+    private CompletableFuture<Long> attempt(long id, ReplicaDriver.Handoff how) {
         long received = clock.getAsLong();
         long term = lessor.clockRenewalTerm(id);
         if (term == 0) return throughLog(id, how);

@@ -170,6 +170,7 @@ final class Lessor implements LeaseListener {
         List<byte[]> proposals = new ArrayList<>();
         List<Long> expiringIds = new ArrayList<>();
         int checkpoints = 0;
+        long term;
         synchronized (this) {
             if (driver.leader() != memberId || (active && driver.term() != activeTerm)) {
                 if (active) log.info("lease timers stopped: no longer leader of term {}", activeTerm);
@@ -184,6 +185,7 @@ final class Lessor implements LeaseListener {
                 activate();
                 return;
             }
+            term = activeTerm;
             long now = clock.getAsLong();
             // Continue revokes in progress: one more batch of keys per lease per check (each batch is bounded).
             for (long id : revoking) proposals.add(codec.encode(new LeaseCommand.Revoke(id)));
@@ -219,7 +221,9 @@ final class Lessor implements LeaseListener {
         }
         int firstExpiry = proposals.size() - expiringIds.size() - checkpoints;
         for (int i = 0; i < proposals.size(); i++) {
-            CompletableFuture<Object> f = driver.propose(proposals.get(i));
+            // Fenced to the term they were decided in: on-clock renewals do not move a lease's epoch, so an expiry or
+            // checkpoint held up past this leadership must not be appended by this member leading a later term.
+            CompletableFuture<Object> f = driver.proposeInTerm(proposals.get(i), ReplicaDriver.Handoff.WAKE, term);
             if (i >= firstExpiry && i < firstExpiry + expiringIds.size()) {
                 long id = expiringIds.get(i - firstExpiry);
                 f.whenComplete((r, err) -> {

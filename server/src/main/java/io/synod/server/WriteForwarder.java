@@ -85,7 +85,13 @@ final class WriteForwarder {
      */
     CompletableFuture<Long> renew(long leader, long leaseId) {
         renewalsForwarded.increment();
-        return request(id -> new ForwardMessage.Renewal(memberId, leader, id, leaseId)).thenApply(ttl -> (Long) ttl);
+        CompletableFuture<Object> sent = request(id -> new ForwardMessage.Renewal(memberId, leader, id, leaseId));
+        CompletableFuture<Long> ttl = sent.thenApply(t -> (Long) t);
+        // The caller bounds and may complete the returned future; the request is forgotten only when the stored one completes.
+        ttl.whenComplete((t, failure) -> {
+            if (failure != null) sent.completeExceptionally(failure);
+        });
+        return ttl;
     }
 
     private CompletableFuture<Object> request(java.util.function.LongFunction<ForwardMessage.Request> message) {
@@ -181,6 +187,11 @@ final class WriteForwarder {
             if (t == null) result.complete(r);
             else result.completeExceptionally(t);
         });
+    }
+
+    /** Requests sent and neither answered nor given up on yet. */
+    int waitingCount() {
+        return waiting.size();
     }
 
     /** Keep-alives this member forwarded through the peer streams since it started. */

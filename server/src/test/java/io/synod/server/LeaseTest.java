@@ -379,4 +379,76 @@ class LeaseTest {
             }
         }
     }
+
+    /**
+     * Keep-alives flowing on a stream at the leader while leadership moves away and back: a renewal
+     * caught by the change (its ReadIndex aborted, or its entry replaced) is retried with the new
+     * leader instead of failing the stream. Whether a renewal is caught depends on timing: with the
+     * retry removed, this failed in about half the runs on the 2-core machine.
+     */
+    @Test
+    void aKeepAliveStreamAtTheLeaderOutlivesLeadershipMoves() throws Exception {
+        try (var cluster = new TestCluster(dir, 3)) {
+            int leader = cluster.awaitLeader(10_000);
+            int target = (leader + 1) % 3;
+            ManagedChannel ch = channel(cluster, leader);
+            try {
+                long id = lease(ch).leaseGrant(LeaseGrantRequest.newBuilder().setTTL(60).build()).getID();
+                var answered = new AtomicInteger();
+                var failure = new java.util.concurrent.atomic.AtomicReference<Throwable>();
+                var stream = LeaseGrpc.newStub(ch).leaseKeepAlive(new StreamObserver<>() {
+                    @Override
+                    public void onNext(io.etcd.jetcd.api.LeaseKeepAliveResponse r) {
+                        if (r.getTTL() == 60) answered.incrementAndGet();
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        failure.set(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {}
+                });
+                var sender = new Thread(() -> {
+                    // Keep many renewals in flight, so that some are caught by each change of leader.
+                    int sent = 0;
+                    while (failure.get() == null && !Thread.currentThread().isInterrupted()) {
+                        if (sent - answered.get() < 48) {
+                            synchronized (stream) {
+                                stream.onNext(LeaseKeepAliveRequest.newBuilder().setID(id).build());
+                            }
+                            sent++;
+                        } else {
+                            Thread.onSpinWait();
+                        }
+                    }
+                });
+                sender.start();
+                try {
+                    for (int move = 0; move < 8; move++) {
+                        int from = cluster.awaitLeader(10_000);
+                        int to = move % 2 == 0 ? target : leader;
+                        if (from == to) continue;
+                        try (Client c = ClusterTest.client(cluster, from)) {
+                            c.getMaintenanceClient().moveLeader(cluster.servers[to].memberId()).get(15, TimeUnit.SECONDS);
+                        }
+                        int before = answered.get();
+                        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                        while (answered.get() < before + 100 && failure.get() == null) {
+                            assertThat(System.nanoTime()).as("renewals answered after move %d", move).isLessThan(deadline);
+                            Thread.sleep(10);
+                        }
+                        assertThat(failure.get()).as("keep-alive stream failure after move %d", move).isNull();
+                    }
+                } finally {
+                    sender.interrupt();
+                    sender.join(10_000);
+                }
+                assertThat(failure.get()).as("keep-alive stream failure").isNull();
+            } finally {
+                ch.shutdownNow();
+            }
+        }
+    }
 }
