@@ -141,8 +141,11 @@ final class WriteForwarder {
             while (c instanceof java.util.concurrent.CompletionException && c.getCause() != null) c = c.getCause();
             // Anything else (a timeout here) goes unanswered: the follower's caller times out, as when a message is lost.
             if (c instanceof ReplicaException e) {
-                var reason = e.kind() == ReplicaException.Kind.OVERLOADED ? ProposeResult.Reason.OVERLOADED : ProposeResult.Reason.NO_LEADER;
-                transport.send(List.of(new ForwardMessage.Renewed(memberId, r.from(), r.requestId(), 0, reason, driver.leader())));
+                long leader = driver.leader();
+                boolean elsewhere = leader != memberId && leader != io.synod.consensus.SoftState.NO_LEADER;
+                var reason = e.kind() == ReplicaException.Kind.OVERLOADED ? ProposeResult.Reason.OVERLOADED
+                        : elsewhere ? ProposeResult.Reason.NOT_LEADER : ProposeResult.Reason.NO_LEADER;
+                transport.send(List.of(new ForwardMessage.Renewed(memberId, r.from(), r.requestId(), 0, reason, leader)));
             }
         });
     }
