@@ -44,8 +44,9 @@ final class KeepAlives {
     /**
      * Renews lease {@code id} on this member, which must lead. Completes with the TTL in seconds
      * (0: no such lease), or fails with a {@link ReplicaException} (NOT_LEADER, also for a read or an
-     * entry lost to a change of leader: try the new leader) or a timeout after the request timeout. {@code how} hands the first event to the Raft loop
-     * (a transport thread in the middle of a frame defers it).
+     * entry lost to a change of leader: try the new leader) or a timeout after the request timeout.
+     * {@code how} hands the first event to the Raft loop (a transport thread in the middle of a
+     * frame defers it).
      */
     CompletableFuture<Long> renewAtLeader(long id, ReplicaDriver.Handoff how) {
         // A renewal is idempotent: whatever a change of leader did to this attempt, the caller may simply try again.
