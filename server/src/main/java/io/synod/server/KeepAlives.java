@@ -62,10 +62,11 @@ final class KeepAlives {
 
     private CompletableFuture<Long> attempt(long id, ReplicaDriver.Handoff how) {
         long received = clock.getAsLong();
+        long deadline = received + timeoutNanos;
         long term = lessor.clockRenewalTerm(id);
-        if (term == 0) return throughLog(id, how);
+        if (term == 0) return throughLog(id, how, deadline);
         CompletableFuture<Long> confirmed = driver.readIndex(how);
-        return Proposer.within(confirmed, received + timeoutNanos).thenCompose(index -> {
+        return Proposer.within(confirmed, deadline).thenCompose(index -> {
             // The read index proves leadership in the term the read was made in: only if that is still the timers' term does it count.
             if (driver.term() == term && driver.leader() == lessor.memberId()) {
                 long ttl = lessor.renewOnClock(id, term, received);
@@ -74,14 +75,15 @@ final class KeepAlives {
                     return CompletableFuture.completedFuture(ttl);
                 }
             }
-            return throughLog(id, ReplicaDriver.Handoff.RUN_HERE);
+            return throughLog(id, ReplicaDriver.Handoff.RUN_HERE, deadline);
         });
     }
 
-    private CompletableFuture<Long> throughLog(long id, ReplicaDriver.Handoff how) {
+    /** One deadline for the whole renewal, ReadIndex included: the caller (or the forwarding follower) waits no longer. */
+    private CompletableFuture<Long> throughLog(long id, ReplicaDriver.Handoff how, long deadline) {
         throughLog.increment();
         CompletableFuture<Object> applied = driver.propose(codec.encode(new LeaseCommand.Renew(id)), how);
-        return Proposer.within(applied, clock.getAsLong() + timeoutNanos).thenApply(res -> {
+        return Proposer.within(applied, deadline).thenApply(res -> {
             var l = (LeaseResponse) Proposer.outcome(res);
             return l.found() ? l.ttlSeconds() : 0L;
         });

@@ -130,6 +130,9 @@ public final class ServerMetrics implements ReplicaListener {
                 .description("Writes other members forwarded that this member proposed (or refused) as leader.").register(registry);
         FunctionCounter.builder("synod_server_keepalives_forwarded", forwarder, WriteForwarder::renewalsForwardedCount)
                 .description("Lease keep-alives this member sent to the leader inside its peer stream.").register(registry);
+        Gauge.builder("synod_server_forwarded_requests_waiting", forwarder, WriteForwarder::waitingCount)
+                .description("Writes and keep-alives this member forwarded and still waits on (answered, failed or timed out ones leave).")
+                .register(registry);
     }
 
     /** Counts the leader's lease renewals by how they were made. */

@@ -331,6 +331,7 @@ class LeaseTest {
                 assertThat(ClusterTest.counter(l, "synod_server_keepalives_on_clock_total") - onClock).isEqualTo(20);
                 assertThat(ClusterTest.counter(l, "synod_server_keepalives_logged_total") - logged).isZero();
                 assertThat(ClusterTest.counter(cluster.servers[follower], "synod_server_keepalives_forwarded_total") - forwarded).isEqualTo(10);
+                assertThat(ClusterTest.counter(cluster.servers[follower], "synod_server_forwarded_requests_waiting")).as("answered renewals still remembered").isZero();
                 assertThat(l.driver().status().lastIndex()).as("log entries written by 20 renewals").isEqualTo(lastIndex);
             } finally {
                 viaFollower.shutdownNow();
