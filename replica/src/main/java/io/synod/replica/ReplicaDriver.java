@@ -75,8 +75,10 @@ public final class ReplicaDriver implements Runnable {
 
     private record Step(Message message) implements Event {}
 
-    /** {@code queuedAt}: when it was queued, for the {@link EntryTracer} (0 when tracing is off). */
-    /** {@code term} 0: any term; else the proposal is refused unless the core is in that term when the loop gets to it. */
+    /**
+     * {@code queuedAt}: when it was queued, for the {@link EntryTracer} (0 when tracing is off);
+     * {@code term}: 0 for any term, else the proposal is refused unless the core is in that term when the loop gets to it.
+     */
     private record Propose(byte[] data, CompletableFuture<Object> future, long queuedAt, long term) implements Event {}
 
     private record ProposeConf(ConfChange change, CompletableFuture<Object> future) implements Event {}

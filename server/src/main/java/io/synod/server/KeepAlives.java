@@ -51,8 +51,7 @@ final class KeepAlives {
     CompletableFuture<Long> renewAtLeader(long id, ReplicaDriver.Handoff how) {
         // A renewal is idempotent: whatever a change of leader did to this attempt, the caller may simply try again.
         return attempt(id, how).exceptionallyCompose(failure -> {
-            Throwable c = failure;
-            while (c instanceof java.util.concurrent.CompletionException && c.getCause() != null) c = c.getCause();
+            Throwable c = Proposer.cause(failure);
             if (c instanceof ReplicaException e && (e.kind() == ReplicaException.Kind.READ_ABORTED || e.kind() == ReplicaException.Kind.LEADER_CHANGED)) {
                 return CompletableFuture.failedFuture(new ReplicaException(ReplicaException.Kind.NOT_LEADER, e.leaderHint(), e.getMessage()));
             }

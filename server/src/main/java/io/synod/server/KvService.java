@@ -173,7 +173,7 @@ final class KvService extends KVGrpc.KVImplBase {
         java.util.concurrent.Executor transport = point ? Proposer.transportThreadOr(pool) : pool;
         return proposer.readIndexAsync(proposer.deadlineNanos())
                 .thenApplyAsync(v -> EtcdProto.range(store.read(s -> s.range(r, rangeBytesMax)), this::header),
-                        task -> (store.writing() ? pool : transport).execute(task));
+                        store.unlessWriting(transport, pool));
     }
 
     // ---- the same calls for other services built on KV (lock, election), blocking, errors thrown ----

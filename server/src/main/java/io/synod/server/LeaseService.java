@@ -223,10 +223,9 @@ final class LeaseService extends LeaseGrpc.LeaseImplBase {
         long id = request.getID();
         // The answer is built where the renewal completed (the Raft loop, or the peer stream that brought the leader's
         // answer), unless a write holds the store: its header's revision would then wait for that write.
-        java.util.concurrent.Executor pool = proposer.readExecutor();
         return proposer.onLeaderAsync(() -> keepAlives.renewAtLeader(id, ReplicaDriver.Handoff.RUN_HERE), leader -> proposer.forwarder().renew(leader, id))
                 .thenApplyAsync(ttl -> LeaseKeepAliveResponse.newBuilder().setHeader(kv.header(store.read(MvccStore::currentRevision))).setID(id)
-                        .setTTL(ttl).build(), task -> (store.writing() ? pool : (java.util.concurrent.Executor) Runnable::run).execute(task));
+                        .setTTL(ttl).build(), store.unlessWriting(Runnable::run, proposer.readExecutor()));
     }
 
     @Override

@@ -438,7 +438,7 @@ final class Proposer {
     }
 
     /** The cause of a failed stage, unwrapped but not yet mapped to a status. */
-    private static Throwable cause(Throwable t) {
+    static Throwable cause(Throwable t) {
         while ((t instanceof java.util.concurrent.CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
             t = t.getCause();
         }

@@ -93,6 +93,15 @@ public final class StoreHolder implements AutoCloseable {
         return lock.isWriteLocked() || store.writing();
     }
 
+    /**
+     * An executor that runs a task reading the store on {@code here} (typically the thread that
+     * completed the preceding stage), or on {@code pool} when a write holds the store at that moment,
+     * so that a transport or Raft thread never waits for the write.
+     */
+    java.util.concurrent.Executor unlessWriting(java.util.concurrent.Executor here, java.util.concurrent.Executor pool) {
+        return task -> (writing() ? pool : here).execute(task);
+    }
+
     /** A snapshot of the current store (taken under the read lock, so no install runs meanwhile). */
     public MvccSnapshot snapshot(int chunkBytes) throws IOException {
         lock.readLock().lock();

@@ -85,19 +85,20 @@ final class WriteForwarder {
      */
     CompletableFuture<Long> renew(long leader, long leaseId) {
         renewalsForwarded.increment();
-        CompletableFuture<Object> sent = request(id -> new ForwardMessage.Renewal(memberId, leader, id, leaseId));
-        CompletableFuture<Long> ttl = sent.thenApply(t -> (Long) t);
-        // The caller bounds and may complete the returned future; the request is forgotten only when the stored one completes.
-        ttl.whenComplete((t, failure) -> {
-            if (failure != null) sent.completeExceptionally(failure);
-        });
-        return ttl;
+        return request(id -> new ForwardMessage.Renewal(memberId, leader, id, leaseId));
     }
 
-    private CompletableFuture<Object> request(java.util.function.LongFunction<ForwardMessage.Request> message) {
+    /**
+     * Sends the request {@code message} makes of a fresh id and returns the very future that waits
+     * for its answer, so that whoever completes it (the caller's deadline) also forgets the request.
+     * {@code T} is what the answer completes it with: the apply result for a proposal, the TTL
+     * ({@code Long}) for a renewal.
+     */
+    @SuppressWarnings("unchecked")
+    private <T> CompletableFuture<T> request(java.util.function.LongFunction<ForwardMessage.Request> message) {
         long id = requestIds.incrementAndGet();
-        var result = new CompletableFuture<Object>();
-        waiting.put(id, result);
+        var result = new CompletableFuture<T>();
+        waiting.put(id, (CompletableFuture<Object>) (CompletableFuture<?>) result);
         result.whenComplete((r, t) -> waiting.remove(id));
         transport.send(List.of(message.apply(id)));
         return result;
@@ -137,8 +138,7 @@ final class WriteForwarder {
                 transport.send(List.of(new ForwardMessage.Renewed(memberId, r.from(), r.requestId(), ttl, null, memberId)));
                 return;
             }
-            Throwable c = failure;
-            while (c instanceof java.util.concurrent.CompletionException && c.getCause() != null) c = c.getCause();
+            Throwable c = Proposer.cause(failure);
             // Anything else (a timeout here) goes unanswered: the follower's caller times out, as when a message is lost.
             if (c instanceof ReplicaException e) {
                 long leader = driver.leader();
