@@ -413,9 +413,10 @@ class ReplicaDriverTest {
             answered.complete(f.awaitEntry(a.term(), a.index(), handoff()));
         }, handoff())).isTrue();
         Object result = answered.get(5, TimeUnit.SECONDS).get(5, TimeUnit.SECONDS);
-        // The answer comes from a pass over the leader's core: its loop's, or (RUN_HERE) this thread's if the loop was idle.
+        // The answer comes from a pass over the leader's core: its loop's, or (RUN_HERE) that of whichever producer held
+        // the turn: this thread, or the harness's thread delivering peer messages to the leader, if it was running a pass.
         if (handoff() == ReplicaDriver.Handoff.WAKE) assertThat(loopThread.get()).isEqualTo("driver-" + leader);
-        else assertThat(loopThread.get()).isIn("driver-" + leader, Thread.currentThread().getName());
+        else assertThat(loopThread.get()).isIn("driver-" + leader, Thread.currentThread().getName(), "transport-" + leader);
         assertThat(machines.get(followerId).commands).containsExactly("fwd");
         assertThat(result).isEqualTo(machines.get(followerId).applied.get(0)); // the follower's own apply's result
 
