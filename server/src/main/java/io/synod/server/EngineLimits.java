@@ -25,7 +25,7 @@ public record EngineLimits(ReplicaLimits replica, TransportLimits transport) {
     static final List<String> FLAGS = List.of("synod-raft-inbox-depth-max", "synod-raft-drain-batch-max", "synod-raft-pending-proposals-max",
             "synod-raft-pending-reads-max", "synod-raft-idle-poll-ms", "synod-apply-batch-max", "synod-apply-batch-bytes-max",
             "synod-peer-send-queue-depth-max", "synod-peer-batch-messages-max", "synod-peer-frame-bytes-max", "synod-peer-send-timeout-ms",
-            "synod-peer-retry-backoff-ms", "synod-peer-io-threads");
+            "synod-peer-retry-backoff-ms", "synod-peer-io-threads", "synod-peer-socket-port");
 
     public EngineLimits {
         java.util.Objects.requireNonNull(replica, "replica");
@@ -64,8 +64,15 @@ public record EngineLimits(ReplicaLimits replica, TransportLimits transport) {
                 frame,
                 positiveLong(flags, "synod-peer-send-timeout-ms", t.sendTimeoutMillis()),
                 backoff,
-                (int) threads);
+                (int) threads,
+                socketPort(flags));
         return new EngineLimits(replica, transport);
+    }
+
+    private static int socketPort(Map<String, String> flags) {
+        long port = parseLong(flags, "synod-peer-socket-port", 0);
+        require(port >= 0 && port <= 65535, "--synod-peer-socket-port must be in [0, 65535] (0: no socket listener), got " + port);
+        return (int) port;
     }
 
     private static long parseLong(Map<String, String> flags, String flag, long fallback) {

@@ -161,6 +161,11 @@ public record ServerConfig(
                 "TLS key/cert (--peer-cert-file, --peer-key-file) must be provided for peer url " + peerUrl + " with HTTPS scheme");
         require(initialCluster.values().stream().map(ServerConfig::isHttps).distinct().count() == 1,
                 "--initial-cluster mixes http:// and https:// peer URLs: " + initialCluster);
+        int socketPort = limits.engine().transport().socketPort();
+        require(socketPort == 0 || !isHttps(peerUrl) && !isHttps(initialCluster.values().iterator().next()),
+                "--synod-peer-socket-port needs plaintext peers (http:// peer URLs): a socket link is not encrypted");
+        require(socketPort == 0 || socketPort != address(peerUrl).getPort() && socketPort != address(clientUrl).getPort(),
+                "--synod-peer-socket-port " + socketPort + " is already the peer or client URL's port");
     }
 
     /** True for an {@code https://} URL, which is served (or reached) with TLS. */

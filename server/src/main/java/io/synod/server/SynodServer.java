@@ -23,6 +23,8 @@ import io.synod.server.security.TlsContexts;
 import io.synod.server.security.TlsFiles;
 import io.synod.server.transport.PeerService;
 import io.synod.server.transport.PeerTransport;
+import io.synod.server.transport.RaftSocketListener;
+import java.net.InetSocketAddress;
 import io.synod.server.transport.SnapshotInbox;
 import io.synod.server.transport.SnapshotSender;
 import io.synod.server.watch.WatchService;
@@ -72,6 +74,8 @@ public final class SynodServer implements AutoCloseable {
     private final Thread raftThread;
     private final ScheduledExecutorService ticker;
     private final Server peerServer;
+    /** Null when this member offers no socket links. */
+    private final RaftSocketListener socketListener;
     private final Server clientServer;
     private final MemberOps ops;
     private final WatchService watch;
@@ -81,8 +85,8 @@ public final class SynodServer implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
 
     private SynodServer(ServerConfig config, DurableRaftLog raftLog, StoreHolder store, SnapshotSender snapshotSender, ReplicaDriver driver,
-            PeerTransport transport, Thread raftThread, ScheduledExecutorService ticker, Server peerServer, Server clientServer,
-            MemberOps ops, WatchService watch, MemberDirectory members, ExpensiveRequests expensiveRequests) {
+            PeerTransport transport, Thread raftThread, ScheduledExecutorService ticker, Server peerServer, RaftSocketListener socketListener,
+            Server clientServer, MemberOps ops, WatchService watch, MemberDirectory members, ExpensiveRequests expensiveRequests) {
         this.config = config;
         this.raftLog = raftLog;
         this.store = store;
@@ -92,6 +96,7 @@ public final class SynodServer implements AutoCloseable {
         this.raftThread = raftThread;
         this.ticker = ticker;
         this.peerServer = peerServer;
+        this.socketListener = socketListener;
         this.clientServer = clientServer;
         this.ops = ops;
         this.watch = watch;
@@ -119,6 +124,7 @@ public final class SynodServer implements AutoCloseable {
         SnapshotSender snapshotSender = null;
         PeerTransport transport = null;
         Server peerServer = null;
+        RaftSocketListener socketListener = null;
         MemberOps ops = null;
         WatchService watch = null;
         try {
@@ -223,16 +229,25 @@ public final class SynodServer implements AutoCloseable {
                         var st = finalStore.read(MvccStore::auth);
                         return new AuthStatus.Response(kv.header(finalStore.read(MvccStore::currentRevision)), st.enabled(), st.revision());
                     }), Proposer.forwardedInterceptor(), mdc);
+            java.util.function.Predicate<io.synod.consensus.Message> fromPeers = m -> {
+                if (m instanceof io.synod.server.transport.ForwardMessage f) {
+                    proposer.forwarder().receive(f);
+                    return true;
+                }
+                return driver.deliver(m, ReplicaDriver.Handoff.DEFER);
+            };
+            var transportLimits = config.limits().engine().transport();
+            if (transportLimits.socketPort() != 0) {
+                socketListener = new RaftSocketListener(new InetSocketAddress(ServerConfig.address(config.peerUrl()).getAddress(),
+                        transportLimits.socketPort()), id, transportLimits.frameBytesMax(), transportLimits.sendTimeoutMillis(), fromPeers,
+                        driver::runPending);
+            }
+            // Frames go on socket links to every member that offers one (plaintext peers only).
+            if (!config.peersUseTls()) transport.socketLinks(id);
             peerServer = grpcServer(config, config.peerUrl(), config.security().peer(), peerTls)
                     .maxInboundMessageSize(Math.max(config.limits().engine().transport().frameBytesMax(), config.snapshotLimits().frameBytesMax()))
                     .intercept(Proposer.peerListenerInterceptor()) // where forwarded requests arrive (see Proposer.forwardedByMember)
-                    .addService(PeerService.definition(id, m -> {
-                        if (m instanceof io.synod.server.transport.ForwardMessage f) {
-                            proposer.forwarder().receive(f);
-                            return true;
-                        }
-                        return driver.deliver(m, ReplicaDriver.Handoff.DEFER);
-                    }, driver::runPending))
+                    .addService(PeerService.definition(id, fromPeers, driver::runPending, transportLimits.socketPort()))
                     .addService(snapshotInbox.definition())
                     .addService(kvService)
                     .addService(leaseService)
@@ -262,6 +277,7 @@ public final class SynodServer implements AutoCloseable {
                 throw new IOException("cannot listen on client URL " + config.clientUrl() + ": " + e.getMessage(), e);
             }
             raftThread.start();
+            if (socketListener != null) socketListener.start();
             transport.start();
             var ticker = Executors.newSingleThreadScheduledExecutor(r -> {
                 var t = new Thread(MemberMdc.wrap(config.name(), r), "synod-tick-" + config.name());
@@ -304,12 +320,14 @@ public final class SynodServer implements AutoCloseable {
             }
             members.start(driver, cluster::publishSelf);
             log.info("member {} serving clients on {} and peers on {}", config.name(), config.clientUrl(), config.peerUrl());
-            serverRef[0] = new SynodServer(config, raftLog, store, snapshotSender, driver, transport, raftThread, ticker, peerServer, clientServer, ops,
+            serverRef[0] = new SynodServer(config, raftLog, store, snapshotSender, driver, transport, raftThread, ticker, peerServer, socketListener,
+                    clientServer, ops,
                     watch, members, kv.expensiveRequests());
             return serverRef[0];
         } catch (IOException | RuntimeException e) {
             if (ops != null) ops.close();
             if (peerServer != null) peerServer.shutdownNow();
+            if (socketListener != null) socketListener.close();
             if (watch != null) watch.close();
             if (transport != null) transport.close();
             if (snapshotSender != null) snapshotSender.close();
@@ -451,6 +469,7 @@ public final class SynodServer implements AutoCloseable {
         peerServer.shutdownNow();
         ticker.shutdownNow();
         driver.stop();
+        if (socketListener != null) socketListener.close(); // waits for passes running on its links' threads
         try {
             raftThread.join(SHUTDOWN_WAIT_MILLIS);
             clientServer.awaitTermination(SHUTDOWN_WAIT_MILLIS, TimeUnit.MILLISECONDS);

@@ -27,9 +27,9 @@ class EngineLimitsTest {
         var l = parse("--synod-raft-inbox-depth-max=100", "--synod-raft-drain-batch-max=7", "--synod-raft-pending-proposals-max=300",
                 "--synod-raft-pending-reads-max=400", "--synod-raft-idle-poll-ms=9", "--synod-apply-batch-max=11", "--synod-apply-batch-bytes-max=65536",
                 "--synod-peer-send-queue-depth-max=500", "--synod-peer-batch-messages-max=13", "--synod-peer-frame-bytes-max=8388608",
-                "--synod-peer-send-timeout-ms=3000", "--synod-peer-retry-backoff-ms=0", "--synod-peer-io-threads=0");
+                "--synod-peer-send-timeout-ms=3000", "--synod-peer-retry-backoff-ms=0", "--synod-peer-io-threads=0", "--synod-peer-socket-port=22999");
         assertThat(l.replica()).isEqualTo(new ReplicaLimits(100, 7, 300, 400, 9, 11, 65536));
-        assertThat(l.transport()).isEqualTo(new TransportLimits(500, 13, 8 << 20, 3000, 0, 0));
+        assertThat(l.transport()).isEqualTo(new TransportLimits(500, 13, 8 << 20, 3000, 0, 0, 22999));
     }
 
     @Test
@@ -40,6 +40,20 @@ class EngineLimitsTest {
         assertThatThrownBy(() -> parse("--synod-peer-io-threads=-1")).hasMessageContaining("--synod-peer-io-threads must be in [0, 1024]");
         assertThatThrownBy(() -> parse("--synod-peer-retry-backoff-ms=-5")).hasMessage("--synod-peer-retry-backoff-ms must not be negative, got -5");
         assertThatThrownBy(() -> parse("--synod-peer-send-timeout-ms=soon")).hasMessage("--synod-peer-send-timeout-ms must be a whole number, got 'soon'");
+        assertThatThrownBy(() -> parse("--synod-peer-socket-port=70000")).hasMessageContaining("--synod-peer-socket-port must be in [0, 65535]");
+    }
+
+    @Test
+    void aSocketPortNeedsPlaintextPeersAndAPortOfItsOwn(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        // Parsing only checks that the files can be read.
+        var cert = java.nio.file.Files.writeString(dir.resolve("peer.pem"), "x");
+        var key = java.nio.file.Files.writeString(dir.resolve("peer-key.pem"), "x");
+        assertThatThrownBy(() -> parse("--listen-peer-urls=http://127.0.0.1:22380", "--synod-peer-socket-port=22380"))
+                .hasMessage("--synod-peer-socket-port 22380 is already the peer or client URL's port");
+        assertThatThrownBy(() -> parse("--listen-peer-urls=https://127.0.0.1:22380", "--initial-cluster=a=https://127.0.0.1:22380",
+                "--peer-cert-file=" + cert, "--peer-key-file=" + key,
+                "--synod-peer-socket-port=22390"))
+                .hasMessage("--synod-peer-socket-port needs plaintext peers (http:// peer URLs): a socket link is not encrypted");
     }
 
     @Test

@@ -39,7 +39,7 @@ class WriteForwarderTest {
     void start() throws Exception {
         int port = TestCluster.freePorts(1)[0];
         leader = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)).directExecutor()
-                .addService(PeerService.definition(LEADER, atLeader::add, () -> {})).build().start();
+                .addService(PeerService.definition(LEADER, atLeader::add, () -> {}, 0)).build().start();
         transport = new PeerTransport(Map.of(LEADER, new InetSocketAddress("127.0.0.1", port)), TransportLimits.DEFAULTS, peer -> {});
         transport.start();
         // The follower's side never touches the driver: only a leader proposes or renews.

@@ -44,6 +44,45 @@ public final class PeerProtocol {
             .setResponseMarshaller(BYTES)
             .build();
 
+    /**
+     * Asks a member who it is and whether it takes socket links ({@link RaftSocketListener}), before
+     * a sender opens one. A member without the method (UNIMPLEMENTED) or without a socket port gets
+     * its frames on {@link #STREAM}. Request: empty; reply: {@link HelloReply}.
+     */
+    public static final MethodDescriptor<byte[], byte[]> HELLO = MethodDescriptor.<byte[], byte[]>newBuilder()
+            .setType(MethodDescriptor.MethodType.UNARY)
+            .setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE, "Hello"))
+            .setRequestMarshaller(BYTES)
+            .setResponseMarshaller(BYTES)
+            .build();
+
+    /**
+     * A member's answer to {@link #HELLO}: a version byte (1), its member id, and the port of its
+     * socket listener on its peer URL's host (0: none).
+     */
+    public record HelloReply(long memberId, int socketPort) {
+        static final int VERSION = 1;
+        static final int BYTES = 1 + 8 + 4;
+
+        public HelloReply {
+            if (socketPort < 0 || socketPort > 65535) throw new IllegalArgumentException("socket port out of range: " + socketPort);
+        }
+
+        byte[] encode() {
+            return java.nio.ByteBuffer.allocate(BYTES).put((byte) VERSION).putLong(memberId).putInt(socketPort).array();
+        }
+
+        /** Refuses (IllegalArgumentException) a reply of another size or version, or a port out of range. */
+        static HelloReply decode(byte[] b) {
+            if (b.length != BYTES || b[0] != VERSION) {
+                throw new IllegalArgumentException("hello reply of " + b.length + " bytes, version " + (b.length > 0 ? b[0] : -1)
+                        + " (want " + BYTES + " bytes, version " + VERSION + ")");
+            }
+            var in = java.nio.ByteBuffer.wrap(b, 1, BYTES - 1);
+            return new HelloReply(in.getLong(), in.getInt());
+        }
+    }
+
     /** The out-of-band snapshot transfer, a service of its own on the peer listener. */
     public static final String SNAPSHOT_SERVICE = "synod.peer.Snapshot";
 

@@ -23,9 +23,15 @@ public final class PeerService {
      *                   thread that read it: Raft messages and {@link ForwardMessage}s alike
      * @param frameDone  runs after the last message of each frame was delivered, on the same thread
      *                   (the member handles a frame's messages in one pass: one Ready, one fsync)
+     * @param socketPort the port of this member's {@link RaftSocketListener}, 0 if it has none (told in {@code Hello})
      */
-    public static ServerServiceDefinition definition(long localId, Predicate<Message> deliver, Runnable frameDone) {
+    public static ServerServiceDefinition definition(long localId, Predicate<Message> deliver, Runnable frameDone, int socketPort) {
+        byte[] hello = new PeerProtocol.HelloReply(localId, socketPort).encode();
         return ServerServiceDefinition.builder(PeerProtocol.SERVICE)
+                .addMethod(PeerProtocol.HELLO, ServerCalls.asyncUnaryCall((request, response) -> {
+                    response.onNext(hello);
+                    response.onCompleted();
+                }))
                 .addMethod(PeerProtocol.STREAM, ServerCalls.asyncClientStreamingCall(response -> new StreamObserver<byte[]>() {
                     private boolean failed;
 

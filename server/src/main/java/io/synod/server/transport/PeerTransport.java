@@ -18,6 +18,7 @@ import io.grpc.stub.ClientResponseObserver;
 import io.synod.consensus.Message;
 import io.synod.raft.RaftMessage;
 import io.synod.replica.ReplicaTransport;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,6 +50,12 @@ import org.slf4j.LoggerFactory;
  * Snapshot requests do not travel on the message stream: they go to the snapshot sink (normally
  * {@link SnapshotSender#send}), which streams the state out of band.
  *
+ * <p>When socket links are on ({@link #socketLinks}) and a peer offers one (its {@code Hello} names a
+ * {@link RaftSocketListener} port), frames to it go on a {@link SocketLink} instead of the stream:
+ * the Raft loop's direct write then reaches the socket without waking a channel thread (one
+ * wake-up less per hop, the larger part of a write's latency at one client). Queueing, the sender
+ * thread, the send timeout and the unreachable reports work the same on either route.
+ *
  * <p>Peers change at run time: {@link #updatePeers} (called as membership changes are applied)
  * opens a channel to a new member, replaces the channel of a member whose peer URL changed, and
  * closes the channel of a removed one; messages to a peer that is not (or no longer) known are
@@ -75,6 +82,14 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
         volatile boolean reachable = true;
         /** Set when the peer left the membership (or moved): its sender ends and its channel closes. */
         volatile boolean retired;
+        /**
+         * The socket link to this peer when it offers one and this member uses them ({@link #socketLinks}),
+         * else null and frames go on the gRPC stream. Changed under the lock only.
+         */
+        private volatile SocketLink link;
+        private volatile boolean linkBroken;
+        /** True once the peer said it offers no socket link (or does not know how to say): use the stream. */
+        private boolean streamOnly;
 
         Peer(long id, InetSocketAddress address) {
             this.id = id;
@@ -102,36 +117,78 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
 
         void sendLoop() {
             var batch = new ArrayList<Message>(limits.batchMessagesMax());
-            while (!closed && !retired) {
+            try {
+                while (!closed && !retired) sendOnce(batch);
+            } catch (InterruptedException e) {
+                // closing, or this peer was retired
+            } finally {
+                lock.lock();
                 try {
-                    if (queue.isEmpty()) {
-                        queued.tryAcquire(IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS);
-                        continue;
-                    }
-                    lock.lockInterruptibly();
-                    try {
-                        Message first = queue.poll();
-                        if (first == null) continue;
-                        batch.add(first);
-                        long bytes = first.sizeBytes();
-                        // Fill the frame up to half its limit by the messages' own estimates, leaving room for encoding
-                        // overhead; a single message may exceed that (RaftConfig bounds it below frameBytesMax).
-                        while (batch.size() < limits.batchMessagesMax()) {
-                            Message next = queue.peek();
-                            if (next == null || bytes + next.sizeBytes() > limits.frameBytesMax() / 2) break;
-                            batch.add(queue.poll());
-                            bytes += next.sizeBytes();
-                        }
-                        deliver(batch);
-                    } finally {
-                        lock.unlock();
-                    }
-                } catch (InterruptedException e) {
-                    return;
+                    closeLink();
                 } finally {
-                    batch.clear();
+                    lock.unlock();
                 }
             }
+        }
+
+        private void sendOnce(ArrayList<Message> batch) throws InterruptedException {
+            SocketLink l = link;
+            boolean linkWork = l != null && (linkBroken || l.hasPending());
+            if (queue.isEmpty() && !linkWork) {
+                if (!queued.tryAcquire(IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS) && l != null) checkIdleLink();
+                return;
+            }
+            lock.lockInterruptibly();
+            try {
+                if (link != null && linkBroken) {
+                    failLink("link failed or closed by the peer"); // what was in flight is lost; Raft retransmits
+                    return;
+                }
+                if (link != null && link.hasPending() && !finishPending()) return;
+                Message first = queue.poll();
+                if (first == null) return;
+                batch.add(first);
+                long bytes = first.sizeBytes();
+                // Fill the frame up to half its limit by the messages' own estimates, leaving room for encoding
+                // overhead; a single message may exceed that (RaftConfig bounds it below frameBytesMax).
+                while (batch.size() < limits.batchMessagesMax()) {
+                    Message next = queue.peek();
+                    if (next == null || bytes + next.sizeBytes() > limits.frameBytesMax() / 2) break;
+                    batch.add(queue.poll());
+                    bytes += next.sizeBytes();
+                }
+                deliver(batch);
+            } finally {
+                lock.unlock();
+                batch.clear();
+            }
+        }
+
+        /**
+         * Notices, while nothing is sent, that the peer closed an idle link, so that {@link #canSend}
+         * stops saying yes and forwarded writes go elsewhere. Only tried: the Raft loop may be writing.
+         */
+        private void checkIdleLink() {
+            if (!lock.tryLock()) return;
+            try {
+                if (link != null && !linkBroken && !link.hasPending() && link.peerClosed()) {
+                    linkBroken = true;
+                    queued.release();
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** Writes the rest of a frame the Raft loop began; false (the link failed) if the peer does not take it in time. */
+        private boolean finishPending() throws InterruptedException {
+            try {
+                if (link.flush(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(limits.sendTimeoutMillis()))) return true;
+                failLink("no frame accepted within " + limits.sendTimeoutMillis() + " ms");
+            } catch (IOException e) {
+                failLink(e.getMessage());
+            }
+            return false;
         }
 
         /**
@@ -142,10 +199,25 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
         boolean tryDirect(List<Message> batch) {
             if (!queue.isEmpty() || !lock.tryLock()) return false;
             try {
-                if (!queue.isEmpty() || stream == null || streamBroken || !stream.isReady()) return false;
+                if (!queue.isEmpty()) return false;
+                SocketLink l = link;
+                if (l == null && (stream == null || streamBroken || !stream.isReady())) return false;
+                if (l != null && (linkBroken || l.hasPending())) return false;
                 long bytes = 0;
                 for (Message m : batch) bytes += m.sizeBytes();
                 if (batch.size() > limits.batchMessagesMax() || bytes > limits.frameBytesMax() / 2) return false;
+                if (l != null) {
+                    try {
+                        // What the socket does not take now, the sender thread writes before anything else.
+                        if (!l.tryWrite(RaftMessageCodec.encodeBatch(batch))) queued.release();
+                    } catch (IOException e) {
+                        linkBroken = true;
+                        dropped.addAndGet(batch.size());
+                        unsent(batch);
+                        queued.release();
+                    }
+                    return true;
+                }
                 try {
                     stream.onNext(RaftMessageCodec.encodeBatch(batch));
                 } catch (RuntimeException e) {
@@ -169,7 +241,30 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
         private void deliver(List<Message> batch) throws InterruptedException {
             if (stream != null && streamBroken) {
                 stream = null;
+                streamOnly = false; // ask again: the peer may have restarted with a socket link
                 Thread.sleep(limits.retryBackoffMillis()); // do not spin reconnecting to a dead peer
+            }
+            if (link == null && stream == null && localId != 0 && !streamOnly && !openLink()) {
+                unsent(batch);
+                return;
+            }
+            if (link != null) {
+                try {
+                    if (!link.write(RaftMessageCodec.encodeBatch(batch), System.nanoTime()
+                            + TimeUnit.MILLISECONDS.toNanos(limits.sendTimeoutMillis()))) {
+                        // An unfinished frame is never delivered: the peer drops it when the link closes.
+                        unsent(batch);
+                        failLink("no frame accepted within " + limits.sendTimeoutMillis() + " ms");
+                        return;
+                    }
+                } catch (IOException e) {
+                    unsent(batch);
+                    failLink(e.getMessage());
+                    return;
+                }
+                if (!reachable) log.info("peer {} reachable again", Long.toUnsignedString(id, 16));
+                reachable = true;
+                return;
             }
             if (stream == null) openStream();
             if (!awaitReady()) {
@@ -219,6 +314,61 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
             });
         }
 
+        /**
+         * Asks the peer (a {@code Hello} on the gRPC channel) whether it takes socket links and on
+         * which port, and connects if so. Returns true when there is a link, or when the peer takes
+         * none and frames go on the stream; false (the peer reported unreachable, after a pause) when
+         * it could not be asked or reached.
+         */
+        private boolean openLink() throws InterruptedException {
+            PeerProtocol.HelloReply hello;
+            try {
+                hello = PeerProtocol.HelloReply.decode(ClientCalls.blockingUnaryCall(channel, PeerProtocol.HELLO,
+                        CallOptions.DEFAULT.withDeadlineAfter(limits.sendTimeoutMillis(), TimeUnit.MILLISECONDS), new byte[0]));
+            } catch (io.grpc.StatusRuntimeException e) {
+                if (e.getStatus().getCode() == io.grpc.Status.Code.UNIMPLEMENTED) {
+                    streamOnly = true; // a member from before socket links
+                    return true;
+                }
+                fail("hello failed: " + e.getStatus());
+                return false;
+            } catch (IllegalArgumentException e) {
+                fail("bad hello: " + e.getMessage());
+                return false;
+            }
+            if (hello.memberId() != id) {
+                fail("the member at " + address + " is " + Long.toUnsignedString(hello.memberId(), 16));
+                return false;
+            }
+            if (hello.socketPort() == 0) {
+                streamOnly = true;
+                return true;
+            }
+            var target = new InetSocketAddress(address.getHostString(), hello.socketPort());
+            try {
+                link = SocketLink.connect(target, localId, id, limits.sendTimeoutMillis());
+                linkBroken = false;
+                log.debug("peer {}: socket link to {}", Long.toUnsignedString(id, 16), target);
+                return true;
+            } catch (IOException e) {
+                fail("socket link to " + target + ": " + e.getMessage());
+                return false;
+            }
+        }
+
+        /** Drops the link (the next frame asks and connects again), reports the peer unreachable and pauses. */
+        private void failLink(String reason) throws InterruptedException {
+            closeLink();
+            fail(reason);
+        }
+
+        private void closeLink() {
+            SocketLink l = link;
+            link = null;
+            linkBroken = false;
+            if (l != null) l.close();
+        }
+
         /** Waits (bounded) until gRPC's flow control lets the stream take another frame. */
         private boolean awaitReady() throws InterruptedException {
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(limits.sendTimeoutMillis());
@@ -253,6 +403,8 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
     private final EventLoopGroup ioGroup;
     private final Class<? extends Channel> ioChannelType;
     private boolean started;
+    /** This member's id once {@link #socketLinks} turned links on; 0: frames go on gRPC streams only. */
+    private volatile long localId;
     private final AtomicLong dropped = new AtomicLong();
     private volatile boolean closed;
 
@@ -296,6 +448,16 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
         this.unreachable = unreachable;
         this.snapshots = snapshots;
         peerAddresses.forEach((id, addr) -> peers.put(id, new Peer(id, addr)));
+    }
+
+    /**
+     * Sends frames over socket links ({@link SocketLink}) to every peer that offers one, as member
+     * {@code localId}; peers that offer none, or do not know how to say so, keep the gRPC stream.
+     * Call before {@link #start}. Not for peer TLS: a link is plaintext.
+     */
+    public void socketLinks(long localId) {
+        io.synod.common.Assert.that(localId != 0, "member id 0 is reserved");
+        this.localId = localId;
     }
 
     public synchronized void start() {
@@ -397,7 +559,27 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
      */
     public boolean canSend(long peerId) {
         Peer p = peers.get(peerId);
-        return p != null && !p.retired && p.reachable && p.stream != null && !p.streamBroken;
+        if (p == null || p.retired || !p.reachable) return false;
+        return p.link != null ? !p.linkBroken : p.stream != null && !p.streamBroken;
+    }
+
+    /** How frames travel to a peer right now. */
+    public enum Route {
+        /** No connection open yet (or it just failed). */
+        NONE,
+        /** A socket link ({@link SocketLink}). */
+        SOCKET,
+        /** The gRPC stream on the peer URL. */
+        STREAM
+    }
+
+    /** How frames to {@code peerId} travel right now, for tests and operators. */
+    public Route route(long peerId) {
+        Peer p = peers.get(peerId);
+        if (p == null) return Route.NONE;
+        if (p.link != null && !p.linkBroken) return Route.SOCKET;
+        if (p.stream != null && !p.streamBroken) return Route.STREAM;
+        return Route.NONE;
     }
 
     /** The ids of the peers this transport talks to. */
