@@ -23,7 +23,7 @@ import java.util.Optional;
  * from the cluster's close and its shutdown hook), also when setup fails halfway.
  */
 public final class NetnsNetwork implements Network {
-    private final int size, clientPort, peerPort;
+    private final int size, clientPort, peerPort, socketPort;
     private final String tag, bridge, subnet;
     private final List<String> namespaces = new ArrayList<>();
     private final List<String> veths = new ArrayList<>();
@@ -62,6 +62,7 @@ public final class NetnsNetwork implements Network {
         this.size = size;
         this.clientPort = basePort;
         this.peerPort = basePort + 1;
+        this.socketPort = basePort + 2; // members send Raft frames on socket links: partitions must cut those too
         long pid = ProcessHandle.current().pid();
         this.tag = Long.toString(pid % 100_000) + Long.toString(System.nanoTime() % 10);
         this.bridge = "syc" + tag + "b";
@@ -125,7 +126,8 @@ public final class NetnsNetwork implements Network {
 
     @Override
     public List<String> listenFlags(int i) {
-        return List.of("--listen-client-urls", "http://" + address(i) + ":" + clientPort, "--listen-peer-urls", peerUrl(i, i));
+        return List.of("--listen-client-urls", "http://" + address(i) + ":" + clientPort, "--listen-peer-urls", peerUrl(i, i),
+                "--synod-peer-socket-port", Integer.toString(socketPort));
     }
 
     @Override
@@ -150,11 +152,16 @@ public final class NetnsNetwork implements Network {
 
     @Override
     public void block(int from, int to, boolean refuse) throws IOException {
-        var rule = new ArrayList<>(List.of("iptables", "-A", "INPUT", "-p", "tcp", "-s", address(from), "--dport",
-                Integer.toString(peerPort), "-j"));
+        var rule = new ArrayList<>(List.of("iptables", "-A", "INPUT", "-p", "tcp", "-s", address(from), "-m", "multiport", "--dports",
+                peerPorts(), "-j"));
         if (refuse) rule.addAll(List.of("REJECT", "--reject-with", "tcp-reset"));
         else rule.add("DROP");
         inNs(to, rule.toArray(String[]::new));
+    }
+
+    /** The ports members talk to each other on: the peer URL's and the socket links'. */
+    private String peerPorts() {
+        return peerPort + "," + socketPort;
     }
 
     @Override
@@ -172,8 +179,8 @@ public final class NetnsNetwork implements Network {
         double p = 0.02 + severity * 0.2;
         String prob = String.format(java.util.Locale.ROOT, "%.4f", p);
         for (int i = 0; i < size; i++) {
-            for (String port : List.of("--dport", "--sport")) {
-                inNs(i, "iptables", "-A", "INPUT", "-p", "tcp", port, Integer.toString(peerPort), "-m", "statistic", "--mode", "random",
+            for (String port : List.of("--dports", "--sports")) {
+                inNs(i, "iptables", "-A", "INPUT", "-p", "tcp", "-m", "multiport", port, peerPorts(), "-m", "statistic", "--mode", "random",
                         "--probability", prob, "-j", "DROP");
             }
         }

@@ -68,7 +68,7 @@ public final class ClusterCommand implements Runnable {
 
         @Option(names = "--dir", required = true, description = "directory for the members' data, logs and the members file") Path dir;
 
-        @Option(names = "--base-port", description = "first port; each member takes two (default: ${DEFAULT-VALUE})") int basePort = 21379;
+        @Option(names = "--base-port", description = "first port; each member takes two, and with socket peer frames one more after all of those (default: ${DEFAULT-VALUE})") int basePort = 21379;
 
         @Option(names = "--member-heap", description = "-Xmx of each member JVM (default: ${DEFAULT-VALUE})") String memberHeap = "512m";
 
@@ -77,6 +77,14 @@ public final class ClusterCommand implements Runnable {
 
         @Option(names = "--peer-ports", split = ",", description = "peer port of each member (with --client-ports)")
         List<Integer> peerPorts = List.of();
+
+        @Option(names = "--socket-ports", split = ",",
+                description = "port of each member's peer socket listener (with --client-ports; default: after the client and peer ports)")
+        List<Integer> socketPorts = List.of();
+
+        @Option(names = "--peer-frames", description = "how members send each other Raft frames: socket (plain TCP links) or grpc "
+                + "(the peer URL's gRPC stream only) (default: ${DEFAULT-VALUE})")
+        String peerFrames = "socket";
 
         @Option(names = "--metrics-ports", split = ",",
                 description = "port of each member's operations endpoint (/metrics, /health); none by default")
@@ -88,14 +96,25 @@ public final class ClusterCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             if (!clientPorts.isEmpty()) size = clientPorts.size();
-            if (clientPorts.size() != peerPorts.size() || (!metricsPorts.isEmpty() && metricsPorts.size() != clientPorts.size())) {
-                System.err.println("synod cluster: --client-ports, --peer-ports (and --metrics-ports) must list one port per member");
+            if (clientPorts.size() != peerPorts.size() || (!metricsPorts.isEmpty() && metricsPorts.size() != clientPorts.size())
+                    || (!socketPorts.isEmpty() && socketPorts.size() != clientPorts.size())) {
+                System.err.println("synod cluster: --client-ports, --peer-ports (and --socket-ports, --metrics-ports) must list one port per member");
+                return 2;
+            }
+            if (!peerFrames.equals("socket") && !peerFrames.equals("grpc")) {
+                System.err.println("synod cluster: --peer-frames must be socket or grpc, got " + peerFrames);
+                return 2;
+            }
+            boolean sockets = peerFrames.equals("socket");
+            if (sockets && !clientPorts.isEmpty() && socketPorts.isEmpty()) {
+                System.err.println("synod cluster: --client-ports needs --socket-ports too (or --peer-frames grpc)");
                 return 2;
             }
             var allPorts = new ArrayList<Integer>();
             for (int i = 1; i <= size; i++) {
                 allPorts.add(clientPort(i));
                 allPorts.add(peerPort(i));
+                if (sockets) allPorts.add(socketPort(i));
                 if (!metricsPorts.isEmpty()) allPorts.add(metricsPorts.get(i - 1));
             }
             if (size < 1 || allPorts.stream().anyMatch(p -> p < 1024 || p > PORT_MAX) || allPorts.stream().distinct().count() != allPorts.size()) {
@@ -126,6 +145,7 @@ public final class ClusterCommand implements Runnable {
                         "--listen-peer-urls", "http://127.0.0.1:" + peerPort(i),
                         "--initial-advertise-peer-urls", "http://127.0.0.1:" + peerPort(i),
                         "--initial-cluster", cluster.toString(), "--initial-cluster-state", "new"));
+                if (sockets) cmd.addAll(List.of("--synod-peer-socket-port", Integer.toString(socketPort(i))));
                 if (!metricsPorts.isEmpty()) cmd.addAll(List.of("--listen-metrics-urls", "http://127.0.0.1:" + metricsPorts.get(i - 1)));
                 // JDK 24+ warns when gRPC's Netty uses sun.misc.Unsafe; the flag that allows it exists since JDK 23.
                 if (Runtime.version().feature() >= 23) cmd.add(cmd.indexOf("-cp"), "--sun-misc-unsafe-memory-access=allow");
@@ -162,6 +182,10 @@ public final class ClusterCommand implements Runnable {
 
         private int peerPort(int i) {
             return peerPorts.isEmpty() ? basePort + 2 * (i - 1) + 1 : peerPorts.get(i - 1);
+        }
+
+        private int socketPort(int i) {
+            return socketPorts.isEmpty() ? basePort + 2 * size + (i - 1) : socketPorts.get(i - 1);
         }
 
         /** True once the member answers a linearizable range (which needs a leader and a quorum). */

@@ -127,6 +127,10 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--synod-peer-io-threads", description = "event-loop threads of the channels to peers; 0 = share gRPC's (default: 2)")
     Integer peerIoThreads;
 
+    @Option(names = "--synod-peer-socket-port", description = "port of a plain-TCP listener on the peer URL's host on which other members send "
+            + "Raft frames without gRPC (faster); plaintext peers only; 0 = none (default: 0)")
+    Integer peerSocketPort;
+
     @Option(names = "--cert-file", description = "PEM certificate of the client listener (needed for an https:// client URL)")
     String certFile;
 

@@ -38,7 +38,7 @@ final class TestCluster implements AutoCloseable {
     TestCluster(Path dir, int size, java.util.function.UnaryOperator<ServerConfig> tweak, boolean opsEndpoints) throws IOException {
         this.dir = dir;
         this.tweak = tweak;
-        int[] ports = freePorts(3 * size);
+        int[] ports = freePorts(4 * size);
         Map<String, URI> cluster = new LinkedHashMap<>();
         for (int i = 0; i < size; i++) cluster.put("m" + (i + 1), URI.create("http://127.0.0.1:" + ports[2 * i + 1]));
         for (int i = 0; i < size; i++) {
@@ -46,11 +46,11 @@ final class TestCluster implements AutoCloseable {
             URI client = URI.create("http://127.0.0.1:" + ports[2 * i]);
             OpsConfig ops = opsEndpoints ? OpsConfig.DEFAULTS.withMetricsUrl(URI.create("http://127.0.0.1:" + ports[2 * size + i]))
                     : OpsConfig.DEFAULTS;
-            configs.add(tweak.apply(new ServerConfig(name, dir.resolve(name), client, List.of(client.toString()), cluster.get(name), cluster,
-                    "new", TICK_MILLIS, 10, 1, 5000, ServerConfig.DEFAULT_REQUEST_BYTES_MAX, ServerConfig.DEFAULT_RETRY_BACKOFF_MILLIS,
+            configs.add(withSocketPort(tweak.apply(new ServerConfig(name, dir.resolve(name), client, List.of(client.toString()), cluster.get(name),
+                    cluster, "new", TICK_MILLIS, 10, 1, 5000, ServerConfig.DEFAULT_REQUEST_BYTES_MAX, ServerConfig.DEFAULT_RETRY_BACKOFF_MILLIS,
                     ServerConfig.DEFAULT_REQUESTS_IN_FLIGHT_MAX, io.synod.replica.SnapshotPolicy.DEFAULT_SNAPSHOT_COUNT,
                     io.synod.replica.SnapshotPolicy.DEFAULT_CATCHUP_ENTRIES, io.synod.server.transport.SnapshotLimits.DEFAULTS,
-                    io.synod.storage.raftlog.RaftLogOptions.DEFAULTS, ops)));
+                    io.synod.storage.raftlog.RaftLogOptions.DEFAULTS, ops)), ports[3 * size + i]));
         }
         servers = new SynodServer[size];
         for (int i = 0; i < size; i++) start(i);
@@ -106,16 +106,29 @@ final class TestCluster implements AutoCloseable {
      * itself (etcd's procedure: {@code member add}, then start the member with the printed flags).
      */
     ServerConfig joinerConfig(String name, Map<String, URI> others) throws IOException {
-        int[] ports = freePorts(2);
+        int[] ports = freePorts(3);
         URI client = URI.create("http://127.0.0.1:" + ports[0]);
         URI peer = URI.create("http://127.0.0.1:" + ports[1]);
         var cluster = new LinkedHashMap<>(others);
         cluster.put(name, peer);
         ServerConfig base = configs.get(0);
-        return tweak.apply(new ServerConfig(name, dir.resolve(name), client, List.of(client.toString()), peer, cluster, "existing",
+        return withSocketPort(tweak.apply(new ServerConfig(name, dir.resolve(name), client, List.of(client.toString()), peer, cluster, "existing",
                 TICK_MILLIS, 10, 1, 5000, ServerConfig.DEFAULT_REQUEST_BYTES_MAX, ServerConfig.DEFAULT_RETRY_BACKOFF_MILLIS,
                 ServerConfig.DEFAULT_REQUESTS_IN_FLIGHT_MAX, base.snapshotCount(), base.snapshotCatchupEntries(), base.snapshotLimits(),
-                base.raftLogOptions(), OpsConfig.DEFAULTS));
+                base.raftLogOptions(), OpsConfig.DEFAULTS)), ports[2]);
+    }
+
+    /** The system property that makes test clusters send Raft frames on gRPC streams only ({@code grpc}) instead of socket links. */
+    static final String PEER_FRAMES_PROPERTY = "synod.test.peerFrames";
+
+    /**
+     * {@code c} with a peer socket listener on {@code port}, as {@code synod cluster start} gives its members, unless its
+     * peers use TLS (links are plaintext) or {@value #PEER_FRAMES_PROPERTY} is {@code grpc}.
+     */
+    static ServerConfig withSocketPort(ServerConfig c, int port) {
+        if (c.peersUseTls() || ServerConfig.isHttps(c.peerUrl()) || "grpc".equals(System.getProperty(PEER_FRAMES_PROPERTY))) return c;
+        var engine = c.limits().engine();
+        return c.withLimits(c.limits().withEngine(new EngineLimits(engine.replica(), engine.transport().withSocketPort(port))));
     }
 
     /** {@code --initial-cluster} as the founding members were given it. */
