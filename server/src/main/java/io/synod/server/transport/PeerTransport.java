@@ -72,6 +72,8 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PeerTransport.class);
     /** How often an idle sender thread checks whether the transport was closed. */
     static final long IDLE_POLL_MILLIS = 100;
+    /** Failed connects in a row to a peer's socket port before its frames go on the stream instead. */
+    static final int LINK_CONNECT_ATTEMPTS = 3;
 
     private final class Peer {
         final long id;
@@ -88,8 +90,16 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
          */
         private volatile SocketLink link;
         private volatile boolean linkBroken;
-        /** True once the peer said it offers no socket link (or does not know how to say): use the stream. */
+        /**
+         * True once the peer said it offers no socket link (or does not know how to say), or its link
+         * could not be reached {@link #LINK_CONNECT_ATTEMPTS} times running: use the stream. Reset when
+         * the stream fails, so the peer is asked again.
+         */
         private boolean streamOnly;
+        /** Failed connects in a row to a socket port the peer named. */
+        private int linkConnectFailures;
+        /** The messages of a frame the Raft loop's direct write left unfinished, or null. */
+        private List<Message> pendingBatch;
 
         Peer(long id, InetSocketAddress address) {
             this.id = id;
@@ -182,11 +192,18 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
 
         /** Writes the rest of a frame the Raft loop began; false (the link failed) if the peer does not take it in time. */
         private boolean finishPending() throws InterruptedException {
+            List<Message> unfinished = pendingBatch;
+            pendingBatch = null;
             try {
                 if (link.flush(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(limits.sendTimeoutMillis()))) return true;
                 failLink("no frame accepted within " + limits.sendTimeoutMillis() + " ms");
             } catch (IOException e) {
                 failLink(e.getMessage());
+            }
+            // The peer never decodes a frame cut short by a closed link: what was in it certainly did not arrive.
+            if (unfinished != null) {
+                dropped.addAndGet(unfinished.size());
+                unsent(unfinished);
             }
             return false;
         }
@@ -209,7 +226,10 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
                 if (l != null) {
                     try {
                         // What the socket does not take now, the sender thread writes before anything else.
-                        if (!l.tryWrite(RaftMessageCodec.encodeBatch(batch))) queued.release();
+                        if (!l.tryWrite(RaftMessageCodec.encodeBatch(batch))) {
+                            pendingBatch = List.copyOf(batch);
+                            queued.release();
+                        }
                     } catch (IOException e) {
                         linkBroken = true;
                         dropped.addAndGet(batch.size());
@@ -348,9 +368,19 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
             try {
                 link = SocketLink.connect(target, localId, id, limits.sendTimeoutMillis());
                 linkBroken = false;
+                linkConnectFailures = 0;
                 log.debug("peer {}: socket link to {}", Long.toUnsignedString(id, 16), target);
                 return true;
             } catch (IOException e) {
+                if (++linkConnectFailures >= LINK_CONNECT_ATTEMPTS) {
+                    // The peer answers on its peer URL but its socket port is out of reach (a firewall, a port mapping):
+                    // the stream still works, so use it rather than cut the peer off.
+                    log.warn("peer {}: socket link to {} failed {} times ({}); sending on the gRPC stream", Long.toUnsignedString(id, 16),
+                            target, linkConnectFailures, e.getMessage());
+                    linkConnectFailures = 0;
+                    streamOnly = true;
+                    return true;
+                }
                 fail("socket link to " + target + ": " + e.getMessage());
                 return false;
             }
@@ -367,6 +397,10 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
             link = null;
             linkBroken = false;
             if (l != null) l.close();
+            if (pendingBatch != null) { // cut short with the link: never decoded
+                unsent(pendingBatch);
+                pendingBatch = null;
+            }
         }
 
         /** Waits (bounded) until gRPC's flow control lets the stream take another frame. */
@@ -381,7 +415,10 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
         }
 
         private void fail(String reason) throws InterruptedException {
-            if (stream != null) stream.cancel("peer send failed: " + reason, null);
+            if (stream != null) {
+                stream.cancel("peer send failed: " + reason, null);
+                streamOnly = false; // ask again: the peer may have restarted with a socket link
+            }
             stream = null;
             if (closed || retired) return;
             if (reachable) log.warn("peer {} unreachable: {}", Long.toUnsignedString(id, 16), reason);

@@ -97,8 +97,12 @@ public final class RaftSocketListener implements AutoCloseable {
             try {
                 ch = server.accept();
             } catch (IOException e) {
-                if (!closed) log.warn("peer socket listener stopped: {}", e.getMessage());
-                return;
+                if (closed) return;
+                // Out of file descriptors, say: keep listening. Giving up would leave the port open with nobody reading,
+                // and senders that trust the port (it is what Hello names) would stall instead of falling back.
+                log.warn("peer socket listener could not accept a link: {}", e.getMessage());
+                pause();
+                continue;
             }
             Thread t = new Thread(() -> {
                 try {
@@ -114,9 +118,29 @@ public final class RaftSocketListener implements AutoCloseable {
                 closeQuietly(ch.socket());
                 return;
             }
-            t.start();
+            try {
+                t.start();
+            } catch (Throwable e) { // OutOfMemoryError: unable to create a native thread
+                threads.remove(t);
+                closeQuietly(ch.socket());
+                log.warn("peer socket listener could not start a link's thread: {}", e.toString());
+                pause();
+            }
         }
     }
+
+    /** A pause after a failure to accept, so that a lasting one does not spin. */
+    private static void pause() {
+        try {
+            Thread.sleep(ACCEPT_RETRY_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    static final long ACCEPT_RETRY_MILLIS = 100;
+    /** Idle seconds before TCP probes an inbound link, so that the thread of a sender that vanished ends. */
+    static final int KEEPALIVE_IDLE_SECONDS = 10;
 
     private void serve(Socket s) {
         long from = 0;
@@ -139,11 +163,13 @@ public final class RaftSocketListener implements AutoCloseable {
                 return;
             }
             s.setSoTimeout(0);
+            keepAlive(s);
             Socket older = inbound.put(from, s);
             if (older != null) older.close();
             Thread.currentThread().setName("synod-peer-in-" + Long.toUnsignedString(from, 16));
             if (closed) return;
-            while (!closed) {
+            // A replaced link stops at once: frames still buffered on it are older than the new link's.
+            while (!closed && inbound.get(from) == s) {
                 int length = in.readInt();
                 if (length < 1 || length > frameBytesMax) {
                     log.warn("peer socket link from member {} closed: frame of {} bytes (limit {})", Long.toUnsignedString(from, 16), length,
@@ -152,6 +178,7 @@ public final class RaftSocketListener implements AutoCloseable {
                 }
                 byte[] frame = new byte[length];
                 in.readFully(frame);
+                if (inbound.get(from) != s) return; // replaced while this thread waited for the frame
                 java.util.List<Message> messages;
                 try {
                     messages = RaftMessageCodec.decodeBatch(frame);
@@ -200,6 +227,17 @@ public final class RaftSocketListener implements AutoCloseable {
 
     /** How long {@link #close} waits for the links' threads to end. */
     static final long CLOSE_WAIT_MILLIS = 3000;
+
+    private static void keepAlive(Socket s) {
+        try {
+            s.setKeepAlive(true);
+            s.setOption(jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE, KEEPALIVE_IDLE_SECONDS);
+            s.setOption(jdk.net.ExtendedSocketOptions.TCP_KEEPINTERVAL, 2);
+            s.setOption(jdk.net.ExtendedSocketOptions.TCP_KEEPCOUNT, 3);
+        } catch (IOException | UnsupportedOperationException e) {
+            log.debug("peer socket link keepalive: {}", e.toString());
+        }
+    }
 
     private static void closeQuietly(Socket s) {
         try {

@@ -38,21 +38,22 @@ final class SocketLink implements AutoCloseable {
     /** Connects (waiting up to {@code timeoutMillis}) and sends the handshake. */
     static SocketLink connect(InetSocketAddress address, long from, long to, long timeoutMillis) throws IOException {
         SocketChannel ch = SocketChannel.open();
+        Selector sel = null;
         try {
             ch.socket().setTcpNoDelay(true);
             ch.socket().connect(address, (int) Math.min(Integer.MAX_VALUE, timeoutMillis));
             ch.configureBlocking(false);
-            Selector sel = Selector.open();
+            sel = Selector.open();
             ch.register(sel, 0);
             var link = new SocketLink(ch, sel);
             ByteBuffer hello = ByteBuffer.allocate(HANDSHAKE_BYTES).putInt(MAGIC).put((byte) VERSION).putLong(from).putLong(to).flip();
             link.pending = new ByteBuffer[] {hello};
             if (!link.flush(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis))) {
-                link.close();
                 throw new IOException("handshake to " + address + " not sent within " + timeoutMillis + " ms");
             }
             return link;
         } catch (IOException | RuntimeException e) {
+            if (sel != null) sel.close();
             ch.close();
             throw e;
         }

@@ -32,6 +32,8 @@ import org.junit.jupiter.api.Timeout;
 class SocketLinkTest {
     static final long SENDER = 1, RECEIVER = 2;
     static final int FRAME_MAX = 32 << 20;
+    /** A frame larger than Linux's largest default socket buffers (tcp_wmem and tcp_rmem maxima of 4 and 6 MiB) together. */
+    static final int BIG = 30 << 20;
 
     final LinkedBlockingQueue<Message> delivered = new LinkedBlockingQueue<>();
     final AtomicInteger frames = new AtomicInteger();
@@ -129,7 +131,8 @@ class SocketLinkTest {
         var l = listener();
         for (byte[] body : List.of(new byte[] {(byte) 0xee, 1, 2, 3, 4, 5, 6, 7}, new byte[0])) {
             try (var s = new Socket("127.0.0.1", l.port())) {
-                var out = new DataOutputStream(s.getOutputStream());
+                var bytes = new java.io.ByteArrayOutputStream();
+                var out = new DataOutputStream(bytes);
                 out.writeInt(SocketLink.MAGIC);
                 out.writeByte(SocketLink.VERSION);
                 out.writeLong(SENDER);
@@ -146,7 +149,7 @@ class SocketLinkTest {
                 // Would be delivered if the link survived.
                 out.writeInt(good.length);
                 out.write(RaftMessageCodec.encodeBatch(List.of(heartbeat(2))));
-                out.flush();
+                s.getOutputStream().write(bytes.toByteArray()); // one write: the listener may close before a later one
                 s.setSoTimeout(10_000);
                 assertThat(closedByPeer(s)).as("the listener closes the link").isTrue();
             }
@@ -172,8 +175,8 @@ class SocketLinkTest {
         byte[] small = RaftMessageCodec.encodeBatch(List.of(heartbeat(0)));
         assertThat(link.tryWrite(small)).isTrue();
         byte[] big = RaftMessageCodec.encodeBatch(List.of(new RaftMessage.AppendRequest(SENDER, RECEIVER, 3, 1, 1,
-                List.of(io.synod.consensus.Entry.normal(3, 2, new byte[24 << 20])), 1)));
-        assertThat(link.tryWrite(big)).as("24 MiB do not fit in loopback socket buffers").isFalse();
+                List.of(io.synod.consensus.Entry.normal(3, 2, new byte[BIG])), 1)));
+        assertThat(link.tryWrite(big)).as("%s bytes do not fit in loopback socket buffers", BIG).isFalse();
         assertThat(link.hasPending()).isTrue();
         assertThat(link.flush(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200))).as("nothing reads while delivery is held").isFalse();
         gate.countDown();
@@ -183,7 +186,7 @@ class SocketLinkTest {
         assertThat(delivered.poll(10, TimeUnit.SECONDS)).isEqualTo(heartbeat(0));
         Message append = delivered.poll(10, TimeUnit.SECONDS);
         assertThat(append).isInstanceOf(RaftMessage.AppendRequest.class);
-        assertThat(((RaftMessage.AppendRequest) append).entries().get(0).data()).hasSize(24 << 20);
+        assertThat(((RaftMessage.AppendRequest) append).entries().get(0).data()).hasSize(BIG);
         assertThat(delivered.poll(10, TimeUnit.SECONDS)).isEqualTo(heartbeat(9));
     }
 
@@ -193,8 +196,9 @@ class SocketLinkTest {
             delivered.clear();
             var l = listener();
             int grpcPort = freePort();
+            var viaStream = new LinkedBlockingQueue<Message>();
             Server peer = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", grpcPort)).directExecutor()
-                    .addService(PeerService.definition(RECEIVER, delivered::add, () -> {}, offered ? l.port() : 0)).build().start();
+                    .addService(PeerService.definition(RECEIVER, viaStream::add, () -> {}, offered ? l.port() : 0)).build().start();
             toClose.add(() -> peer.shutdownNow().awaitTermination(10, TimeUnit.SECONDS));
             var transport = new PeerTransport(Map.of(RECEIVER, new InetSocketAddress("127.0.0.1", grpcPort)), TransportLimits.DEFAULTS,
                     id -> {});
@@ -202,7 +206,9 @@ class SocketLinkTest {
             transport.socketLinks(SENDER);
             transport.start();
             for (long seq = 0; seq < 20; seq++) transport.send(List.of(heartbeat(seq)));
-            for (long seq = 0; seq < 20; seq++) assertThat(delivered.poll(10, TimeUnit.SECONDS)).isEqualTo(heartbeat(seq));
+            var route = offered ? delivered : viaStream;
+            for (long seq = 0; seq < 20; seq++) assertThat(route.poll(10, TimeUnit.SECONDS)).isEqualTo(heartbeat(seq));
+            assertThat(offered ? viaStream : delivered).as("nothing on the other route").isEmpty();
             assertThat(transport.route(RECEIVER)).isEqualTo(offered ? PeerTransport.Route.SOCKET : PeerTransport.Route.STREAM);
             assertThat(transport.canSend(RECEIVER)).isTrue();
         }
@@ -223,6 +229,45 @@ class SocketLinkTest {
         transport.start();
         for (long seq = 0; seq < 5; seq++) transport.send(List.of(heartbeat(seq)));
         for (long seq = 0; seq < 5; seq++) assertThat(delivered.poll(10, TimeUnit.SECONDS)).isEqualTo(heartbeat(seq));
+        assertThat(transport.route(RECEIVER)).isEqualTo(PeerTransport.Route.STREAM);
+    }
+
+    @Test
+    void aNewerLinkFromTheSameSenderReplacesTheOlder() throws Exception {
+        var l = listener();
+        SocketLink older = link(l, RECEIVER);
+        assertThat(older.write(RaftMessageCodec.encodeBatch(List.of(heartbeat(1))), deadline())).isTrue();
+        assertThat(delivered.poll(10, TimeUnit.SECONDS)).isEqualTo(heartbeat(1));
+        SocketLink newer = link(l, RECEIVER);
+        assertThat(newer.write(RaftMessageCodec.encodeBatch(List.of(heartbeat(2))), deadline())).isTrue();
+        assertThat(delivered.poll(10, TimeUnit.SECONDS)).isEqualTo(heartbeat(2));
+        try {
+            older.write(RaftMessageCodec.encodeBatch(List.of(heartbeat(3))), deadline());
+        } catch (java.io.IOException expected) {
+            // closed by the listener
+        }
+        assertThat(delivered.poll(300, TimeUnit.MILLISECONDS)).as("nothing more from the replaced link").isNull();
+    }
+
+    @Test
+    void aSocketPortOutOfReachFallsBackToTheStream() throws Exception {
+        int grpcPort = freePort();
+        int nobody = freePort(); // named in Hello, but nothing listens there
+        Server peer = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", grpcPort)).directExecutor()
+                .addService(PeerService.definition(RECEIVER, delivered::add, () -> {}, nobody)).build().start();
+        toClose.add(() -> peer.shutdownNow().awaitTermination(10, TimeUnit.SECONDS));
+        var transport = new PeerTransport(Map.of(RECEIVER, new InetSocketAddress("127.0.0.1", grpcPort)),
+                new TransportLimits(8192, 512, FRAME_MAX, 2000, 10, 2), id -> {});
+        toClose.add(transport);
+        transport.socketLinks(SENDER);
+        transport.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        Message got = null;
+        for (long seq = 0; got == null && System.nanoTime() < deadline; seq++) {
+            transport.send(List.of(heartbeat(seq)));
+            got = delivered.poll(50, TimeUnit.MILLISECONDS);
+        }
+        assertThat(got).as("a heartbeat on the stream after the link failed %s times", PeerTransport.LINK_CONNECT_ATTEMPTS).isNotNull();
         assertThat(transport.route(RECEIVER)).isEqualTo(PeerTransport.Route.STREAM);
     }
 
