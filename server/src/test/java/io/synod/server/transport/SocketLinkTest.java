@@ -67,6 +67,23 @@ class SocketLinkTest {
         return l;
     }
 
+    /** A peer's gRPC listener serving {@code service} on a free port; returns the port. */
+    int peerListener(io.grpc.ServerServiceDefinition service) throws Exception {
+        int port = freePort();
+        Server peer = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)).directExecutor().addService(service).build().start();
+        toClose.add(() -> peer.shutdownNow().awaitTermination(10, TimeUnit.SECONDS));
+        return port;
+    }
+
+    /** A started transport of member {@link #SENDER}, socket links on, to {@link #RECEIVER} at {@code grpcPort}. */
+    PeerTransport transportTo(int grpcPort, TransportLimits limits, java.util.function.LongConsumer unreachable) {
+        var transport = new PeerTransport(Map.of(RECEIVER, new InetSocketAddress("127.0.0.1", grpcPort)), limits, unreachable);
+        toClose.add(transport);
+        transport.socketLinks(SENDER);
+        transport.start();
+        return transport;
+    }
+
     static Message heartbeat(long seq) {
         return new RaftMessage.HeartbeatRequest(SENDER, RECEIVER, 3, 7, seq);
     }
@@ -195,16 +212,9 @@ class SocketLinkTest {
         for (boolean offered : List.of(true, false)) {
             delivered.clear();
             var l = listener();
-            int grpcPort = freePort();
             var viaStream = new LinkedBlockingQueue<Message>();
-            Server peer = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", grpcPort)).directExecutor()
-                    .addService(PeerService.definition(RECEIVER, viaStream::add, () -> {}, offered ? l.port() : 0)).build().start();
-            toClose.add(() -> peer.shutdownNow().awaitTermination(10, TimeUnit.SECONDS));
-            var transport = new PeerTransport(Map.of(RECEIVER, new InetSocketAddress("127.0.0.1", grpcPort)), TransportLimits.DEFAULTS,
-                    id -> {});
-            toClose.add(transport);
-            transport.socketLinks(SENDER);
-            transport.start();
+            int grpcPort = peerListener(PeerService.definition(RECEIVER, viaStream::add, () -> {}, offered ? l.port() : 0));
+            var transport = transportTo(grpcPort, TransportLimits.DEFAULTS, id -> {});
             for (long seq = 0; seq < 20; seq++) transport.send(List.of(heartbeat(seq)));
             var route = offered ? delivered : viaStream;
             for (long seq = 0; seq < 20; seq++) assertThat(route.poll(10, TimeUnit.SECONDS)).isEqualTo(heartbeat(seq));
@@ -216,17 +226,11 @@ class SocketLinkTest {
 
     @Test
     void aPeerThatDoesNotKnowHelloGetsTheStream() throws Exception {
-        int grpcPort = freePort();
         var full = PeerService.definition(RECEIVER, delivered::add, () -> {}, 0);
         // A member from before socket links: the stream method only.
         var old = io.grpc.ServerServiceDefinition.builder(PeerProtocol.SERVICE)
                 .addMethod(full.getMethod(PeerProtocol.STREAM.getFullMethodName())).build();
-        Server peer = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", grpcPort)).directExecutor().addService(old).build().start();
-        toClose.add(() -> peer.shutdownNow().awaitTermination(10, TimeUnit.SECONDS));
-        var transport = new PeerTransport(Map.of(RECEIVER, new InetSocketAddress("127.0.0.1", grpcPort)), TransportLimits.DEFAULTS, id -> {});
-        toClose.add(transport);
-        transport.socketLinks(SENDER);
-        transport.start();
+        var transport = transportTo(peerListener(old), TransportLimits.DEFAULTS, id -> {});
         for (long seq = 0; seq < 5; seq++) transport.send(List.of(heartbeat(seq)));
         for (long seq = 0; seq < 5; seq++) assertThat(delivered.poll(10, TimeUnit.SECONDS)).isEqualTo(heartbeat(seq));
         assertThat(transport.route(RECEIVER)).isEqualTo(PeerTransport.Route.STREAM);
@@ -251,16 +255,9 @@ class SocketLinkTest {
 
     @Test
     void aSocketPortOutOfReachFallsBackToTheStream() throws Exception {
-        int grpcPort = freePort();
         int nobody = freePort(); // named in Hello, but nothing listens there
-        Server peer = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", grpcPort)).directExecutor()
-                .addService(PeerService.definition(RECEIVER, delivered::add, () -> {}, nobody)).build().start();
-        toClose.add(() -> peer.shutdownNow().awaitTermination(10, TimeUnit.SECONDS));
-        var transport = new PeerTransport(Map.of(RECEIVER, new InetSocketAddress("127.0.0.1", grpcPort)),
+        var transport = transportTo(peerListener(PeerService.definition(RECEIVER, delivered::add, () -> {}, nobody)),
                 new TransportLimits(8192, 512, FRAME_MAX, 2000, 10, 2), id -> {});
-        toClose.add(transport);
-        transport.socketLinks(SENDER);
-        transport.start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         Message got = null;
         for (long seq = 0; got == null && System.nanoTime() < deadline; seq++) {
@@ -274,16 +271,9 @@ class SocketLinkTest {
     @Test
     void theTransportReconnectsALinkThePeerDropped() throws Exception {
         var l = listener();
-        int grpcPort = freePort();
-        Server peer = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", grpcPort)).directExecutor()
-                .addService(PeerService.definition(RECEIVER, delivered::add, () -> {}, l.port())).build().start();
-        toClose.add(() -> peer.shutdownNow().awaitTermination(10, TimeUnit.SECONDS));
         var unreachable = new LinkedBlockingQueue<Long>();
-        var transport = new PeerTransport(Map.of(RECEIVER, new InetSocketAddress("127.0.0.1", grpcPort)),
+        var transport = transportTo(peerListener(PeerService.definition(RECEIVER, delivered::add, () -> {}, l.port())),
                 new TransportLimits(8192, 512, FRAME_MAX, 2000, 10, 2), unreachable::add);
-        toClose.add(transport);
-        transport.socketLinks(SENDER);
-        transport.start();
         transport.send(List.of(heartbeat(0)));
         assertThat(delivered.poll(10, TimeUnit.SECONDS)).isEqualTo(heartbeat(0));
         int port = l.port();
