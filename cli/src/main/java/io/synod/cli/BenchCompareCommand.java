@@ -147,6 +147,13 @@ public final class BenchCompareCommand implements Callable<Integer> {
     }
 
     /** The chosen workload names split into real workloads (in order) and whether the footprint mode was asked for. */
+    /**
+     * Said with every quick run: its few seconds barely warm Synod's JVMs (etcd needs no warm-up), so its ratios read
+     * 0.3-0.6x where the full profile measures 1.5-8x; CI runs it to keep the runner working, not to compare.
+     */
+    static final String QUICK_NOTE = "note: the quick profile checks that the runner works; its seconds-long runs measure Synod's JVMs "
+            + "barely warmed up (JIT), so its ratios are not a comparison: use --profile full";
+
     record Choice(List<Workload> workloads, boolean footprint) {}
 
     static Choice choose(List<String> names) {
@@ -211,6 +218,9 @@ public final class BenchCompareCommand implements Callable<Integer> {
                 + " dir=" + work);
         if (choice.footprint() && !ws.isEmpty()) {
             out.println("  note: footprint runs after the other workloads, so its RSS and disk figures include their data and history");
+        }
+        if (profile.equals("quick") && !ws.isEmpty()) {
+            out.println("  " + QUICK_NOTE);
         }
 
         List<Process> etcdProcs = java.util.Collections.synchronizedList(new ArrayList<>()); // the shutdown hook reads it too
@@ -323,6 +333,7 @@ public final class BenchCompareCommand implements Callable<Integer> {
                             + footprintConcurrency + " in flight, once per system; ";
                 }
                 header += "load average " + loadAverage() + " at the end.\n\n";
+                if (profile.equals("quick") && !jobs.isEmpty()) header += QUICK_NOTE + "\n\n";
                 Files.writeString(report, header + md, StandardCharsets.UTF_8);
             }
             return 0;
