@@ -164,8 +164,9 @@ public record ServerConfig(
         int socketPort = limits.engine().transport().socketPort();
         require(socketPort == 0 || !isHttps(peerUrl) && !isHttps(initialCluster.values().iterator().next()),
                 "--synod-peer-socket-port needs plaintext peers (http:// peer URLs): a socket link is not encrypted");
-        require(socketPort == 0 || socketPort != address(peerUrl).getPort() && socketPort != address(clientUrl).getPort(),
-                "--synod-peer-socket-port " + socketPort + " is already the peer or client URL's port");
+        require(socketPort == 0 || socketPort != address(peerUrl).getPort() && socketPort != address(clientUrl).getPort()
+                && ops.metricsUrl().map(u -> address(u).getPort() != socketPort).orElse(true),
+                "--synod-peer-socket-port " + socketPort + " is already the peer, client or metrics URL's port");
     }
 
     /** True for an {@code https://} URL, which is served (or reached) with TLS. */

@@ -49,7 +49,9 @@ class EngineLimitsTest {
         var cert = java.nio.file.Files.writeString(dir.resolve("peer.pem"), "x");
         var key = java.nio.file.Files.writeString(dir.resolve("peer-key.pem"), "x");
         assertThatThrownBy(() -> parse("--listen-peer-urls=http://127.0.0.1:22380", "--synod-peer-socket-port=22380"))
-                .hasMessage("--synod-peer-socket-port 22380 is already the peer or client URL's port");
+                .hasMessage("--synod-peer-socket-port 22380 is already the peer, client or metrics URL's port");
+        assertThatThrownBy(() -> parse("--listen-metrics-urls=http://127.0.0.1:22381", "--synod-peer-socket-port=22381"))
+                .hasMessage("--synod-peer-socket-port 22381 is already the peer, client or metrics URL's port");
         assertThatThrownBy(() -> parse("--listen-peer-urls=https://127.0.0.1:22380", "--initial-cluster=a=https://127.0.0.1:22380",
                 "--peer-cert-file=" + cert, "--peer-key-file=" + key,
                 "--synod-peer-socket-port=22390"))
