@@ -135,6 +135,17 @@ public final class ServerMetrics implements ReplicaListener {
                 .register(registry);
     }
 
+    /** How frames travel to peers, and what the transport dropped; the server calls it once its transport exists. */
+    void peers(io.synod.server.transport.PeerTransport transport) {
+        Gauge.builder("synod_peer_socket_links", transport, t -> t.routeCount(io.synod.server.transport.PeerTransport.Route.SOCKET))
+                .description("Peers this member sends Raft frames to on a socket link (--synod-peer-socket-port) right now.").register(registry);
+        Gauge.builder("synod_peer_streams", transport, t -> t.routeCount(io.synod.server.transport.PeerTransport.Route.STREAM))
+                .description("Peers this member sends Raft frames to on the peer URL's gRPC stream right now.").register(registry);
+        FunctionCounter.builder("synod_peer_messages_dropped", transport, io.synod.server.transport.PeerTransport::droppedMessages)
+                .description("Messages to peers dropped: a full send queue, an unknown peer, or a link that failed under them (Raft resends).")
+                .register(registry);
+    }
+
     /** Counts the leader's lease renewals by how they were made. */
     void keepAlives(KeepAlives keepAlives) {
         FunctionCounter.builder("synod_server_keepalives_on_clock", keepAlives, KeepAlives::onClockCount)

@@ -179,6 +179,7 @@ public final class SynodServer implements AutoCloseable {
 
             var proposer = new Proposer(config, driver, codec, transport);
             ops.metrics().forwarding(proposer.forwarder());
+            ops.metrics().peers(transport);
             StoreHolder finalStore = store;
             var mdc = MemberMdc.interceptor(config.name(), driver::term);
             var kv = new KvService(config, proposer, store);

@@ -113,6 +113,15 @@ class ClusterTest {
             try (Client c = client(cluster, survivor)) {
                 for (int i = 0; i < 20; i++) c.getKVClient().put(b("k" + i), b("v" + i)).get(10, TimeUnit.SECONDS);
             }
+            if (!"grpc".equals(System.getProperty(TestCluster.PEER_FRAMES_PROPERTY))) {
+                // The leader sends to both followers, and the survivor forwarded its writes to the leader: on socket links.
+                assertThat(counter(cluster.servers[leader], "synod_peer_socket_links")).isEqualTo(2);
+                assertThat(counter(cluster.servers[leader], "synod_peer_streams")).isZero();
+                assertThat(counter(cluster.servers[survivor], "synod_peer_socket_links")).isGreaterThanOrEqualTo(1);
+            } else {
+                assertThat(counter(cluster.servers[leader], "synod_peer_streams")).isEqualTo(2);
+                assertThat(counter(cluster.servers[leader], "synod_peer_socket_links")).isZero();
+            }
             cluster.stop(leader);
             try (Client c = client(cluster, survivor)) {
                 // Sent at once: the survivor still believes in the stopped leader, cannot connect to it,

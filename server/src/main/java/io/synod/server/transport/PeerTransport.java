@@ -619,6 +619,13 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
         return Route.NONE;
     }
 
+    /** How many peers' frames travel by {@code route} right now (for the metrics). */
+    public int routeCount(Route route) {
+        int n = 0;
+        for (long id : peers.keySet()) if (route(id) == route) n++;
+        return n;
+    }
+
     /** The ids of the peers this transport talks to. */
     public List<Long> peers() {
         return List.copyOf(peers.keySet());
