@@ -86,7 +86,7 @@ public final class BenchCompareCommand implements Callable<Integer> {
 
     @Option(names = "--synod-peer-frames", description = "how Synod's members send each other Raft frames: socket or grpc "
             + "(as synod cluster start --peer-frames; default: ${DEFAULT-VALUE})")
-    String synodPeerFrames = "socket";
+    ClusterCommand.PeerFrames synodPeerFrames = ClusterCommand.PeerFrames.socket;
 
     /**
      * Run lengths and sizes of a profile; {@code scenario} sizes the watch and lease workloads (smaller in the quick profile).
@@ -239,7 +239,7 @@ public final class BenchCompareCommand implements Callable<Integer> {
             var startArgs = new ArrayList<>(List.of("start", "--size", "3", "--dir", synodDir.toString(), "--base-port",
                     Integer.toString(synodBasePort)));
             if (synodMemberHeap != null) startArgs.addAll(List.of("--member-heap", synodMemberHeap));
-            startArgs.addAll(List.of("--peer-frames", synodPeerFrames));
+            startArgs.addAll(List.of("--peer-frames", synodPeerFrames.name()));
             int rc = new CommandLine(new ClusterCommand()).execute(startArgs.toArray(String[]::new));
             if (rc != 0) throw new IllegalStateException("synod cluster did not start (exit " + rc + ")");
             List<String> synodEndpoints = new ArrayList<>();

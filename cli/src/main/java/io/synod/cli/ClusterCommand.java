@@ -61,6 +61,14 @@ public final class ClusterCommand implements Runnable {
         }
     }
 
+    /** How a started cluster's members send each other Raft frames (picocli names the values in its refusals). */
+    enum PeerFrames {
+        /** On socket links: each member gets {@code --synod-peer-socket-port}. */
+        socket,
+        /** On the peer URL's gRPC stream only. */
+        grpc
+    }
+
     /** {@code synod cluster start}. */
     @Command(name = "start", mixinStandardHelpOptions = true, description = "Start SIZE members as child processes and wait until they serve.")
     public static final class Start implements Callable<Integer> {
@@ -84,7 +92,7 @@ public final class ClusterCommand implements Runnable {
 
         @Option(names = "--peer-frames", description = "how members send each other Raft frames: socket (plain TCP links) or grpc "
                 + "(the peer URL's gRPC stream only) (default: ${DEFAULT-VALUE})")
-        String peerFrames = "socket";
+        PeerFrames peerFrames = PeerFrames.socket;
 
         @Option(names = "--metrics-ports", split = ",",
                 description = "port of each member's operations endpoint (/metrics, /health); none by default")
@@ -101,11 +109,7 @@ public final class ClusterCommand implements Runnable {
                 System.err.println("synod cluster: --client-ports, --peer-ports (and --socket-ports, --metrics-ports) must list one port per member");
                 return 2;
             }
-            if (!peerFrames.equals("socket") && !peerFrames.equals("grpc")) {
-                System.err.println("synod cluster: --peer-frames must be socket or grpc, got " + peerFrames);
-                return 2;
-            }
-            boolean sockets = peerFrames.equals("socket");
+            boolean sockets = peerFrames == PeerFrames.socket;
             if (sockets && !clientPorts.isEmpty() && socketPorts.isEmpty()) {
                 System.err.println("synod cluster: --client-ports needs --socket-ports too (or --peer-frames grpc)");
                 return 2;

@@ -19,6 +19,20 @@ public final class PeerService {
     private static final byte[] EMPTY = new byte[0];
 
     /**
+     * Hands a peer frame's messages addressed to {@code localId} to {@code deliver}, in order, then runs
+     * {@code frameDone}; the one way frames are taken in, from the gRPC stream and from socket links alike.
+     * The frame is decoded whole first, so one that does not decode delivers nothing.
+     *
+     * @throws IllegalArgumentException if the frame does not decode
+     */
+    static void deliverFrame(byte[] frame, long localId, Predicate<Message> deliver, Runnable frameDone) {
+        for (Message m : RaftMessageCodec.decodeBatch(frame)) {
+            if (m.to() == localId) deliver.test(m);
+        }
+        frameDone.run();
+    }
+
+    /**
      * @param deliver    takes each message addressed to this member, in frame order, on the transport
      *                   thread that read it: Raft messages and {@link ForwardMessage}s alike
      * @param frameDone  runs after the last message of each frame was delivered, on the same thread
@@ -39,10 +53,7 @@ public final class PeerService {
                     public void onNext(byte[] frame) {
                         if (failed) return;
                         try {
-                            for (Message m : RaftMessageCodec.decodeBatch(frame)) {
-                                if (m.to() == localId) deliver.test(m);
-                            }
-                            frameDone.run();
+                            deliverFrame(frame, localId, deliver, frameDone);
                         } catch (IllegalArgumentException e) {
                             failed = true;
                             response.onError(Status.INVALID_ARGUMENT.withDescription("bad peer frame: " + e.getMessage()).asRuntimeException());

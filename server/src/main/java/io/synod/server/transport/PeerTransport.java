@@ -223,34 +223,36 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
                 long bytes = 0;
                 for (Message m : batch) bytes += m.sizeBytes();
                 if (batch.size() > limits.batchMessagesMax() || bytes > limits.frameBytesMax() / 2) return false;
+                // On failure, recovery (close or cancel, report, back off, reopen) is left to the sender thread; Raft retransmits.
                 if (l != null) {
                     try {
                         // What the socket does not take now, the sender thread writes before anything else.
-                        if (!l.tryWrite(RaftMessageCodec.encodeBatch(batch))) {
+                        if (!l.tryWrite(RaftMessageCodec.encodeBatch(batch), carriesRequests(batch))) {
                             pendingBatch = List.copyOf(batch);
                             queued.release();
                         }
                     } catch (IOException e) {
                         linkBroken = true;
-                        dropped.addAndGet(batch.size());
-                        unsent(batch);
-                        queued.release();
+                        lostInDirectWrite(batch);
                     }
                     return true;
                 }
                 try {
                     stream.onNext(RaftMessageCodec.encodeBatch(batch));
                 } catch (RuntimeException e) {
-                    // Leave recovery (cancel, report, back off, reopen) to the sender thread; Raft retransmits.
                     streamBroken = true;
-                    dropped.addAndGet(batch.size());
-                    unsent(batch);
-                    queued.release();
+                    lostInDirectWrite(batch);
                 }
                 return true;
             } finally {
                 lock.unlock();
             }
+        }
+
+        private void lostInDirectWrite(List<Message> batch) {
+            dropped.addAndGet(batch.size());
+            unsent(batch);
+            queued.release();
         }
 
         // The stream to this peer, used under the lock only (volatile for canSend's glance); the callbacks flag it broken.
@@ -270,7 +272,7 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
             }
             if (link != null) {
                 try {
-                    if (!link.write(RaftMessageCodec.encodeBatch(batch), System.nanoTime()
+                    if (!link.write(RaftMessageCodec.encodeBatch(batch), carriesRequests(batch), System.nanoTime()
                             + TimeUnit.MILLISECONDS.toNanos(limits.sendTimeoutMillis()))) {
                         // An unfinished frame is never delivered: the peer drops it when the link closes.
                         unsent(batch);
@@ -582,6 +584,17 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
         this.unsentRequests = sink;
     }
 
+    /**
+     * Whether {@code batch} holds a forwarded client request: Raft resends its own messages, but a request lost
+     * without a word would make its client wait out the deadline, so a link is checked for a closed peer first.
+     */
+    private static boolean carriesRequests(List<Message> batch) {
+        for (Message m : batch) {
+            if (m instanceof ForwardMessage.Request) return true;
+        }
+        return false;
+    }
+
     private void unsent(List<? extends Message> messages) {
         for (Message m : messages) {
             if (m instanceof ForwardMessage.Request r) unsentRequests.accept(r);
@@ -596,8 +609,7 @@ public final class PeerTransport implements ReplicaTransport, AutoCloseable {
      */
     public boolean canSend(long peerId) {
         Peer p = peers.get(peerId);
-        if (p == null || p.retired || !p.reachable) return false;
-        return p.link != null ? !p.linkBroken : p.stream != null && !p.streamBroken;
+        return p != null && !p.retired && p.reachable && route(peerId) != Route.NONE;
     }
 
     /** How frames travel to a peer right now. */

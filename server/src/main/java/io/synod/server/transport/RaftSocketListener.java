@@ -179,17 +179,12 @@ public final class RaftSocketListener implements AutoCloseable {
                 byte[] frame = new byte[length];
                 in.readFully(frame);
                 if (inbound.get(from) != s) return; // replaced while this thread waited for the frame
-                java.util.List<Message> messages;
                 try {
-                    messages = RaftMessageCodec.decodeBatch(frame);
+                    PeerService.deliverFrame(frame, localId, deliver, frameDone);
                 } catch (IllegalArgumentException e) {
                     log.warn("peer socket link from member {} closed: bad peer frame: {}", Long.toUnsignedString(from, 16), e.getMessage());
                     return;
                 }
-                for (Message m : messages) {
-                    if (m.to() == localId) deliver.test(m);
-                }
-                frameDone.run();
             }
         } catch (SocketTimeoutException e) {
             log.warn("peer socket link from {} closed: no handshake within {} ms", s.getRemoteSocketAddress(), handshakeTimeoutMillis);

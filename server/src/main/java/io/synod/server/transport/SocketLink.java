@@ -68,11 +68,13 @@ final class SocketLink implements AutoCloseable {
      * Writes {@code frame} as far as the socket takes it without waiting; whatever is left becomes
      * pending. Must not be called while a frame is pending.
      *
+     * @param checkPeer first make sure the peer has not closed the link ({@link #peerClosed}), for a frame that
+     *                  must not vanish unheard
      * @return true if the whole frame was written
      */
-    boolean tryWrite(byte[] frame) throws IOException {
+    boolean tryWrite(byte[] frame, boolean checkPeer) throws IOException {
         io.synod.common.Assert.that(pending == null, "a frame of %s bytes was written while another was pending", frame.length);
-        if (peerClosed()) throw new IOException("the peer closed the link");
+        if (checkPeer && peerClosed()) throw new IOException("the peer closed the link");
         header.clear();
         header.putInt(frame.length).flip();
         ByteBuffer[] bufs = {header, ByteBuffer.wrap(frame)};
@@ -118,10 +120,11 @@ final class SocketLink implements AutoCloseable {
 
     /**
      * Whether the peer closed its end (or reset it): it never writes, so a read that does not come back
-     * empty means the link is over. Checked before each frame because a write to a closed link still
-     * succeeds once (into the socket buffer) and its frame would be lost without a word: a forwarded
-     * write in it would then wait out its deadline instead of being retried. One non-blocking
-     * {@code read}, about a microsecond.
+     * empty means the link is over. A write to a closed link still succeeds once (into the socket
+     * buffer) and its frame is lost without a word; the next write fails. Raft resends its own
+     * messages, but a forwarded write lost that way would wait out its deadline instead of being
+     * retried, so frames that carry one are checked first (one non-blocking {@code read}); the Raft
+     * loop's appends and acknowledgements are not, and an idle link is checked by its sender thread.
      */
     boolean peerClosed() {
         try {
@@ -133,9 +136,9 @@ final class SocketLink implements AutoCloseable {
     }
 
     /** Writes {@code frame} in full, waiting up to {@code deadlineNanos}; false if the deadline passed first. */
-    boolean write(byte[] frame, long deadlineNanos) throws IOException {
+    boolean write(byte[] frame, boolean checkPeer, long deadlineNanos) throws IOException {
         if (!flush(deadlineNanos)) return false;
-        return tryWrite(frame) || flush(deadlineNanos);
+        return tryWrite(frame, checkPeer) || flush(deadlineNanos);
     }
 
     @Override

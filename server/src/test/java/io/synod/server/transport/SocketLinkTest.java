@@ -104,7 +104,7 @@ class SocketLinkTest {
         SocketLink link = link(l, RECEIVER);
         for (int f = 0; f < 50; f++) {
             var batch = List.of(heartbeat(2 * f), heartbeat(2 * f + 1), new RaftMessage.HeartbeatRequest(SENDER, 9, 3, 7, -1));
-            assertThat(link.write(RaftMessageCodec.encodeBatch(batch), deadline())).isTrue();
+            assertThat(link.write(RaftMessageCodec.encodeBatch(batch), true, deadline())).isTrue();
         }
         for (long seq = 0; seq < 100; seq++) {
             Message m = delivered.poll(10, TimeUnit.SECONDS);
@@ -122,7 +122,7 @@ class SocketLinkTest {
         // The listener closes it; writes then fail, or vanish unread.
         try {
             for (int i = 0; i < 20; i++) {
-                wrong.write(RaftMessageCodec.encodeBatch(List.of(heartbeat(i))), deadline());
+                wrong.write(RaftMessageCodec.encodeBatch(List.of(heartbeat(i))), true, deadline());
                 Thread.sleep(20);
             }
         } catch (java.io.IOException expected) {
@@ -130,7 +130,7 @@ class SocketLinkTest {
         }
         assertThat(delivered.poll(300, TimeUnit.MILLISECONDS)).isNull();
         // A right one still works.
-        assertThat(link(l, RECEIVER).write(RaftMessageCodec.encodeBatch(List.of(heartbeat(5))), deadline())).isTrue();
+        assertThat(link(l, RECEIVER).write(RaftMessageCodec.encodeBatch(List.of(heartbeat(5))), true, deadline())).isTrue();
         assertThat(delivered.poll(10, TimeUnit.SECONDS)).isEqualTo(heartbeat(5));
     }
 
@@ -190,16 +190,16 @@ class SocketLinkTest {
         SocketLink link = link(l, RECEIVER);
         // The first frame is read and then held in delivery; the next ones fill the socket buffers.
         byte[] small = RaftMessageCodec.encodeBatch(List.of(heartbeat(0)));
-        assertThat(link.tryWrite(small)).isTrue();
+        assertThat(link.tryWrite(small, true)).isTrue();
         byte[] big = RaftMessageCodec.encodeBatch(List.of(new RaftMessage.AppendRequest(SENDER, RECEIVER, 3, 1, 1,
                 List.of(io.synod.consensus.Entry.normal(3, 2, new byte[BIG])), 1)));
-        assertThat(link.tryWrite(big)).as("%s bytes do not fit in loopback socket buffers", BIG).isFalse();
+        assertThat(link.tryWrite(big, true)).as("%s bytes do not fit in loopback socket buffers", BIG).isFalse();
         assertThat(link.hasPending()).isTrue();
         assertThat(link.flush(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200))).as("nothing reads while delivery is held").isFalse();
         gate.countDown();
         assertThat(link.flush(deadline())).isTrue();
         assertThat(link.hasPending()).isFalse();
-        assertThat(link.write(RaftMessageCodec.encodeBatch(List.of(heartbeat(9))), deadline())).isTrue();
+        assertThat(link.write(RaftMessageCodec.encodeBatch(List.of(heartbeat(9))), true, deadline())).isTrue();
         assertThat(delivered.poll(10, TimeUnit.SECONDS)).isEqualTo(heartbeat(0));
         Message append = delivered.poll(10, TimeUnit.SECONDS);
         assertThat(append).isInstanceOf(RaftMessage.AppendRequest.class);
@@ -240,13 +240,13 @@ class SocketLinkTest {
     void aNewerLinkFromTheSameSenderReplacesTheOlder() throws Exception {
         var l = listener();
         SocketLink older = link(l, RECEIVER);
-        assertThat(older.write(RaftMessageCodec.encodeBatch(List.of(heartbeat(1))), deadline())).isTrue();
+        assertThat(older.write(RaftMessageCodec.encodeBatch(List.of(heartbeat(1))), true, deadline())).isTrue();
         assertThat(delivered.poll(10, TimeUnit.SECONDS)).isEqualTo(heartbeat(1));
         SocketLink newer = link(l, RECEIVER);
-        assertThat(newer.write(RaftMessageCodec.encodeBatch(List.of(heartbeat(2))), deadline())).isTrue();
+        assertThat(newer.write(RaftMessageCodec.encodeBatch(List.of(heartbeat(2))), true, deadline())).isTrue();
         assertThat(delivered.poll(10, TimeUnit.SECONDS)).isEqualTo(heartbeat(2));
         try {
-            older.write(RaftMessageCodec.encodeBatch(List.of(heartbeat(3))), deadline());
+            older.write(RaftMessageCodec.encodeBatch(List.of(heartbeat(3))), true, deadline());
         } catch (java.io.IOException expected) {
             // closed by the listener
         }
